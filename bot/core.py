@@ -1,0 +1,23 @@
+"""The application core handed to every surface (Slack handlers, CLI, scheduler)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.crypto import SecretBox, load_secret_box
+from bot.settings import Settings
+from storage.db import Database
+
+
+@dataclass
+class Core:
+    settings: Settings
+    db: Database
+    secrets: SecretBox
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, upgrade: bool = True) -> Core:
+        db = Database(settings.database_url)
+        if upgrade:
+            db.upgrade()
+        secret = settings.secret_key.get_secret_value() if settings.secret_key else None
+        return cls(settings=settings, db=db, secrets=load_secret_box(secret, settings.secret_key_path))

@@ -1,0 +1,83 @@
+"""Plain read models that services hand to surfaces (Slack, CLI): no ORM objects leak out."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from storage.models import Session
+
+ESTABLISHED = "Established"
+
+
+@dataclass(frozen=True)
+class SessionView:
+    id: int
+    session_type: str
+    exchange_id: int
+    exchange_name: str
+    exchange_is_none: bool
+    router_id: int
+    router_name: str
+    router_platform: str
+    router_url: str | None
+    peer_group: str | None
+    local_asn: int
+    peer_id: int
+    peer_name: str
+    peer_asn: int
+    peeringdb_net_id: int | None
+    peer_ip: str
+    address_family: int
+    has_md5: bool
+    as_set: str | None
+    notes: str | None
+    admin_status: str
+    configured: bool
+    bgp_state: str | None
+    prefixes_received: int | None
+    prefixes_accepted: int | None
+    prefixes_advertised: int | None
+    last_state_change: datetime | None
+    last_polled: datetime | None
+    last_error: str | None
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def is_up(self) -> bool:
+        return self.bgp_state == ESTABLISHED
+
+    @property
+    def display_state(self) -> str:
+        """What an engineer wants to read: admin state first, then the BGP FSM state."""
+        if not self.configured:
+            return "Not configured"
+        if self.admin_status == "down":
+            return "Admin down"
+        return self.bgp_state or "Unknown"
+
+    @classmethod
+    def of(cls, s: Session) -> SessionView:
+        return cls(
+            id=s.id, session_type=s.session_type.value, exchange_id=s.exchange_id, exchange_name=s.exchange.name,
+            exchange_is_none=s.exchange.is_none, router_id=s.router_id, router_name=s.router.name,
+            router_platform=s.router.platform, router_url=s.router.url,
+            peer_group=s.peer_group.name if s.peer_group else None, local_asn=s.local_asn, peer_id=s.peer_id,
+            peer_name=s.peer.name, peer_asn=s.peer.asn, peeringdb_net_id=s.peer.peeringdb_net_id,
+            peer_ip=s.peer_ip, address_family=s.address_family, has_md5=s.md5_encrypted is not None,
+            as_set=s.as_set, notes=s.notes, admin_status=s.admin_status.value, configured=s.configured,
+            bgp_state=s.bgp_state, prefixes_received=s.prefixes_received, prefixes_accepted=s.prefixes_accepted,
+            prefixes_advertised=s.prefixes_advertised, last_state_change=s.last_state_change,
+            last_polled=s.last_polled, last_error=s.last_error, created_by=s.created_by,
+            created_at=s.created_at, updated_at=s.updated_at,
+        )
+
+
+@dataclass(frozen=True)
+class SessionPage:
+    items: list[SessionView]
+    page: int  # 1-based
+    pages: int
+    total: int
+    query_text: str

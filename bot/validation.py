@@ -1,0 +1,162 @@
+"""Parsing and checking of everything a user types. Every value that can end up in a router
+command or a Slack message passes through one of these functions first.
+
+Each parser returns the clean value or raises FieldError with a message fit for an inline
+modal error (Slack shows at most ~150 characters under a field).
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+ASN_MAX = 4_294_967_295
+AS_TRANS = 23456
+# RFC 5398 documentation, RFC 6996 private, RFC 7300 last ASNs, RFC 7607 AS0.
+_SPECIAL_ASN_RANGES: list[tuple[int, int, str]] = [
+    (64496, 64511, "a documentation ASN (RFC 5398)"),
+    (65536, 65551, "a documentation ASN (RFC 5398)"),
+    (64512, 65534, "a private ASN (RFC 6996)"),
+    (4_200_000_000, 4_294_967_294, "a private ASN (RFC 6996)"),
+    (65535, 65535, "a reserved ASN (RFC 7300)"),
+    (ASN_MAX, ASN_MAX, "a reserved ASN (RFC 7300)"),
+    (65552, 131071, "a reserved ASN (IANA)"),
+]
+# Anything outside printable ASCII/Unicode letters: C0/C1 control characters, DEL, and the
+# line/paragraph separators that some CLIs treat as newlines.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Free text that may be rendered into a router's config (descriptions): one line, no
+# characters that CLIs give a meaning to (comment, command separators, quoting).
+_CLI_UNSAFE = re.compile(r"[;!#|\"'`\\{}$<>]")
+_AS_SET = re.compile(r"^(?:AS\d+:)?AS-[A-Z0-9_\-]+(?::AS-[A-Z0-9_\-]+)*$|^AS\d+$", re.IGNORECASE)
+_IRR_SOURCE = re.compile(r"^[A-Z0-9\-]{1,32}::", re.IGNORECASE)
+
+
+class FieldError(ValueError):
+    """A single bad value; the message is shown to the user as is."""
+
+
+@dataclass(frozen=True)
+class Asn:
+    value: int
+    warning: str | None = None  # set for valid-but-suspicious ASNs
+
+
+def parse_asn(text: str | int | None) -> Asn:
+    raw = str(text if text is not None else "").strip()
+    if not raw:
+        raise FieldError("Enter an AS number, e.g. 65001 or AS65001.")
+    digits = raw[2:] if raw[:2].upper() == "AS" else raw
+    if not digits.isdigit() or not digits.isascii():
+        if re.fullmatch(r"\d+\.\d+", digits):
+            hi, lo = (int(x) for x in digits.split("."))
+            if hi <= 65535 and lo <= 65535:
+                digits = str(hi * 65536 + lo)  # asdot notation
+            else:
+                raise FieldError("AS number out of range (asdot parts must be 0-65535).")
+        else:
+            raise FieldError("An AS number is digits only, optionally prefixed with AS (e.g. AS65001).")
+    value = int(digits)
+    if not 1 <= value <= ASN_MAX:
+        raise FieldError(f"AS number must be between 1 and {ASN_MAX}.")
+    return Asn(value, asn_warning(value))
+
+
+def asn_warning(value: int) -> str | None:
+    if value == AS_TRANS:
+        return "AS23456 is AS_TRANS (RFC 6793): a real peer never uses it."
+    for lo, hi, what in _SPECIAL_ASN_RANGES:
+        if lo <= value <= hi:
+            return f"AS{value} is {what}."
+    return None
+
+
+def parse_ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
+    raw = (text or "").strip()
+    if not raw:
+        raise FieldError("Enter the peer's IP address.")
+    if "/" in raw:
+        raise FieldError("Enter the address without a prefix length (e.g. 192.0.2.10).")
+    try:
+        ip = ipaddress.ip_address(raw)
+    except ValueError:
+        raise FieldError(f"'{short(raw)}' is not a valid IPv4 or IPv6 address.") from None
+    if ip.is_unspecified or ip.is_loopback or ip.is_multicast or ip.is_link_local:
+        raise FieldError(f"{ip} cannot be a BGP neighbor address (unspecified, loopback, multicast or link-local).")
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
+        raise FieldError("Use the plain IPv4 address, not an IPv4-mapped IPv6 address.")
+    return ip
+
+
+def check_ip_in_subnet(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, prefix: str, where: str) -> None:
+    """The peer address must be a usable host address inside the exchange/interconnect LAN."""
+    net = ipaddress.ip_network(prefix, strict=False)
+    if ip.version != net.version:
+        raise FieldError(f"{where} uses IPv{net.version} ({net}); this is an IPv{ip.version} address.")
+    if ip not in net:
+        raise FieldError(f"{ip} is not inside {where}'s LAN {net}.")
+    if net.version == 4 and net.prefixlen < 31 and ip in (net.network_address, net.broadcast_address):
+        raise FieldError(f"{ip} is the network or broadcast address of {net}.")
+
+
+def check_host_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, prefixlen: int | None = None) -> None:
+    """Without a known LAN, reject only what is never a host (x.x.x.0/.255 of a /24 is allowed)."""
+    if ip.version == 4 and str(ip).endswith(".255") and prefixlen == 24:
+        raise FieldError(f"{ip} is a broadcast address.")
+
+
+def clean_text(text: str | None, *, field: str, max_len: int, required: bool = False, multiline: bool = False) -> str | None:
+    """Free text for names and notes: trimmed, length-limited, no control characters."""
+    value = (text or "").strip()
+    if not value:
+        if required:
+            raise FieldError(f"{field} is required.")
+        return None
+    if len(value) > max_len:
+        raise FieldError(f"{field} is too long ({len(value)} characters, at most {max_len}).")
+    check = value.replace("\n", "").replace("\t", " ") if multiline else value
+    if _CONTROL.search(check):
+        raise FieldError(f"{field} contains control characters or line breaks; remove them.")
+    return value
+
+
+def cli_safe_text(text: str | None, *, field: str, max_len: int, required: bool = False) -> str | None:
+    """Text that a template may put into a router command (e.g. a neighbor description)."""
+    value = clean_text(text, field=field, max_len=max_len, required=required)
+    if value is None:
+        return None
+    if not value.isascii():
+        raise FieldError(f"{field} may contain ASCII characters only (router CLIs mangle the rest).")
+    bad = _CLI_UNSAFE.search(value)
+    if bad:
+        raise FieldError(f"{field} may not contain '{bad.group()}' (it has a meaning on router CLIs).")
+    return value
+
+
+def parse_md5(text: str | None) -> str | None:
+    """Optional TCP-MD5 key: 1-80 printable ASCII characters, no spaces. Never echoed back."""
+    if text is None or text == "":
+        return None
+    if len(text) > 80:
+        raise FieldError("The MD5 password may be at most 80 characters.")
+    if not all(33 <= ord(c) <= 126 for c in text):
+        raise FieldError("The MD5 password may use printable ASCII characters only, without spaces.")
+    if _CLI_UNSAFE.search(text):
+        raise FieldError("The MD5 password may not contain ; ! # | \" ' ` \\ { } $ < > (router CLIs treat them specially).")
+    return text
+
+
+def parse_as_set(text: str | None) -> str | None:
+    raw = (text or "").strip()
+    if not raw:
+        return None
+    raw = _IRR_SOURCE.sub("", raw)  # "RIPE::AS-EXAMPLE" -> "AS-EXAMPLE"
+    if len(raw) > 100 or not _AS_SET.match(raw):
+        raise FieldError("An AS-SET looks like AS-EXAMPLE, AS65001:AS-CUSTOMERS or AS65001.")
+    return raw.upper()
+
+
+def short(text: str, limit: int = 40) -> str:
+    """Echo user input back safely: no control characters, bounded length."""
+    text = _CONTROL.sub("?", text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,79 @@
+"""`/peering <subcommand>`: ack at once, then do the work in a lazy listener."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.core import Core
+from bot.services.sessions import get_session, list_sessions
+from handlers.errors import reports_errors
+from handlers.views.sessions import help_message, session_detail, session_list
+
+
+@dataclass
+class CommandContext:
+    core: Core
+    command: dict[str, Any]
+    args: str  # the text after the subcommand
+    respond: Respond
+    client: WebClient
+    ui: Any  # handlers.UiConfig
+
+    @property
+    def user_id(self) -> str:
+        return self.command.get("user_id", "")
+
+
+Subcommand = Callable[[CommandContext], None]
+
+
+def cmd_list(ctx: CommandContext) -> None:
+    page = list_sessions(ctx.core.db, ctx.args, page=1, page_size=ctx.core.settings.list_page_size)
+    ctx.respond(response_type="ephemeral", **session_list(page, can_add=ctx.ui.can_add))
+
+
+def cmd_show(ctx: CommandContext) -> None:
+    if not ctx.args:
+        ctx.respond(response_type="ephemeral", text="Usage: `/peering show <id|ip>`")
+        return
+    view = get_session(ctx.core.db, ctx.args.split()[0])
+    ctx.respond(response_type="in_channel", **session_detail(view, ctx.ui.detail_actions))
+
+
+def cmd_help(ctx: CommandContext) -> None:
+    ctx.respond(response_type="ephemeral", **help_message(ctx.command.get("command") or "/peering"))
+
+
+class CommandTable:
+    """Subcommands by name; feature modules add theirs when they register."""
+
+    def __init__(self) -> None:
+        self._table: dict[str, Subcommand] = {"list": cmd_list, "ls": cmd_list, "show": cmd_show, "help": cmd_help}
+
+    def add(self, name: str, fn: Subcommand) -> None:
+        self._table[name] = fn
+
+    def dispatch(self, ctx_factory: Callable[[str], CommandContext], text: str) -> None:
+        name, _, rest = (text or "").strip().partition(" ")
+        fn = self._table.get(name.lower() or "help")
+        ctx = ctx_factory(rest.strip())
+        if fn is None:
+            ctx.respond(response_type="ephemeral", text=f"Unknown subcommand `{name[:30]}`.",
+                        blocks=help_message(ctx.command.get("command") or "/peering")["blocks"])
+            return
+        fn(ctx)
+
+
+def register(app: App, core: Core, ui: Any, table: CommandTable) -> None:
+    def ack_now(ack: Ack) -> None:
+        ack()
+
+    @reports_errors
+    def run(command: dict, respond: Respond, client: WebClient) -> None:
+        table.dispatch(lambda rest: CommandContext(core, command, rest, respond, client, ui), command.get("text", ""))
+
+    app.command("/peering")(ack=ack_now, lazy=[run])

@@ -1,0 +1,109 @@
+"""Small Block Kit builders and text helpers shared by the views."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+Block = dict[str, Any]
+
+STATE_EMOJI = {
+    "Established": ":large_green_circle:",
+    "Admin down": ":black_circle:",
+    "Not configured": ":white_circle:",
+    "Idle": ":red_circle:",
+    "Active": ":red_circle:",
+    "Connect": ":large_orange_circle:",
+    "OpenSent": ":large_orange_circle:",
+    "OpenConfirm": ":large_orange_circle:",
+}
+MAX_TEXT = 3000  # section text limit
+MAX_FIELD = 2000  # section field limit
+
+
+def escape(text: str | None) -> str:
+    """Escape user text for mrkdwn: Slack only needs &, < and > escaped."""
+    return (text or "").replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def state_label(state: str) -> str:
+    return f"{STATE_EMOJI.get(state, ':grey_question:')} {state}"
+
+
+def ago(when: datetime | None, now: datetime | None = None) -> str:
+    if when is None:
+        return "never"
+    if when.tzinfo is None:  # SQLite returns naive UTC datetimes
+        when = when.replace(tzinfo=timezone.utc)
+    secs = int(((now or datetime.now(timezone.utc)) - when).total_seconds())
+    if secs < 60:
+        return f"{max(secs, 0)}s ago"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if secs >= size:
+            return f"{secs // size}{unit} ago"
+    return "now"
+
+
+def plain(text: str, emoji: bool = True) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, 150), "emoji": emoji}
+
+
+def mrkdwn(text: str) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text, MAX_TEXT)}
+
+
+def section(text: str, **extra: Any) -> Block:
+    return {"type": "section", "text": mrkdwn(text), **extra}
+
+
+def fields_section(pairs: list[tuple[str, str]]) -> Block:
+    return {"type": "section", "fields": [mrkdwn(clip(f"*{k}*\n{v}", MAX_FIELD)) for k, v in pairs[:10]]}
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(text)]}
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain(text)}
+
+
+def button(text: str, action_id: str, value: str = "", style: str | None = None, confirm: dict | None = None,
+           url: str | None = None) -> dict[str, Any]:
+    b: dict[str, Any] = {"type": "button", "text": plain(text), "action_id": action_id}
+    if value:
+        b["value"] = value[:2000]
+    if style:
+        b["style"] = style
+    if confirm:
+        b["confirm"] = confirm
+    if url:
+        b["url"] = url
+    return b
+
+
+def confirm_dialog(title: str, text: str, ok: str, danger: bool = False) -> dict[str, Any]:
+    d = {"title": plain(title), "text": mrkdwn(text), "confirm": plain(ok), "deny": plain("Cancel")}
+    if danger:
+        d["style"] = "danger"
+    return d
+
+
+def actions(elements: list[dict[str, Any]], block_id: str | None = None) -> list[Block]:
+    """Actions blocks hold at most 25 elements; split longer rows."""
+    out = []
+    for i in range(0, len(elements), 25):
+        blk: Block = {"type": "actions", "elements": elements[i : i + 25]}
+        if block_id:
+            blk["block_id"] = f"{block_id}-{i // 25}" if i else block_id
+        out.append(blk)
+    return out
+
+
+def message(text: str, blocks: list[Block]) -> dict[str, Any]:
+    """A message payload; `text` is the notification/accessibility fallback."""
+    assert len(blocks) <= 50, "Slack allows at most 50 blocks in a message"
+    return {"text": clip(text, 3000), "blocks": blocks}

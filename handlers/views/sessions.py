@@ -1,0 +1,180 @@
+"""Session list and session detail messages (pure: domain views in, Block Kit dicts out)."""
+from __future__ import annotations
+
+import json
+from collections.abc import Collection
+from typing import Any
+
+from bot.services.catalog import PeerView, RouterView
+from bot.services.views import SessionPage, SessionView
+from handlers.ids import Action
+from handlers.views.common import (
+    ago, actions, button, confirm_dialog, context, escape, fields_section, header, message, plain, section,
+    state_label,
+)
+
+TYPE_LABEL = {"public": "Public (IXP)", "private": "Private (PNI)", "local": "Local / custom"}
+PEERINGDB_NET = "https://www.peeringdb.com/net/{}"
+
+
+def _prefixes(v: SessionView) -> str:
+    def n(x: int | None) -> str:
+        return "–" if x is None else str(x)
+
+    return f"{n(v.prefixes_received)} / {n(v.prefixes_accepted)} / {n(v.prefixes_advertised)}"
+
+
+def session_line(v: SessionView) -> str:
+    since = ago(v.last_state_change) if v.last_state_change else "–"
+    rcvd = "–" if v.prefixes_received is None else str(v.prefixes_received)
+    return (
+        f"{state_label(v.display_state)}  *{escape(v.peer_name)}* AS{v.peer_asn}  `{v.peer_ip}`\n"
+        f"{escape(v.router_name)} · {escape(v.exchange_name)} · pfx rcvd {rcvd} · since {since}"
+    )
+
+
+def session_list(page: SessionPage, *, can_add: bool = False) -> dict[str, Any]:
+    """Header + one section a session (with a View button) + paging. At most ~45 blocks."""
+    q = page.query_text
+    title = f"Peering sessions{f' matching “{q}”' if q else ''}"
+    blocks = [header(title[:150])]
+    if not page.items:
+        blocks.append(section("No sessions match." if q else "No sessions yet. Use `/peering add` to create one."))
+    for v in page.items:
+        blocks.append(section(session_line(v), accessory=button("View", Action.LIST_SHOW, str(v.id))))
+    up = sum(1 for v in page.items if v.is_up)
+    blocks.append(context(f"Page {page.page}/{page.pages} · {page.total} session(s) · {up} of {len(page.items)} on this page Established"))
+    nav = []
+    if page.page > 1:
+        nav.append(button("◀ Previous", f"{Action.LIST_PAGE}-prev", _page_value(q, page.page - 1)))
+    if page.page < page.pages:
+        nav.append(button("Next ▶", f"{Action.LIST_PAGE}-next", _page_value(q, page.page + 1)))
+    nav.append(button("Refresh", Action.LIST_REFRESH, _page_value(q, page.page)))
+    if can_add:
+        nav.append(button("Add Session", Action.ADD_SESSION, style="primary"))
+    blocks += actions(nav, block_id="list_nav")
+    return message(f"{title}: {page.total} session(s)", blocks)
+
+
+def _page_value(query: str, page: int) -> str:
+    return json.dumps({"q": query[:1500], "p": page}, separators=(",", ":"))
+
+
+def parse_page_value(value: str) -> tuple[str, int]:
+    try:
+        data = json.loads(value)
+        return str(data.get("q", "")), int(data.get("p", 1))
+    except (ValueError, TypeError, AttributeError):
+        return "", 1
+
+
+def session_detail(v: SessionView, available: Collection[str] = (), note: str | None = None) -> dict[str, Any]:
+    router = f"<{v.router_url}|{escape(v.router_name)}>" if v.router_url else escape(v.router_name)
+    peer = (f"<{PEERINGDB_NET.format(v.peeringdb_net_id)}|{escape(v.peer_name)}>" if v.peeringdb_net_id
+            else escape(v.peer_name))
+    blocks = [
+        header(f"Session #{v.id}: {v.peer_name} AS{v.peer_asn}"),
+        fields_section([
+            ("State", state_label(v.display_state)),
+            ("Since", ago(v.last_state_change) if v.last_state_change else "–"),
+            ("Peer", f"{peer} (AS{v.peer_asn})"),
+            ("Peer IP", f"`{v.peer_ip}` (IPv{v.address_family})"),
+            ("Router", f"{router} ({v.router_platform})"),
+            ("Local ASN", f"AS{v.local_asn}"),
+            ("Exchange", escape(v.exchange_name)),
+            ("Type", TYPE_LABEL.get(v.session_type, v.session_type)),
+            ("Peer group", escape(v.peer_group) or "–"),
+            ("Prefixes rcvd / accepted / adv", _prefixes(v)),
+        ]),
+        fields_section([
+            ("Admin status", v.admin_status.capitalize()),
+            ("Configured on router", "Yes" if v.configured else "No"),
+            ("MD5", "•••• (set)" if v.has_md5 else "none"),
+            ("AS-SET", escape(v.as_set) or "–"),
+        ]),
+    ]
+    if v.notes:
+        blocks.append(section(f"*Notes*\n{escape(v.notes)}"))
+    if v.last_error:
+        blocks.append(section(f":warning: *Last error*\n{escape(v.last_error)}"))
+    if note:
+        blocks.append(section(note))
+    blocks.append(context(
+        f"Last polled {ago(v.last_polled)} · created by {('<@' + v.created_by + '>') if v.created_by and not v.created_by.startswith('cli:') else escape(v.created_by or '?')}"
+        f" {ago(v.created_at)} · updated {ago(v.updated_at)}"
+    ))
+    blocks += actions(_detail_buttons(v, available), block_id=f"session_actions:{v.id}")
+    return message(f"Session #{v.id} {v.peer_name} AS{v.peer_asn} {v.peer_ip}: {v.display_state}", blocks)
+
+
+def _detail_buttons(v: SessionView, available: Collection[str]) -> list[dict[str, Any]]:
+    sid = str(v.id)
+    candidates: list[tuple[str, dict[str, Any]]] = [
+        (Action.CONFIGURE, button("Configure", Action.CONFIGURE, sid, style="primary")),
+        (Action.CONFIG_MANAGER, button("Config Manager", Action.CONFIG_MANAGER, sid)),
+        (Action.EMAIL, button("Email", Action.EMAIL, sid)),
+    ]
+    if v.admin_status == "down":
+        candidates.append((Action.ADMIN_UP, button("Admin Up", Action.ADMIN_UP, sid)))
+    else:
+        candidates.append((Action.ADMIN_DOWN, button("Admin Down", Action.ADMIN_DOWN, sid, confirm=confirm_dialog(
+            "Admin Down", f"Shut down the BGP session with *{escape(v.peer_name)}* ({v.peer_ip}) on {escape(v.router_name)}?",
+            "Shut down", danger=True))))
+    candidates += [
+        (Action.REFRESH, button("Refresh", Action.REFRESH, sid)),
+        (Action.EDIT, button("Edit", Action.EDIT, sid)),
+        (Action.DELETE, button("Delete", Action.DELETE, sid, style="danger", confirm=confirm_dialog(
+            "Delete session", f"Delete session #{v.id} with *{escape(v.peer_name)}* ({v.peer_ip})"
+            + (f" and remove the neighbor from {escape(v.router_name)}?" if v.configured else "?"),
+            "Delete", danger=True))),
+        (Action.ROUTER_DETAILS, button("Router details", Action.ROUTER_DETAILS, str(v.router_id))),
+        (Action.PEER_DETAILS, button("Peer details", Action.PEER_DETAILS, str(v.peer_id))),
+        (Action.ADD_SESSION, button("Add Session", Action.ADD_SESSION)),
+    ]
+    return [b for action_id, b in candidates if action_id in available]
+
+
+def router_details_modal(r: RouterView) -> dict[str, Any]:
+    blocks = [
+        fields_section([
+            ("Name", escape(r.name)), ("Platform", r.platform), ("Address", f"`{escape(r.host)}:{r.port}`"),
+            ("Local ASNs", ", ".join(f"AS{a}" for a in r.local_asns) or "–"),
+            ("Peer groups", escape(", ".join(r.peer_groups)) or "–"), ("Sessions", str(r.session_count)),
+            ("Last polled", ago(r.last_polled)),  # type: ignore[arg-type]
+        ]),
+    ]
+    if r.last_error:
+        blocks.append(section(f":warning: *Last error*\n{escape(r.last_error)}"))
+    if r.url:
+        blocks.append(section(f"<{r.url}|Open in the inventory>"))
+    return {"type": "modal", "callback_id": "router_details_view", "title": plain(f"Router {r.name}"[:24]),
+            "close": plain("Close"), "blocks": blocks}
+
+
+def peer_details_modal(p: PeerView) -> dict[str, Any]:
+    blocks = [fields_section([
+        ("Name", escape(p.name)), ("ASN", f"AS{p.asn}"), ("AS-SET", escape(p.as_set) or "–"),
+        ("Source", "PeeringDB" if p.peeringdb_net_id else "Local / custom"),
+        ("Session IPs", "\n".join(f"`{ip}`" for ip in p.ips[:20]) or "–"),
+    ])]
+    if p.peeringdb_net_id:
+        blocks.append(section(f"<{PEERINGDB_NET.format(p.peeringdb_net_id)}|Open on PeeringDB>"))
+    return {"type": "modal", "callback_id": "peer_details_view", "title": plain(f"Peer AS{p.asn}"[:24]),
+            "close": plain("Close"), "blocks": blocks}
+
+
+def help_message(command: str = "/peering") -> dict[str, Any]:
+    c = command
+    text = (
+        f"*`{c} list [filter]`* — sessions with their BGP state. Filters: `router:NAME`, `ix:NAME`, "
+        "`state:up|down|idle|active|admin|unconfigured`, `asn:65001` or `AS65001`, and free text (peer name, IP, notes).\n"
+        f"*`{c} show <id|ip>`* — one session, with its actions.\n"
+        f"*`{c} add`* — create a session (5-step wizard).\n"
+        f"*`{c} refresh [router]`* — poll routers now.\n"
+        f"*`{c} help`* — this help."
+    )
+    return message(f"{c} help", [section(text)])
+
+
+def error_message(text: str) -> dict[str, Any]:
+    return message(text, [section(f":warning: {escape(text)}")])

@@ -1,0 +1,94 @@
+"""Shared fixtures: databases (SQLite and PostgreSQL), the fake Slack API, the running bot."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from bot.core import Core
+from tests.harness.bot import RunningBot, start_bot, settings_for
+from tests.harness.fake_slack import FakeSlack
+try:
+    from tests.lab_fixture import *  # noqa: F401,F403 - frr_lab, clean_lab, irr_server
+except ImportError:  # TEMP until the lab lands
+    pass
+
+PG_URL = os.environ.get("PEERBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+INVENTORY = Path(__file__).parent / "data" / "inventory.yml"
+
+
+def _pg_available() -> bool:
+    try:
+        with create_engine(PG_URL, connect_args={"connect_timeout": 3}).connect() as c:
+            c.execute(text("SELECT 1"))
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+PG_AVAILABLE = _pg_available()
+
+
+def _pg_schema_url(schema: str) -> str:
+    sep = "&" if "?" in PG_URL else "?"
+    return f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh, empty database: a SQLite file, or a private schema in the PostgreSQL test DB."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'peerbot.db'}"
+        return
+    if not PG_AVAILABLE:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL not reachable at {PG_URL} (CI must start it)")
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_URL)
+    with admin.begin() as c:
+        c.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield _pg_schema_url(schema)
+    finally:
+        with admin.begin() as c:
+            c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'peerbot.db'}"
+
+
+@pytest.fixture
+def slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture
+def core(sqlite_url: str, slack: FakeSlack, tmp_path: Path) -> Iterator[Core]:
+    c = Core.from_settings(settings_for(sqlite_url, slack, tmp_path))
+    yield c
+    c.db.dispose()
+
+
+@pytest.fixture
+def inventory_core(core: Core) -> Core:
+    from bot.services.inventory import load_inventory
+
+    load_inventory(core.db, INVENTORY)
+    return core
+
+
+@pytest.fixture
+def bot(inventory_core: Core, slack: FakeSlack) -> Iterator[RunningBot]:
+    running = start_bot(inventory_core, slack)
+    yield running
+    running.stop()
