@@ -75,6 +75,7 @@ def serve(
         app = build_app(core, socket_mode=socket_mode)
     except Exception as exc:  # noqa: BLE001 - e.g. auth.test rejected the token
         raise fail(f"Slack rejected SLACK_BOT_TOKEN or is unreachable ({type(exc).__name__})") from None
+    _start_polling(core, app)
     if socket_mode:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -86,6 +87,21 @@ def serve(
         server = create_server(app, core, host, port)
         log.info("peerbot serving HTTP on http://%s:%s%s (health: /healthz)", host, port, EVENTS_PATH)
         server.run()
+
+
+def _start_polling(core, app) -> None:  # noqa: ANN001
+    """Scheduled refreshes (PEERBOT_POLL_INTERVAL seconds; 0 = off) posting to PEERBOT_NOTIFY_CHANNEL."""
+    from bot.notify import Notifier
+    from bot.scheduler import Poller, start_scheduler
+    from bot.services.changes import Changes
+    from handlers.views.notices import poll_notice
+
+    channel = core.settings.notify_channel
+    notifier = Notifier(app.client) if channel else None
+    poller = Poller(Changes(core), notifier, channel, poll_notice)
+    if start_scheduler(poller, core.settings.poll_interval):
+        log.info("polling routers every %ss%s", core.settings.poll_interval,
+                 f", state changes to {channel}" if channel else " (no PEERBOT_NOTIFY_CHANNEL: not posting)")
 
 
 @db_cli.command("upgrade")

@@ -12,10 +12,7 @@ from sqlalchemy import create_engine, text
 from bot.core import Core
 from tests.harness.bot import RunningBot, start_bot, settings_for
 from tests.harness.fake_slack import FakeSlack
-try:
-    from tests.lab_fixture import *  # noqa: F401,F403 - frr_lab, clean_lab, irr_server
-except ImportError:  # TEMP until the lab lands
-    pass
+from tests.lab_fixture import *  # noqa: F401,F403 - frr_lab, clean_lab, irr_server
 
 PG_URL = os.environ.get("PEERBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 INVENTORY = Path(__file__).parent / "data" / "inventory.yml"

@@ -1,0 +1,50 @@
+"""Scheduled refreshes: poll every router over SSH and post state changes to a channel."""
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from bot.notify import Notifier
+from bot.services.changes import Changes, PollResult
+
+log = logging.getLogger(__name__)
+POLL_JOB = "poll-routers"
+
+Renderer = Callable[[PollResult, str | None], dict[str, Any] | None]
+
+
+class Poller:
+    """One poll of all routers; posts a notice per router whose sessions changed state, and
+    one when a router becomes unreachable (not again until it recovers)."""
+
+    def __init__(self, changes: Changes, notifier: Notifier | None, channel: str | None, render: Renderer):
+        self.changes = changes
+        self.notifier = notifier
+        self.channel = channel
+        self.render = render
+        self._last_error: dict[int, str | None] = {}
+
+    def run_once(self) -> list[PollResult]:
+        results = self.changes.poll_all()
+        for r in results:
+            previous = self._last_error.get(r.router_id)
+            self._last_error[r.router_id] = None if r.ok else r.message
+            if self.notifier is None or not self.channel:
+                continue
+            message = self.render(r, previous)
+            if message is not None:
+                self.notifier.post(self.channel, message)
+        log.info("poll: %s", "; ".join(r.message for r in results) or "no routers")
+        return results
+
+
+def start_scheduler(poller: Poller, interval_seconds: int) -> BackgroundScheduler | None:
+    if interval_seconds <= 0:
+        return None
+    sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": interval_seconds})
+    sched.add_job(poller.run_once, "interval", seconds=interval_seconds, id=POLL_JOB)
+    sched.start()
+    return sched
