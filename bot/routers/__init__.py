@@ -1,0 +1,38 @@
+"""Router layer: render neighbor config per platform, push it over SSH, read BGP state back.
+
+    from bot.routers import RouterCredentials, Platform, get_driver, render
+    with get_driver(creds) as router:
+        router.push(render(creds.platform, "admin_down", spec))
+        state = router.neighbor(spec.peer_ip)
+"""
+from __future__ import annotations
+
+from bot.routers.base import (
+    BGP_STATES,
+    ConfigRejected,
+    NeighborNotFound,
+    NeighborSpec,
+    NeighborState,
+    Platform,
+    RouterAuthFailed,
+    RouterCredentials,
+    RouterDriver,
+    RouterError,
+    RouterTimeout,
+    RouterUnreachable,
+    UnsupportedPlatform,
+)
+from bot.routers.netmiko_driver import NetmikoDriver
+from bot.routers.render import ACTIONS, mask_secrets, render
+
+
+def get_driver(creds: RouterCredentials, timeout: float = 15) -> RouterDriver:
+    """The driver for `creds.platform` (all platforms currently go through netmiko)."""
+    return NetmikoDriver(creds, timeout=timeout)
+
+
+__all__ = [
+    "ACTIONS", "BGP_STATES", "ConfigRejected", "NeighborNotFound", "NeighborSpec", "NeighborState",
+    "NetmikoDriver", "Platform", "RouterAuthFailed", "RouterCredentials", "RouterDriver", "RouterError",
+    "RouterTimeout", "RouterUnreachable", "UnsupportedPlatform", "get_driver", "mask_secrets", "render",
+]

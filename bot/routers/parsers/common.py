@@ -1,0 +1,65 @@
+"""Small helpers shared by the per-platform parsers."""
+from __future__ import annotations
+
+import ipaddress
+import re
+
+from bot.routers.base import BGP_STATES
+
+_STATES = {s.lower(): s for s in BGP_STATES}
+_STATES.update({"estab": "Established", "opensnt": "OpenSent", "openconf": "OpenConfirm"})  # abbreviations
+
+
+def normalize_state(raw: str | None) -> str:
+    """Map a platform's state text to the RFC 4271 FSM name.
+
+    "Idle (Admin)", "Idle (PfxCt)", "Active." and "ESTABLISHED" all reduce to their first
+    word; anything unknown (FRR "Clearing"/"Deleted", XR "Closing") is reported as Idle,
+    which is what the session effectively is.
+    """
+    word = re.split(r"[\s(,.]", (raw or "").strip(), maxsplit=1)[0].lower()
+    return _STATES.get(word, "Idle")
+
+
+def to_int(value: object) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def norm_ip(text: str) -> str:
+    """Canonical form so that '2001:DB8::02' from a router matches '2001:db8::2' from the DB."""
+    try:
+        return str(ipaddress.ip_address(text.strip()))
+    except ValueError:
+        return text.strip()
+
+
+_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(text: str | None) -> int | None:
+    """Seconds from Cisco/Junos style durations.
+
+    Accepts "00:05:12", "1d02h", "3w2d", "1y2w", "2d 3:04:05" (Junos), "6:00:12".
+    "never" and unparsable text give None.
+    """
+    t = (text or "").strip().lower()
+    if not t or t == "never":
+        return None
+    total = 0
+    clock = re.search(r"(\d+):(\d{2})(?::(\d{2}))?$", t)
+    if clock:
+        h, m, s = int(clock.group(1)), int(clock.group(2)), int(clock.group(3) or 0)
+        if clock.group(3) is None:  # "MM:SS" (Junos uses it for short durations)
+            h, m, s = 0, h, m
+        total += h * 3600 + m * 60 + s
+        t = t[: clock.start()]
+    units = re.findall(r"(\d+)\s*([ywdhms])", t)
+    leftover = re.sub(r"(\d+)\s*([ywdhms])|\s", "", t)
+    if leftover or (not units and not clock):
+        return None
+    return total + sum(int(n) * _UNITS[u] for n, u in units)

@@ -1,0 +1,88 @@
+"""Turn a NeighborSpec into the CLI lines for one platform and action.
+
+Templates live in bot/routers/templates/<platform>/<action>.j2. An operator can override any
+of them by dropping a file with the same relative path into `templates_dir`.
+"""
+from __future__ import annotations
+
+import functools
+import ipaddress
+import re
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
+
+from bot.routers.base import MASK, NeighborSpec, Platform
+
+ACTIONS = ("neighbor_create", "admin_down", "admin_up", "delete")
+PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
+JUNOS_DEFAULT_GROUP = "PEERBOT"
+
+# Control characters (incl. DEL/C1 and Unicode line separators) or ";" in a rendered line could
+# smuggle a second command onto the router. Inputs are validated upstream; this is the last net.
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029;]")
+
+
+@functools.lru_cache(maxsize=16)
+def _environment(templates_dir: str | None) -> Environment:
+    loaders = [FileSystemLoader(templates_dir)] if templates_dir else []
+    loaders.append(FileSystemLoader(str(PACKAGED_TEMPLATES)))
+    return Environment(
+        loader=ChoiceLoader(loaders),
+        undefined=StrictUndefined,  # a typo in a template fails loudly instead of rendering ""
+        autoescape=False,  # CLI text, not HTML
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+
+
+def render(platform: Platform | str, action: str, spec: NeighborSpec,
+           templates_dir: str | Path | None = None) -> list[str]:
+    """Rendered, stripped, non-empty command lines. Raises ValueError for an unknown action,
+    prefixes without a prefix_list_name, or an unsafe rendered line."""
+    platform = Platform(platform)
+    if action not in ACTIONS:
+        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
+    if spec.prefixes and not spec.prefix_list_name:
+        raise ValueError("prefixes given without a prefix_list_name")
+    _check_inputs(spec)
+    env = _environment(str(templates_dir) if templates_dir else None)
+    text = env.get_template(f"{platform.value}/{action}.j2").render(**_context(spec))
+    # split on "\n" only: str.splitlines() would also split on "\r", "\x0b", "\u2028"... and
+    # so hide exactly the characters the check below must catch
+    lines = [line.strip(" \t") for line in text.split("\n")]
+    lines = [line for line in lines if line]
+    for line in lines:
+        if _UNSAFE.search(line):
+            raise ValueError("rendered configuration contains a control character or ';'")
+    return lines
+
+
+def _check_inputs(spec: NeighborSpec) -> None:
+    """A newline inside a value would become a separate, valid-looking line after rendering,
+    so values are checked before rendering too."""
+    values = [spec.peer_ip, spec.description, spec.peer_group, spec.md5_password, spec.prefix_list_name,
+              *spec.prefixes]
+    for value in values:
+        if value is not None and _UNSAFE.search(value):
+            raise ValueError("neighbor settings contain a control character or ';'")
+
+
+def _context(spec: NeighborSpec) -> dict:
+    return {
+        "spec": spec,
+        "ip": spec.peer_ip,
+        "afi": "ipv4" if spec.address_family == 4 else "ipv6",
+        # an AS-SET usually resolves to both families: keep those of this session only
+        "prefixes": [p for p in spec.prefixes if ipaddress.ip_network(p, strict=False).version == spec.address_family],
+        "group": spec.peer_group or JUNOS_DEFAULT_GROUP,
+    }
+
+
+def mask_secrets(lines: list[str], spec: NeighborSpec) -> list[str]:
+    """Copy of `lines` with the MD5 password replaced by ******** (for Slack, logs, audit)."""
+    secret = spec.md5_password
+    if not secret:
+        return list(lines)
+    return [line.replace(secret, MASK) for line in lines]
