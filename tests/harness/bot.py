@@ -33,24 +33,36 @@ class RunningBot:
     thread: threading.Thread
     app: object
 
+    stopping: threading.Event
+
     def stop(self) -> None:
         from waitress import wasyncore
 
         self.send.http.close()
-        # close() alone leaves keep-alive channels in the loop's map; close them all so run() returns.
-        self.server.close()  # type: ignore[attr-defined]
-        wasyncore.close_all(self.server._map)  # type: ignore[attr-defined]
-        self.server.task_dispatcher.shutdown(timeout=5)  # type: ignore[attr-defined]
+        # Stop the loop first, then close every channel from this thread: closing sockets while
+        # the loop thread is inside select() makes it fail with EBADF.
+        self.stopping.set()
         self.thread.join(timeout=5)
         assert not self.thread.is_alive(), "bot HTTP server did not stop"
+        self.server.task_dispatcher.shutdown(timeout=5)  # type: ignore[attr-defined]
+        wasyncore.close_all(self.server._map)  # type: ignore[attr-defined]
 
 
 def start_bot(core: Core, slack: FakeSlack) -> RunningBot:
     app = build_app(core)
     server = create_server(app, core, "127.0.0.1", 0, threads=4)
     port = server.effective_port  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.run, name="peerbot-http", daemon=True)
+    stopping = threading.Event()
+
+    def serve() -> None:
+        from waitress import wasyncore
+
+        while not stopping.is_set():
+            wasyncore.loop(timeout=0.05, map=server._map, count=1)  # type: ignore[attr-defined]
+
+    thread = threading.Thread(target=serve, name="peerbot-http", daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"
     sender = SlackSender(url + "/slack/events", SIGNING_SECRET, slack.response_url("cmd"))
-    return RunningBot(core=core, slack=slack, send=sender, url=url, server=server, thread=thread, app=app)
+    return RunningBot(core=core, slack=slack, send=sender, url=url, server=server, thread=thread, app=app,
+                      stopping=stopping)
