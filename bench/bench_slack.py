@@ -38,6 +38,15 @@ def fmt(name: str, values: list[float]) -> str:
             f"max={max(ms):7.1f} ms")
 
 
+def timed(n: int, fn) -> list[float]:  # noqa: ANN001
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - t)
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sessions", type=int, default=1000)
@@ -53,18 +62,8 @@ def main() -> None:
     print(f"created {args.sessions} sessions through the service in {time.perf_counter() - t:.1f} s "
           f"({(time.perf_counter() - t) / args.sessions * 1000:.1f} ms each)")
 
-    svc = []
-    for _ in range(args.requests):
-        t = time.perf_counter()
-        list_sessions(core.db, "", page=5, page_size=15)
-        svc.append(time.perf_counter() - t)
-    print(fmt("list_sessions (service, page 5)", svc))
-    svc = []
-    for _ in range(args.requests):
-        t = time.perf_counter()
-        list_sessions(core.db, "AS65610 peer", page=1, page_size=15)
-        svc.append(time.perf_counter() - t)
-    print(fmt("list_sessions (filtered)", svc))
+    for label, query, page in (("list_sessions (service, page 5)", "", 5), ("list_sessions (filtered)", "AS65610 peer", 1)):
+        print(fmt(label, timed(args.requests, lambda: list_sessions(core.db, query, page=page, page_size=15))))
 
     bot = start_bot(core, slack)
     try:
