@@ -15,14 +15,20 @@ class UiConfig:
 
     detail_actions: set[str] = field(default_factory=set)
     can_add: bool = False
+    bulk: bool = False  # the list shows the bulk select + Admin Up/Down/Delete (router_actions)
 
 
 def register_all(app: App, core: Core) -> UiConfig:
-    from handlers import actions, commands
+    from handlers import actions, commands, router_actions, wizard
+    from handlers.ids import Action
 
     ui = UiConfig()
     table = commands.CommandTable()
     commands.register(app, core, ui, table)
     actions.register(app, core, ui)
     ui.detail_actions |= actions.DETAIL_ACTIONS
+    router_actions.register(app, core, ui, table)  # sets ui.bulk, adds its detail actions
+    wizard.register(app, core, ui, table)
+    ui.can_add = True
+    ui.detail_actions.add(Action.ADD_SESSION)
     return ui

@@ -25,7 +25,7 @@ def register(app: App, core: Core, ui: Any) -> None:
     def page(body: dict, respond: Respond) -> None:
         query, number = parse_page_value(body["actions"][0].get("value", ""))
         result = list_sessions(core.db, query, page=number, page_size=core.settings.list_page_size)
-        respond(replace_original=True, **session_list(result, can_add=ui.can_add))
+        respond(replace_original=True, **session_list(result, can_add=ui.can_add, bulk=ui.bulk))
 
     @reports_errors
     def show(body: dict, respond: Respond) -> None:
@@ -42,7 +42,7 @@ def register(app: App, core: Core, ui: Any) -> None:
         client.views_open(trigger_id=body["trigger_id"], view=peer_details_modal(get_peer(core.db, int(body["actions"][0]["value"]))))
 
     app.action(re.compile(rf"^{Action.LIST_PAGE}-(prev|next)$"))(ack=ack_now, lazy=[page])
-    app.action(Action.LIST_REFRESH)(ack=ack_now, lazy=[page])
+    # Action.LIST_REFRESH polls the routers first: handlers/router_actions.py
     app.action(Action.LIST_SHOW)(ack=ack_now, lazy=[show])
     app.action(Action.ROUTER_DETAILS)(router_details)
     app.action(Action.PEER_DETAILS)(peer_details)

@@ -33,7 +33,7 @@ Subcommand = Callable[[CommandContext], None]
 
 def cmd_list(ctx: CommandContext) -> None:
     page = list_sessions(ctx.core.db, ctx.args, page=1, page_size=ctx.core.settings.list_page_size)
-    ctx.respond(response_type="ephemeral", **session_list(page, can_add=ctx.ui.can_add))
+    ctx.respond(response_type="ephemeral", **session_list(page, can_add=ctx.ui.can_add, bulk=ctx.ui.bulk))
 
 
 def cmd_show(ctx: CommandContext) -> None:

@@ -20,8 +20,19 @@ class Action(StrEnum):
     EMAIL = "session_email"
     BULK_SELECT = "bulk_select"
     BULK_ACTION = "bulk_action"
+    # router automation (handlers/router_actions.py)
+    CONFIG_COMMANDS = "config_commands"  # the editable commands input of the Config Manager modal
+    # create-session wizard (handlers/wizard.py)
+    WIZARD_PREV = "wizard_prev"
+    WIZARD_ROUTER = "wizard_router"
+    WIZARD_PEERINGDB = "wizard_peeringdb"
+    WIZARD_LOCAL_PEER = "wizard_local_peer"
+    WIZARD_AS_SET_VALIDATE = "wizard_as_set_validate"
+    WIZARD_AS_SET_IMPORT = "wizard_as_set_import"
 
 
 class Callback(StrEnum):
     ROUTER_DETAILS = "router_details_view"
     PEER_DETAILS = "peer_details_view"
+    CONFIG_MANAGER = "config_manager_view"
+    WIZARD = "session_wizard"

@@ -24,6 +24,7 @@ from bot.routers import (
     ConfigRejected, NeighborSpec, NeighborState, Platform, RouterCredentials, RouterDriver, RouterError, get_driver,
     mask_secrets, render,
 )
+from bot.routers.base import MASK
 from bot.services import audit
 from bot.services.views import SessionView
 from storage.models import AdminStatus, AsSet, Router, Session
@@ -82,7 +83,12 @@ class _Job:
 
     @property
     def masked(self) -> list[str]:
-        return mask_secrets(self.lines, self.spec)
+        return mask_lines(self.lines, self.spec)
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Passed to the driver so that it masks the MD5 key in router output and errors."""
+        return (self.spec.md5_password,) if self.spec.md5_password else ()
 
 
 class ChangeError(PeerbotError):
@@ -121,6 +127,25 @@ def neighbor_spec(core: Core, row: Session, s) -> NeighborSpec:  # noqa: ANN001
 
 
 PREFIX_LIST_PREFIX = "PEERBOT-AS"
+# A secret typed into Config Manager (e.g. a new MD5 when none is stored) is not in the spec:
+# mask whatever follows a password keyword too, before a line is shown, logged or audited.
+_SECRET_IN_LINE = re.compile(
+    r"(?P<kw>\b(?:password|authentication-key|secret)\s+(?:(?:clear|encrypted|0|7)\s+)?)(?P<val>\"[^\"]*\"|\S+)",
+    re.I)
+
+
+def mask_lines(lines: list[str], spec: NeighborSpec) -> list[str]:
+    """`lines` with the session's MD5 and anything after a password keyword replaced by ********."""
+    return [_SECRET_IN_LINE.sub(lambda m: m.group("kw") + MASK, ln) for ln in mask_secrets(lines, spec)]
+
+
+def _scrub(text: str, secrets: Iterable[str | None]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, MASK)
+    return _SECRET_IN_LINE.sub(lambda m: m.group("kw") + MASK, text)
+
+
 _DANGEROUS = re.compile(r"(?i)\b(router bgp \d+|no router|write erase|erase|reload|rollback|load)\b")
 
 
@@ -159,55 +184,80 @@ def plan(core: Core, session_id: int, action: Action) -> Plan:
         row = _load(s, session_id)
         spec = neighbor_spec(core, row, s)
         lines = render(row.router.platform, TEMPLATE_FOR[action], spec, core.settings.templates_dir)
-        return Plan(session_id, action, row.router.name, mask_secrets(lines, spec), lines)
+        return Plan(session_id, action, row.router.name, mask_lines(lines, spec), lines)
 
 
 # ----------------------------------------------------------------------------- config manager
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029;]")
+# Control characters (tab included: it triggers completion in an interactive CLI), ";" (a
+# second command on some CLIs) and "?" (inline help in vtysh/IOS/Junos) never reach a router.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029;?]")
+MAX_EDITED_LINES = 200
 
 
 def check_edited_commands(core: Core, session_id: int, text: str) -> list[str]:
     """Validate a user-edited command set (Config Manager) and return the lines to push.
 
-    Allowed: the context lines the template renders (e.g. `router bgp 64500`,
-    `address-family ipv4 unicast`, `exit`) and lines that are about this session's neighbor
-    (contain its IP as a word) or its prefix list. The masked MD5 (********) is replaced by the
-    stored key. Anything else is rejected with the offending line named.
+    Allowed: any line the template renders for this session (context lines such as
+    `router bgp 64500`, `address-family ipv4 unicast`, `exit`, shown masked), lines that act on
+    this session's neighbor (`[no] neighbor <its IP> ...`, and no other IP address in them),
+    and lines about its own prefix list. The masked MD5 (********) is replaced by the stored
+    key. Anything else is rejected with the offending line named.
     """
     p = plan(core, session_id, "configure")
-    if _CONTROL.search(text.replace("\n", "").replace("\r", "")):
-        raise InvalidInput({"commands": "The commands contain control characters or ';'."})
-    lines = [ln.strip() for ln in text.replace("\r\n", "\n").split("\n") if ln.strip()]
-    if not lines:
-        raise InvalidInput({"commands": "There are no commands to push."})
-    if len(lines) > 200:
-        raise InvalidInput({"commands": "At most 200 lines can be pushed at once."})
     with core.db.session() as s:
         row = _load(s, session_id)
         peer_ip, secret_spec = row.peer_ip, neighbor_spec(core, row, s)
-    context_lines = {ln.strip() for ln in p.lines if not _mentions(ln, peer_ip)}
+    own_prefix_list = _prefix_list_name(row.peer.asn, row.address_family)
+    lines = [ln.strip(" \t") for ln in (text or "").replace("\r\n", "\n").split("\n")]
+    lines = [ln for ln in lines if ln]
+    if not lines:
+        raise InvalidInput({"commands": "There are no commands to push."})
+    if len(lines) > MAX_EDITED_LINES:
+        raise InvalidInput({"commands": f"At most {MAX_EDITED_LINES} lines can be pushed at once."})
+    rendered = {ln.strip() for ln in p.masked}
     out = []
     for ln in lines:
+        if _CONTROL.search(ln):
+            raise InvalidInput({"commands": f"Control characters (tabs included), ';' and '?' are not allowed: {_shown(ln)}"})
         if len(ln) > 250:
-            raise InvalidInput({"commands": f"Line too long: {ln[:40]}…"})
-        if ln in context_lines:
-            in_scope = True
-        else:
-            in_scope = (_mentions(ln, peer_ip) or PREFIX_LIST_PREFIX in ln) and not _DANGEROUS.search(ln)
+            raise InvalidInput({"commands": f"Line too long: {_shown(ln)}"})
+        in_scope = ln in rendered or (
+            not _DANGEROUS.search(ln) and (_targets_neighbor(ln, peer_ip) or _about_prefix_list(ln, own_prefix_list)))
         if not in_scope:
-            raise InvalidInput({"commands": f"Line outside this session's neighbor ({peer_ip}): {ln[:80]}"})
-        out.append(ln.replace("********", secret_spec.md5_password) if secret_spec.md5_password else ln)
+            raise InvalidInput({"commands": f"Line outside this session's neighbor ({peer_ip}): {_shown(ln)}"})
+        out.append(ln.replace(MASK, secret_spec.md5_password) if secret_spec.md5_password else ln)
     return out
 
 
-def _mentions(line: str, ip: str) -> bool:
-    for token in re.split(r"[\s\"']+", line):
-        try:
-            if str(ipaddress.ip_address(token)) == ip:
-                return True
-        except ValueError:
-            continue
-    return False
+def _shown(line: str) -> str:
+    return _CONTROL.sub("?", _SECRET_IN_LINE.sub(lambda m: m.group("kw") + MASK, line))[:80]
+
+
+def _tokens(line: str) -> list[str]:
+    return [t for t in re.split(r"[\s\"']+", line) if t]
+
+
+def _ip_or_none(token: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(token))
+    except ValueError:
+        return None
+
+
+def _targets_neighbor(line: str, ip: str) -> bool:
+    """`[no] neighbor <ip> ...` (or Junos `... neighbor <ip> ...`), with no other address in it."""
+    tokens = _tokens(line)
+    ips = [(i, _ip_or_none(t)) for i, t in enumerate(tokens)]
+    ips = [(i, a) for i, a in ips if a is not None]
+    if not ips:
+        return False
+    first, addr = ips[0]
+    return addr == ip and first > 0 and tokens[first - 1].lower() == "neighbor" and all(a == ip for _, a in ips)
+
+
+def _about_prefix_list(line: str, name: str) -> bool:
+    tokens = _tokens(line)
+    return name in tokens and not any(_ip_or_none(t) for t in tokens)
 
 
 # ----------------------------------------------------------------------------- actions
@@ -278,67 +328,96 @@ class Changes:
     def _run_on_router(self, action: Action, router_id: int, sids: list[int], actor: str,
                        commands: dict[int, list[str] | None]) -> list[ChangeResult]:
         # 1. Render everything first (DB read only): a bad template fails before any SSH.
+        failed: list[tuple[int, str]] = []
+        jobs: list[_Job] = []
         with self.core.db.session() as s:
             router = s.get(Router, router_id)
+            router_name, platform = router.name, Platform(router.platform)
             try:
                 creds = credentials_for(router)
             except ChangeError as exc:
-                return [self._fail(sid, action, actor, str(exc), []) for sid in sids]
-            router_name, platform = router.name, Platform(router.platform)
-            jobs = []
-            for sid in sids:
-                row = _load(s, sid)
-                spec = neighbor_spec(self.core, row, s)
-                if action == "admin_down":
-                    spec = NeighborSpec(**{**spec.__dict__, "admin_down": True})
-                lines = commands.get(sid) or render(platform, TEMPLATE_FOR[action], spec, self.core.settings.templates_dir)
+                creds, failed = None, [(sid, str(exc)) for sid in sids]
+            for sid in sids if creds else ():
+                try:
+                    row = _load(s, sid)
+                    spec = neighbor_spec(self.core, row, s)
+                    if action == "admin_down":
+                        spec = NeighborSpec(**{**spec.__dict__, "admin_down": True})
+                    lines = commands.get(sid) or render(platform, TEMPLATE_FOR[action], spec,
+                                                        self.core.settings.templates_dir)
+                except (ValueError, NotFound) as exc:  # unsafe value / template problem / deleted meanwhile
+                    msg = str(exc) if isinstance(exc, NotFound) else "the configuration could not be rendered safely"
+                    failed.append((sid, f"{router_name}: {msg}. Nothing was sent."))
+                    continue
                 jobs.append(_Job(sid, row.peer_ip, spec, lines, platform, router_name))
-        # 2. One connection: push each session's lines, one save, one read-back.
-        results: list[ChangeResult] = []
+        results: list[ChangeResult] = [self._fail(sid, action, actor, msg, []) for sid, msg in failed]
+        if not jobs:
+            return results
+        secrets = (creds.password, *(j.spec.md5_password for j in jobs))
+        # 2. One connection: one read of the neighbors, push each session's lines, one save,
+        #    one read-back.
+        done: list[ChangeResult] = []
+        current: _Job | None = None
         try:
             with self.driver_factory(creds, self.core.settings.router_timeout) as drv:
+                before = drv.neighbors() if action in ("configure", "deconfigure") else {}
                 for job in jobs:
-                    results.append(self._apply(drv, action, job, actor))
-                if any(r.ok for r in results):
+                    current = job
+                    done.append(self._apply(drv, action, job, actor, before, secrets))
+                current = None
+                if any(r.ok and r.commands for r in done):
                     drv.save()
                 states = drv.neighbors()
         except RouterError as exc:
-            pushed = {r.session_id for r in results if r.ok}
-            out = [r for r in results if not r.ok]
+            err = _scrub(str(exc), secrets)
+            out = [r for r in done if not r.ok]
+            pushed = {r.session_id for r in done if r.ok}
             for job in jobs:
                 if job.sid in pushed:
-                    msg = (f"{router_name}: {exc} after the commands were sent; the change was not verified or "
+                    msg = (f"{router_name}: {err} after the commands were sent; the change was not verified or "
                            "saved, and the database was not updated. Refresh, then retry.")
+                elif current is not None and job.sid == current.sid:
+                    msg = (f"{router_name}: {err} while the commands were being sent; part of them may have "
+                           "been applied. The database was not updated: check the router (Refresh).")
                 elif any(r.session_id == job.sid for r in out):
                     continue
                 else:
-                    msg = f"{router_name}: {exc}. Nothing was changed."
+                    msg = f"{router_name}: {err}. Nothing was changed."
                 out.append(self._fail(job.sid, action, actor, msg, job.masked))
-            return out
-        return [self._record(r, states.get(_norm(job.ip)), actor) for r, job in zip(results, jobs)]
+            return results + out
+        return results + [self._record(r, states.get(_norm(job.ip)), actor) for r, job in zip(done, jobs)]
 
-    def _apply(self, drv: RouterDriver, action: Action, job: _Job, actor: str) -> ChangeResult:
-        existed = drv.neighbor(job.ip) is not None if action == "configure" else None
+    def _apply(self, drv: RouterDriver, action: Action, job: _Job, actor: str,
+               before: dict[str, NeighborState], secrets: tuple[str | None, ...]) -> ChangeResult:
+        existed = _norm(job.ip) in before
+        if action == "deconfigure" and not existed:
+            # removed by hand already: sending "no neighbor" would only be refused
+            return ChangeResult(job.sid, action, True, "", [])
         try:
-            drv.push(job.lines)
+            drv.push(job.lines, secrets=job.secrets)
         except ConfigRejected as exc:
-            detail = f"{job.router_name} rejected the configuration: {exc}."
-            if action == "configure" and existed is False:
-                detail += self._rollback(drv, job)
+            detail = f"{job.router_name}: {_scrub(str(exc), secrets)}."
+            if action == "configure" and not existed:
+                detail += " Nothing was recorded as configured." + self._rollback(drv, job, secrets)
             elif action == "configure":
-                detail += " The neighbor existed before; it was left as the router has it now."
+                detail += (" The neighbor existed before; the lines before the refused one stay applied: "
+                           "check the router.")
+            else:
+                detail += " The database was not changed."
             return self._fail(job.sid, action, actor, detail, job.masked)
         return ChangeResult(job.sid, action, True, "", job.masked)
 
-    def _rollback(self, drv: RouterDriver, job: _Job) -> str:
+    def _rollback(self, drv: RouterDriver, job: _Job, secrets: tuple[str | None, ...]) -> str:
         """Best effort: remove the half-configured neighbor a failed push may have left."""
         try:
             if drv.neighbor(job.ip) is None:
                 return " Nothing was left on the router."
-            drv.push(render(job.platform, "delete", job.spec, self.core.settings.templates_dir))
+            drv.push(render(job.platform, "delete", job.spec, self.core.settings.templates_dir), secrets=job.secrets)
+            if drv.neighbor(job.ip) is not None:
+                return " Rolling back did not remove the neighbor: check the router."
             return " The lines already applied were rolled back (neighbor removed)."
         except RouterError as exc:
-            return f" Rollback failed too ({exc}): check the router."
+            return f" Rollback failed too ({_scrub(str(exc), secrets)}): check the router."
 
     def _fail(self, sid: int, action: Action, actor: str, message: str, masked: list[str]) -> ChangeResult:
         with self.core.db.session() as s:
@@ -375,7 +454,9 @@ class Changes:
                                  outcome="error", detail=r.message, after={"commands": r.commands})
                     r.session = SessionView.of(row)
                     return r
-                res = self._delete_row(s, row, actor, f"neighbor removed from {row.router.name}")
+                detail = (f"neighbor removed from {row.router.name}" if r.commands else
+                          f"the neighbor was no longer on {row.router.name}; deleted from the database")
+                res = self._delete_row(s, row, actor, detail)
                 res.commands = r.commands
                 return res
             if r.action == "configure":

@@ -148,12 +148,23 @@ def create_session(core: Core, draft: SessionDraft, *, actor: str, request_key: 
     `request_key` makes the call idempotent: a retried or double-clicked Create returns the
     session the first call made instead of making a second one.
     """
+    return create_session_once(core, draft, actor=actor, request_key=request_key)[0]
+
+
+def create_session_once(core: Core, draft: SessionDraft, *, actor: str,
+                        request_key: str | None = None) -> tuple[SessionView, bool]:
+    """`create_session`, also saying whether this call made the session (False: an earlier call
+    with the same `request_key` did), so that a surface announces a new session only once."""
     if request_key:
         existing = _session_for_key(core, request_key)
         if existing is not None:
-            return existing
+            return existing, False
     chk = check_draft(core, draft)
     if not chk.ok:
+        # A concurrent call with the same key may have just made the session (and so taken the IP).
+        existing = _session_for_key(core, request_key) if request_key else None
+        if existing is not None:
+            return existing, False
         raise InvalidInput(chk.errors)
     ip = parse_ip(draft.peer_ip)
     asn = parse_asn(draft.peer_asn).value
@@ -184,9 +195,9 @@ def create_session(core: Core, draft: SessionDraft, *, actor: str, request_key: 
         if request_key:
             existing = _session_for_key(core, request_key)
             if existing is not None:
-                return existing
+                return existing, False
         raise Conflict(f"A session with {ip} already exists on that router.") from None
-    return view
+    return view, True
 
 
 def _session_for_key(core: Core, key: str) -> SessionView | None:

@@ -33,8 +33,8 @@ def session_line(v: SessionView) -> str:
     )
 
 
-def session_list(page: SessionPage, *, can_add: bool = False) -> dict[str, Any]:
-    """Header + one section a session (with a View button) + paging. At most ~45 blocks."""
+def session_list(page: SessionPage, *, can_add: bool = False, bulk: bool = False) -> dict[str, Any]:
+    """Header + one section a session (with a View button) + paging (+ bulk controls). At most ~46 blocks."""
     q = page.query_text
     title = f"Peering sessions{f' matching “{q}”' if q else ''}"
     blocks = [header(title[:150])]
@@ -53,7 +53,29 @@ def session_list(page: SessionPage, *, can_add: bool = False) -> dict[str, Any]:
     if can_add:
         nav.append(button("Add Session", Action.ADD_SESSION, style="primary"))
     blocks += actions(nav, block_id="list_nav")
+    if bulk and page.items:
+        blocks.append(_bulk_controls(page))
     return message(f"{title}: {page.total} session(s)", blocks)
+
+
+BULK_BLOCK = "bulk"
+
+
+def _bulk_controls(page: SessionPage) -> dict[str, Any]:
+    """A multi-select of the sessions on this page and the bulk buttons (handlers/router_actions.py)."""
+    options = [{"text": plain(f"#{v.id} {v.peer_name} AS{v.peer_asn} {v.peer_ip}"[:75]), "value": str(v.id)}
+               for v in page.items[:100]]
+    value = _page_value(page.query_text, page.page)
+    n = "the selected sessions"
+    return {"type": "actions", "block_id": BULK_BLOCK, "elements": [
+        {"type": "multi_static_select", "action_id": Action.BULK_SELECT, "placeholder": plain("Select sessions…"),
+         "options": options},
+        button("Admin Up", f"{Action.BULK_ACTION}-admin_up", value),
+        button("Admin Down", f"{Action.BULK_ACTION}-admin_down", value, confirm=confirm_dialog(
+            "Admin Down", f"Shut down the BGP sessions of {n} on their routers?", "Shut down", danger=True)),
+        button("Delete", f"{Action.BULK_ACTION}-deconfigure", value, style="danger", confirm=confirm_dialog(
+            "Delete sessions", f"Delete {n} and remove their neighbors from the routers?", "Delete", danger=True)),
+    ]}
 
 
 def _page_value(query: str, page: int) -> str:

@@ -1,0 +1,430 @@
+"""The create-session wizard: its typed state (kept in the modal's `private_metadata`) and one pure
+function per step view. Nothing here talks to Slack or the database: the handler loads what a step
+needs from the catalog and passes it in, so every view is unit-testable as plain JSON.
+
+State encoding (`WizardState.encode`): compact JSON with short keys, then a newline, then the notes
+*unescaped*. Notes are the only long free text (≤ 1000 characters); JSON would double characters
+such as `"` or `\\n`, so keeping them out of the JSON keeps the worst case well under Slack's 3000
+character limit. The MD5 password is only ever stored encrypted (`md5_enc`, a Fernet token).
+"""
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.errors import PeerbotError
+from bot.services.catalog import ExchangeView, PeerView, RouterView
+from handlers.ids import Action, Callback
+from handlers.views.common import Block, actions, button, clip, context, escape, fields_section, plain, section
+
+STEPS = 5
+METADATA_MAX = 3000  # Slack's limit for private_metadata
+NOTES_MAX = 1000
+PEER_NAME_MAX = 80
+ASN_INPUT_MAX = 20
+IP_INPUT_MAX = 45
+AS_SET_INPUT_MAX = 140
+MD5_MAX = 80
+OPTIONS_MAX = 100  # Slack: at most 100 options in a select
+OPTION_TEXT_MAX = 75
+OPTION_VALUE_MAX = 150
+MASK = "••••"
+TYPE_LABELS = {"public": "Public (IXP)", "private": "Private (PNI)", "local": "Local / custom"}
+STEP_TITLES = {1: "Common settings", 2: "Router settings", 3: "Peer settings", 4: "AS-SET (optional)", 5: "Confirmation"}
+MD5_REMOVE = "remove"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+class WizardExpired(PeerbotError):
+    """The modal's state cannot be read back (an old or foreign view)."""
+
+
+class WizardState(BaseModel):
+    """Everything the wizard has collected. Short aliases keep private_metadata small."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore")
+    version: int = Field(1, alias="v")
+    step: int = Field(1, alias="s", ge=1, le=STEPS)
+    rev: int = Field(0, alias="r")  # bumped on every render: new block_ids make Slack show initial values
+    nonce: str = Field(default_factory=lambda: secrets.token_hex(6), alias="k")
+    channel: str | None = Field(None, alias="c")  # where the wizard was started: the detail goes there
+    session_type: str | None = Field(None, alias="t")
+    exchange_id: int | None = Field(None, alias="x")
+    notes: str | None = Field(None, exclude=True)  # encoded after the JSON, see module docstring
+    router_id: int | None = Field(None, alias="ro")
+    peer_group_id: int | None = Field(None, alias="g")
+    local_asn: int | None = Field(None, alias="la")
+    md5_enc: str | None = Field(None, alias="m")  # Fernet token; the clear text never goes to Slack
+    peer_id: int | None = Field(None, alias="p")
+    peeringdb_net_id: int | None = Field(None, alias="pn")
+    peer_name: str | None = Field(None, alias="n")
+    peer_asn: str | None = Field(None, alias="a")
+    peer_ip: str | None = Field(None, alias="i")
+    as_set: str | None = Field(None, alias="as")
+
+    def encode(self) -> str:
+        head = self.model_dump_json(by_alias=True, exclude_none=True)
+        text = f"{head}\n{self.notes}" if self.notes else head
+        assert len(text) <= METADATA_MAX, f"wizard private_metadata too long ({len(text)} > {METADATA_MAX})"
+        return text
+
+    @classmethod
+    def decode(cls, metadata: str | None) -> WizardState:
+        head, _, notes = (metadata or "").partition("\n")
+        try:
+            state = cls.model_validate(json.loads(head))
+        except (ValueError, ValidationError):
+            raise WizardExpired("This form has expired. Start again with `/peering add`.") from None
+        state.notes = notes or None
+        return state
+
+    def next_rev(self, **changes: Any) -> WizardState:
+        return self.model_copy(update={"rev": self.rev + 1, **changes})
+
+
+# -- block ids and values ---------------------------------------------------------------------
+# Input blocks are "wz.<field>.<rev>". Slack keeps what the user typed in a block whose block_id
+# did not change across views.update and ignores the new initial_value; a new rev on every render
+# makes autofill (peer lookup, router change) and Previous show exactly the state's values.
+FIELD_OF = {  # SessionDraft field -> wizard input name
+    "session_type": "type", "exchange_id": "exchange", "notes": "notes", "router_id": "router",
+    "peer_group_id": "peer_group", "local_asn": "local_asn", "md5": "md5", "peer_name": "peer_name",
+    "peer_asn": "peer_asn", "peer_ip": "peer_ip", "as_set": "as_set",
+}
+STEP_INPUTS = {
+    1: ("type", "exchange", "notes"),
+    2: ("router", "peer_group", "local_asn", "md5", "md5_clear"),
+    3: ("peeringdb", "local_peer", "peer_name", "peer_asn", "peer_ip"),
+    4: ("as_set",),
+    5: (),
+}
+LABELS = {
+    "type": "Session type", "exchange": "Exchange", "notes": "Notes", "router": "Router", "peer_group": "Peer group",
+    "local_asn": "Local ASN", "md5": "MD5 password", "peer_name": "Peer name", "peer_asn": "Peer ASN",
+    "peer_ip": "Peer IP address", "as_set": "AS-SET",
+}
+
+
+def block_id(name: str, rev: int) -> str:
+    return f"wz.{name}.{rev}"
+
+
+def block_name(bid: str) -> str | None:
+    parts = bid.split(".")
+    return parts[1] if len(parts) == 3 and parts[0] == "wz" else None
+
+
+def read_values(state_values: dict[str, Any] | None) -> dict[str, Any]:
+    """view.state.values -> {input name: value} (text, selected option value, or list for checkboxes)."""
+    out: dict[str, Any] = {}
+    for bid, elements in (state_values or {}).items():
+        name = block_name(bid)
+        if name is None or not isinstance(elements, dict):
+            continue
+        for el in elements.values():
+            if not isinstance(el, dict):
+                continue
+            kind = el.get("type")
+            if kind == "checkboxes":
+                out[name] = [o.get("value") for o in el.get("selected_options") or []]
+            elif "selected_option" in el or kind in ("static_select", "external_select", "radio_buttons"):
+                out[name] = (el.get("selected_option") or {}).get("value")
+            else:
+                value = el.get("value")
+                out[name] = value if value not in ("", None) else None
+    return out
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _keep(value: Any, limit: int, *, lenient: bool, single_line: bool = True) -> str | None:
+    """What the user typed. On Next (`lenient=False`) exactly that: it is validated next, and an
+    error is shown rather than anything being cut. When unvalidated values are only carried along
+    (Previous, a lookup, a router change) they are bounded to the input's max_length (all a real
+    client can send) and single-line inputs lose control characters (a real client cannot type
+    them), so a forged value cannot overflow private_metadata. Create validates everything again."""
+    if value is None:
+        return None
+    text = str(value)
+    if lenient:
+        if single_line:
+            text = _CONTROL.sub("", text)
+        text = text[:limit]
+    return text if text.strip() else None
+
+
+@dataclass
+class StepInput:
+    """The values of one step read from a submission: the new state and the transient extras."""
+
+    state: WizardState
+    md5_typed: str | None = None  # clear text, only in memory: the handler encrypts or rejects it
+    md5_remove: bool = False
+    picks: dict[str, str | None] = field(default_factory=dict)  # peeringdb / local_peer selections
+
+
+def apply_step(state: WizardState, step: int, values: dict[str, Any], *, lenient: bool = False) -> StepInput:
+    """Copy the inputs of `step` from `values` into the state (not validated here)."""
+    upd: dict[str, Any] = {}
+    lv = lenient
+    extra = StepInput(state)
+    if step == 1:
+        upd = {"session_type": values.get("type"), "exchange_id": _int(values.get("exchange")),
+               "notes": _keep(values.get("notes"), NOTES_MAX, lenient=lv, single_line=False)}
+    elif step == 2:
+        upd = {"router_id": _int(values.get("router")), "peer_group_id": _int(values.get("peer_group")),
+               "local_asn": _int(values.get("local_asn"))}
+        md5 = values.get("md5")
+        extra.md5_typed = str(md5) if md5 else None
+        extra.md5_remove = MD5_REMOVE in (values.get("md5_clear") or [])
+    elif step == 3:
+        upd = {"peer_name": _keep(values.get("peer_name"), PEER_NAME_MAX, lenient=lv),
+               "peer_asn": _keep(values.get("peer_asn"), ASN_INPUT_MAX, lenient=lv),
+               "peer_ip": _keep(values.get("peer_ip"), IP_INPUT_MAX, lenient=lv)}
+        extra.picks = {"peeringdb": values.get("peeringdb"), "local_peer": values.get("local_peer")}
+    elif step == 4:
+        upd = {"as_set": _keep(values.get("as_set"), AS_SET_INPUT_MAX, lenient=lv)}
+    extra.state = state.model_copy(update=upd)
+    return extra
+
+
+# -- Block Kit helpers ------------------------------------------------------------------------
+def option(text: str, value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": clip(text, OPTION_TEXT_MAX), "emoji": True},
+            "value": value[:OPTION_VALUE_MAX]}
+
+
+def _select(action_id: str, options: Sequence[dict[str, Any]], selected: str | None, placeholder: str) -> dict[str, Any]:
+    opts = list(options)[:OPTIONS_MAX]
+    el: dict[str, Any] = {"type": "static_select", "action_id": action_id, "placeholder": plain(placeholder),
+                          "options": opts}
+    chosen = next((o for o in opts if o["value"] == selected), None)
+    if chosen is not None:
+        el["initial_option"] = chosen
+    return el
+
+
+def _text(action_id: str, value: str | None, *, max_length: int, placeholder: str = "", multiline: bool = False) -> dict[str, Any]:
+    el: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "max_length": max_length}
+    if multiline:
+        el["multiline"] = True
+    if placeholder:
+        el["placeholder"] = plain(placeholder)
+    if value:
+        el["initial_value"] = value[:max_length]
+    return el
+
+
+def _input(name: str, rev: int, element: dict[str, Any], *, label: str | None = None, optional: bool = False,
+           hint: str | None = None, dispatch: bool = False) -> Block:
+    b: Block = {"type": "input", "block_id": block_id(name, rev), "label": plain(label or LABELS[name]),
+                "element": element, "optional": optional}
+    if hint:
+        b["hint"] = plain(hint)
+    if dispatch:
+        b["dispatch_action"] = True
+    return b
+
+
+def _problems(errors: dict[str, str] | None, names: Iterable[str]) -> list[Block]:
+    """Errors that cannot be inline (a view reached by `update`, not by `errors`): a banner."""
+    lines = [f"• *{LABELS.get(n, n)}*: {escape(errors[n])}" for n in names if errors and n in errors]
+    return [section(":warning: Please fix:\n" + "\n".join(lines))] if lines else []
+
+
+def _modal(state: WizardState, blocks: list[Block], *, submit: str = "Next") -> dict[str, Any]:
+    if state.step > 1:
+        blocks = blocks + actions([button("◀ Previous", Action.WIZARD_PREV, str(state.step))], block_id="wz_nav")
+    assert len(blocks) <= 100, "Slack allows at most 100 blocks in a modal"
+    return {
+        "type": "modal", "callback_id": Callback.WIZARD,
+        "title": plain(f"Add session · {state.step}/{STEPS}"),
+        "submit": plain(submit), "close": plain("Cancel"),
+        "private_metadata": state.encode(), "blocks": blocks,
+    }
+
+
+def _progress(step: int) -> Block:
+    marks = " → ".join(f"*{STEP_TITLES[i]}*" if i == step else STEP_TITLES[i] for i in range(1, STEPS + 1))
+    return context(f"Step {step} of {STEPS}: {marks}")
+
+
+# -- the steps -------------------------------------------------------------------------------
+def step1_view(state: WizardState, exchanges: Sequence[ExchangeView], errors: dict[str, str] | None = None) -> dict[str, Any]:
+    r = state.rev
+    types = [option(label, value) for value, label in TYPE_LABELS.items()]
+    type_el: dict[str, Any] = {"type": "radio_buttons", "action_id": "type", "options": types}
+    chosen = next((o for o in types if o["value"] == state.session_type), None)
+    if chosen:
+        type_el["initial_option"] = chosen
+    ix_opts = [option("No Exchange" if x.is_none else x.name, str(x.id)) for x in exchanges]
+    blocks = [
+        _progress(1), *_problems(errors, ("type", "exchange", "notes")),
+        _input("type", r, type_el),
+        _input("exchange", r, _select("exchange", ix_opts, str(state.exchange_id) if state.exchange_id else None,
+                                      "Choose an exchange"),
+               hint="A local/custom peer uses “No Exchange”; a public (IXP) session needs an exchange."),
+        _input("notes", r, _text("notes", state.notes, max_length=NOTES_MAX, multiline=True,
+                                 placeholder="Ticket, contact, anything useful"), optional=True,
+               hint=f"Optional, at most {NOTES_MAX} characters."),
+    ]
+    if len(exchanges) > OPTIONS_MAX:
+        blocks.append(context(f"Showing the first {OPTIONS_MAX} of {len(exchanges)} exchanges."))
+    return _modal(state, blocks)
+
+
+def step2_view(state: WizardState, routers: Sequence[RouterView], groups: Sequence[tuple[int, str]],
+               errors: dict[str, str] | None = None) -> dict[str, Any]:
+    r = state.rev
+    router = next((x for x in routers if x.id == state.router_id), None)
+    blocks: list[Block] = [_progress(2), *_problems(errors, ("router", "peer_group", "local_asn", "md5"))]
+    if not routers:
+        blocks.append(section(":warning: No routers in the inventory yet: load them with `peerbot inventory load`."))
+    else:
+        r_opts = [option(f"{x.name} ({x.platform})", str(x.id)) for x in routers]
+        blocks.append(_input("router", r, _select(Action.WIZARD_ROUTER, r_opts, str(router.id) if router else None,
+                                                  "Choose a router"), dispatch=True,
+                             hint="Its peer groups and local ASNs appear when you choose it."))
+    if router is None:
+        if routers:
+            blocks.append(context("Choose a router to see its peer groups and local ASNs."))
+    else:
+        if groups:
+            g_opts = [option(name, str(gid)) for gid, name in groups]
+            blocks.append(_input("peer_group", r, _select("peer_group", g_opts,
+                                                          str(state.peer_group_id) if state.peer_group_id else None,
+                                                          "Choose a peer group"), optional=True))
+        else:
+            blocks.append(context(f"{escape(router.name)} has no peer groups."))
+        a_opts = [option(f"AS{a}", str(a)) for a in router.local_asns]
+        if a_opts:
+            blocks.append(_input("local_asn", r, _select("local_asn", a_opts,
+                                                         str(state.local_asn) if state.local_asn else None,
+                                                         "Choose the local ASN")))
+        else:
+            blocks.append(context(f":warning: {escape(router.name)} has no local ASN in the inventory."))
+    # Never an initial_value: the password is not sent back to Slack, not even encrypted.
+    hint = (f"An MD5 password is set ({MASK}) — leave empty to keep it, or type a new one."
+            if state.md5_enc else f"Optional. At most {MD5_MAX} printable ASCII characters, no spaces.")
+    blocks.append(_input("md5", r, _text("md5", None, max_length=MD5_MAX, placeholder="Optional"),
+                         optional=True, hint=hint))
+    if state.md5_enc:
+        blocks.append(_input("md5_clear", r, {"type": "checkboxes", "action_id": "md5_clear",
+                                              "options": [option("Remove the MD5 password", MD5_REMOVE)]},
+                             label="Remove MD5", optional=True))
+    return _modal(state, blocks)
+
+
+def local_peer_options(peers: Sequence[PeerView]) -> list[dict[str, Any]]:
+    """One option per (local peer, IP already used with it); a peer without sessions once."""
+    opts: list[dict[str, Any]] = []
+    for p in peers:
+        for ip in p.ips or [""]:
+            label = f"{p.name} AS{p.asn}" + (f" · {ip}" if ip else "")
+            opts.append(option(label, f"{p.id}|{ip}"))
+            if len(opts) >= OPTIONS_MAX:
+                return opts
+    return opts
+
+
+def peer_search_options(peers: Sequence[PeerView]) -> list[dict[str, Any]]:
+    """external_select suggestions (block_suggestion): value "peer:<id>" (PeeringDB will add "net:<id>")."""
+    return [option(f"{p.name} (AS{p.asn})", f"peer:{p.id}") for p in peers[:OPTIONS_MAX]]
+
+
+def step3_view(state: WizardState, local_peers: Sequence[PeerView], errors: dict[str, str] | None = None,
+               note: str | None = None, warning: str | None = None) -> dict[str, Any]:
+    r = state.rev
+    blocks: list[Block] = [_progress(3), *_problems(errors, ("peer_name", "peer_asn", "peer_ip"))]
+    blocks.append(_input("peeringdb", r, {"type": "external_select", "action_id": Action.WIZARD_PEERINGDB,
+                                          "placeholder": plain("Type a name or ASN"), "min_query_length": 1},
+                         label="PeeringDB lookup", optional=True, dispatch=True,
+                         hint="PeeringDB is not connected yet: this searches the peers peerbot already knows."))
+    opts = local_peer_options(local_peers)
+    if opts:
+        blocks.append(_input("local_peer", r, _select(Action.WIZARD_LOCAL_PEER, opts, None, "Choose a local peer"),
+                             label="Local peer lookup", optional=True, dispatch=True,
+                             hint="An existing local/custom peer and one of its addresses."))
+    else:
+        blocks.append(context("No local peers yet: enter the peer below."))
+    if note:
+        blocks.append(context(note))
+    blocks.append(section("*Session details* — filled in by a lookup, or type them (you can edit them)."))
+    blocks += [
+        _input("peer_name", r, _text("peer_name", state.peer_name, max_length=PEER_NAME_MAX,
+                                     placeholder="Example Networks")),
+        _input("peer_asn", r, _text("peer_asn", state.peer_asn, max_length=ASN_INPUT_MAX, placeholder="AS65001"),
+               hint="65001 or AS65001."),
+        _input("peer_ip", r, _text("peer_ip", state.peer_ip, max_length=IP_INPUT_MAX, placeholder="192.0.2.10"),
+               hint="The peer's address; for an IXP session it must be inside the exchange LAN."),
+    ]
+    if warning:
+        blocks.append(context(f":warning: {escape(warning)}"))
+    return _modal(state, blocks)
+
+
+def step4_view(state: WizardState, errors: dict[str, str] | None = None, message: str | None = None) -> dict[str, Any]:
+    r = state.rev
+    blocks: list[Block] = [_progress(4), *_problems(errors, ("as_set",))]
+    blocks.append(_input("as_set", r, _text("as_set", state.as_set, max_length=AS_SET_INPUT_MAX,
+                                            placeholder="AS-EXAMPLE or RIPE::AS65001:AS-CUSTOMERS"),
+                         optional=True, hint="Optional: enables prefix filtering. Validate checks whether peerbot knows it."))
+    blocks += actions([button("Validate", Action.WIZARD_AS_SET_VALIDATE, "validate"),
+                       button("Import", Action.WIZARD_AS_SET_IMPORT, "import")], block_id="wz_as_set_actions")
+    blocks.append({**context(message or "Leave empty to create the session without prefix filtering."),
+                   "block_id": f"wz_as_set_msg.{r}"})
+    return _modal(state, blocks)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Display names the handler looked up for the confirmation step."""
+
+    exchange: str
+    router: str
+    peer_group: str | None
+    peer_known: str | None = None  # "existing peer #12" when a lookup chose one
+    warnings: tuple[str, ...] = ()
+
+
+def step5_view(state: WizardState, summary: Summary) -> dict[str, Any]:
+    s = state
+    blocks: list[Block] = [
+        _progress(5),
+        section("Check the session, then *Create Session*. Nothing is saved before that."),
+        fields_section([
+            ("Type", TYPE_LABELS.get(s.session_type or "", s.session_type or "–")),
+            ("Exchange", escape(summary.exchange)),
+            ("Router", escape(summary.router)),
+            ("Peer group", escape(summary.peer_group) or "–"),
+            ("Local ASN", f"AS{s.local_asn}" if s.local_asn else "–"),
+            ("MD5", f"{MASK} (set)" if s.md5_enc else "none"),
+            ("Peer", escape(s.peer_name) + (f" ({escape(summary.peer_known)})" if summary.peer_known else "")),
+            ("Peer ASN", escape(s.peer_asn)),
+            ("Peer IP", f"`{escape(s.peer_ip)}`"),
+            ("AS-SET", escape(s.as_set) or "–"),
+        ]),
+    ]
+    if s.notes:
+        blocks.append(section(f"*Notes*\n{escape(s.notes)}"))
+    for w in summary.warnings:
+        blocks.append(context(f":warning: {escape(w)} (not an error: you can still create the session)"))
+    blocks.append(context("The session is stored but not configured on the router: use *Configure* on its detail message."))
+    return _modal(state, blocks, submit="Create Session")
+
+
+def error_view(text: str) -> dict[str, Any]:
+    """A terminal modal for a wizard that cannot continue (e.g. unreadable state)."""
+    return {"type": "modal", "callback_id": f"{Callback.WIZARD}_error", "title": plain("Add session"),
+            "close": plain("Close"), "blocks": [section(f":warning: {escape(text)}")]}

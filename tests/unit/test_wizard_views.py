@@ -1,0 +1,170 @@
+"""The wizard's step views as plain JSON: Slack's limits, the private_metadata budget with
+maximal inputs, the MD5 never in a view, and the small pure helpers (values, errors)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bot.core import Core
+from bot.services import catalog
+from handlers.views.wizard import (
+    METADATA_MAX, Summary, WizardExpired, WizardState, apply_step, block_id, read_values, step1_view, step2_view,
+    step3_view, step4_view, step5_view,
+)
+from handlers.wizard import inline_errors, render
+from storage.models import Exchange, Peer, PeerGroup, Router
+from tests.factories import ids
+
+MAX_MD5 = "!" + "Aa0~" * 19 + "zzz"  # 80 printable characters
+assert len(MAX_MD5) == 80
+
+
+def check_slack_limits(view: dict[str, Any]) -> None:
+    """The documented Block Kit limits for a modal (api.slack.com/reference/block-kit)."""
+    assert view["type"] == "modal"
+    assert len(view["blocks"]) <= 100
+    for key in ("title", "submit", "close"):
+        if key in view:
+            assert view[key]["type"] == "plain_text" and 0 < len(view[key]["text"]) <= 24, key
+    assert len(view.get("private_metadata", "")) <= METADATA_MAX
+    assert len(view.get("callback_id", "")) <= 255
+    block_ids = [b["block_id"] for b in view["blocks"] if "block_id" in b]
+    assert len(block_ids) == len(set(block_ids)), "block_ids must be unique"
+    for b in view["blocks"]:
+        assert len(b.get("block_id", "")) <= 255
+        if b["type"] == "input":
+            assert len(b["label"]["text"]) <= 2000 and len(b.get("hint", {}).get("text", "")) <= 2000
+            _element(b["element"])
+        elif b["type"] == "section":
+            assert len(b["text"]["text"]) <= 3000 if "text" in b else True
+            assert len(b.get("fields", [])) <= 10 and all(len(f["text"]) <= 2000 for f in b.get("fields", []))
+        elif b["type"] == "context":
+            assert 0 < len(b["elements"]) <= 10 and all(len(e["text"]) <= 3000 for e in b["elements"])
+        elif b["type"] == "actions":
+            assert 0 < len(b["elements"]) <= 25
+            for e in b["elements"]:
+                _element(e)
+        elif b["type"] == "header":
+            assert len(b["text"]["text"]) <= 150
+
+
+def _element(el: dict[str, Any]) -> None:
+    assert len(el["action_id"]) <= 255
+    if "placeholder" in el:
+        assert len(el["placeholder"]["text"]) <= 150
+    if el["type"] == "button":
+        assert len(el["text"]["text"]) <= 75 and len(el.get("value", "")) <= 2000
+    if el["type"] == "plain_text_input":
+        assert el.get("max_length", 3000) <= 3000
+        assert len(el.get("initial_value", "")) <= el.get("max_length", 3000)
+    if "options" in el:
+        assert 0 < len(el["options"]) <= 100
+        for o in el["options"]:
+            assert len(o["text"]["text"]) <= 75 and len(o["value"]) <= 150
+        if "initial_option" in el:
+            assert el["initial_option"] in el["options"]
+
+
+def maximal_state(core: Core, step: int) -> WizardState:
+    i = ids(core)
+    return WizardState(
+        step=step, channel="C0123456789ABCDEF", session_type="private", exchange_id=i["ix:EXAMPLE-IX"],
+        notes='"\\😀\n' * 250, router_id=i["router:edge2"], peer_group_id=i["pg:edge2/PEERS"], local_asn=4294967294,
+        md5_enc=core.secrets.encrypt(MAX_MD5), peer_id=2**31 - 1, peeringdb_net_id=2**31 - 1,
+        peer_name="N" * 80, peer_asn="AS4294967294", peer_ip="2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
+        as_set="AS4294967294:AS-" + "X" * 84, rev=10**6,
+    )
+
+
+@pytest.fixture
+def big_core(inventory_core: Core) -> Core:
+    """More of everything than a select may show."""
+    with inventory_core.db.session() as s:
+        edge1 = s.get(Router, ids(inventory_core)["router:edge1"])
+        for n in range(130):
+            s.add(Exchange(name=f"IX-{n:03d}-" + "L" * 100, lan_prefix_v4=f"10.{n}.0.0/24"))
+            s.add(Peer(name=f"Peer {n:03d} " + "W" * 100, asn=65000 + n, is_local=True))
+            s.add(PeerGroup(router_id=edge1.id, name=f"GROUP-{n:03d}"))
+            s.add(Router(name=f"r{n:03d}", host="192.0.2.200", platform="frr", username="x", local_asns=[64500]))
+    return inventory_core
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4, 5])
+def test_every_step_view_is_within_slack_limits(big_core: Core, step: int) -> None:
+    state = maximal_state(big_core, step).model_copy(update={"router_id": ids(big_core)["router:edge1"],
+                                                             "peer_group_id": None, "local_asn": 64500})
+    view = render(big_core, state, errors={"peer_ip": "x" * 150, "notes": "y" * 150})
+    check_slack_limits(view)
+    assert MAX_MD5 not in json.dumps(view)
+    assert view["title"]["text"] == f"Add session · {step}/5"
+    assert view["submit"]["text"] == ("Create Session" if step == 5 else "Next")
+    assert ("wizard_prev" in json.dumps(view)) == (step > 1)
+
+
+def test_each_view_function_renders_alone(inventory_core: Core) -> None:
+    st = WizardState()
+    check_slack_limits(step1_view(st, catalog.list_exchanges(inventory_core.db)))
+    check_slack_limits(step2_view(st.model_copy(update={"step": 2}), [], []))  # no routers at all
+    check_slack_limits(step3_view(st.model_copy(update={"step": 3}), [], note="n", warning="w"))
+    check_slack_limits(step4_view(st.model_copy(update={"step": 4}), message="m"))
+    check_slack_limits(step5_view(st.model_copy(update={"step": 5}), Summary("No Exchange", "edge1", None, warnings=("w",))))
+
+
+def test_private_metadata_fits_with_maximal_inputs(inventory_core: Core) -> None:
+    state = maximal_state(inventory_core, 5)
+    text = state.encode()
+    assert len(text) <= METADATA_MAX
+    # Even counted in UTF-16 code units (emoji count twice), with room to spare.
+    assert len(text.encode("utf-16-le")) // 2 <= METADATA_MAX
+    back = WizardState.decode(text)
+    assert back == state and back.notes == state.notes
+    assert MAX_MD5 not in text and inventory_core.secrets.decrypt(back.md5_enc) == MAX_MD5
+
+
+def test_forged_values_carried_by_previous_cannot_overflow(inventory_core: Core) -> None:
+    """Previous keeps unvalidated values; they are bounded to what a Slack client can send."""
+    state = maximal_state(inventory_core, 3)
+    forged = {"peer_name": "\x01\"" * 5000, "peer_asn": "\\" * 5000, "peer_ip": "\"" * 5000}
+    kept = apply_step(state, 3, forged, lenient=True).state
+    assert len(kept.encode()) <= METADATA_MAX
+    kept = apply_step(kept.model_copy(update={"step": 4}), 4, {"as_set": "\"" * 5000}, lenient=True).state
+    assert len(kept.encode()) <= METADATA_MAX
+    kept = apply_step(kept.model_copy(update={"step": 1}), 1, {"type": "local", "exchange": "1", "notes": "\x00" * 5000},
+                      lenient=True).state
+    assert len(kept.encode()) <= METADATA_MAX
+    # on Next nothing is cut: the validator sees (and reports) the real length
+    assert len(apply_step(state, 1, {"notes": "x" * 5000}).state.notes) == 5000
+
+
+def test_encode_refuses_to_exceed_the_limit() -> None:
+    with pytest.raises(AssertionError, match="private_metadata too long"):
+        WizardState(notes="x" * 3000).encode()
+
+
+def test_decode_rejects_foreign_metadata() -> None:
+    for bad in ("", "This is for you!", "[]", '{"s": 9}'):
+        with pytest.raises(WizardExpired):
+            WizardState.decode(bad)
+
+
+def test_read_values_and_apply_step() -> None:
+    values = read_values({
+        block_id("type", 3): {"type": {"type": "radio_buttons", "selected_option": {"value": "public"}}},
+        block_id("exchange", 3): {"exchange": {"type": "static_select", "selected_option": None}},
+        block_id("notes", 3): {"notes": {"type": "plain_text_input", "value": None}},
+        block_id("md5_clear", 3): {"md5_clear": {"type": "checkboxes", "selected_options": [{"value": "remove"}]}},
+        "wz_nav": {"x": {"type": "button"}},
+        "unrelated": {"a": {"type": "plain_text_input", "value": "x"}},
+    })
+    assert values == {"type": "public", "exchange": None, "notes": None, "md5_clear": ["remove"]}
+    inp = apply_step(WizardState(step=2, md5_enc="token"), 2, {"router": "7", "peer_group": "junk", "md5": "k", "md5_clear": ["remove"]})
+    assert (inp.state.router_id, inp.state.peer_group_id, inp.md5_typed, inp.md5_remove) == (7, None, "k", True)
+    assert inp.state.md5_enc == "token"  # the handler decides, with the secret box
+
+
+def test_inline_errors_map_to_block_ids_and_never_drop_one() -> None:
+    blocks = [{"type": "input", "block_id": block_id("peer_ip", 4)}, {"type": "input", "block_id": block_id("peer_asn", 4)}]
+    out = inline_errors({"peer_ip": "bad ip", "local_asn": "Choose the local ASN."}, blocks)
+    assert out == {"wz.peer_ip.4": "bad ip Local ASN: Choose the local ASN."}
