@@ -30,6 +30,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self.fail_methods: dict[str, str] = {}  # method -> Slack error code to answer with
+        self.socket_mode_url: str | None = None  # what apps.connections.open hands out
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name="fake-slack", daemon=True)
@@ -91,6 +92,8 @@ class FakeSlack:
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         if method in self.fail_methods:
             return {"ok": False, "error": self.fail_methods[method]}
+        if method == "apps.connections.open" and self.socket_mode_url:
+            return {"ok": True, "url": self.socket_mode_url}
         if method == "auth.test":
             return {"ok": True, "url": "https://test.slack.com/", "team": "Test", "user": "peerbot",
                     "team_id": "T111", "user_id": "UBOT", "bot_id": "BBOT"}
