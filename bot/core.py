@@ -1,7 +1,9 @@
 """The application core handed to every surface (Slack handlers, CLI, scheduler)."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bot.crypto import SecretBox, load_secret_box
 from bot.settings import Settings
@@ -13,6 +15,9 @@ class Core:
     settings: Settings
     db: Database
     secrets: SecretBox
+    # How routers are reached: (credentials, timeout) -> RouterDriver. None means the netmiko
+    # driver; tests put a fake router here.
+    driver_factory: Callable[..., Any] | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, *, upgrade: bool = True) -> Core:

@@ -8,7 +8,8 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.notify import Notifier
-from bot.services.changes import Changes, PollResult
+from bot.services.changes import Changes
+from bot.services.polling import PollResult
 
 log = logging.getLogger(__name__)
 POLL_JOB = "poll-routers"

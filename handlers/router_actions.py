@@ -19,7 +19,9 @@ from slack_sdk.errors import SlackApiError
 from bot.core import Core
 from bot.errors import InvalidInput, NotFound, PeerbotError
 from bot.services.catalog import list_routers
-from bot.services.changes import ChangeResult, Changes, check_edited_commands, plan
+from bot.services.changes import ChangeResult, Changes
+from bot.services.config_manager import check_edited_commands
+from bot.services.router_config import plan
 from bot.services.sessions import get_session, list_sessions
 from bot.services.views import SessionView
 from handlers.errors import reports_errors, user_text

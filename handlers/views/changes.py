@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.services.changes import ChangeResult, Plan, PollResult
+from bot.services.changes import ChangeResult
+from bot.services.polling import PollResult
+from bot.services.router_config import Plan
 from bot.services.views import SessionView
 from handlers.ids import Action, Callback
 from handlers.views.common import MAX_TEXT, clip, context, escape, message, plain, section

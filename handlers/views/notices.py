@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services.changes import PollResult
+from bot.services.polling import PollResult
 from handlers.views.common import context, escape, message, section, state_label
 
 MAX_LINES = 40

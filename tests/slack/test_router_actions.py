@@ -26,7 +26,7 @@ ROUTER_PASSWORD = "router-login-pw-123"
 @pytest.fixture
 def router(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> FakeRouter:
     fake = FakeRouter()
-    monkeypatch.setattr("bot.services.changes.get_driver", lambda creds, timeout=15: fake.factory(creds, timeout))
+    monkeypatch.setattr(bot.core, "driver_factory", fake.factory)  # the bot reaches "routers" through the core
     monkeypatch.setenv("PEERBOT_TEST_ROUTER_PASSWORD", ROUTER_PASSWORD)
     monkeypatch.setattr(router_actions, "FOLLOW_INTERVAL", 0.05)
     monkeypatch.setattr(router_actions, "FOLLOW_TIMEOUT", 3.0)
@@ -281,7 +281,7 @@ def test_code_block_is_clipped_on_a_line_boundary() -> None:
 
 
 def test_config_manager_modal_too_long_to_edit_is_copy_only(inventory_core) -> None:  # noqa: ANN001
-    from bot.services.changes import Plan
+    from bot.services.router_config import Plan
     from bot.services.sessions import get_session
     from handlers.views.changes import ConfigManagerMeta, config_manager_modal
 

@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from bot.core import Core
 from bot.errors import InvalidInput
-from bot.services.changes import Changes, check_edited_commands, plan
+from bot.services.changes import Changes
+from bot.services.config_manager import check_edited_commands
+from bot.services.router_config import plan
 from storage.models import AdminStatus, AuditEvent, Router, Session
 from tests.factories import make_session
 from tests.fake_router import FakeNeighbor, FakeRouter

@@ -1,0 +1,135 @@
+"""Reading BGP state back from routers and storing it: one router, all routers, one session."""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from bot.core import Core
+from bot.errors import NotFound
+from bot.routers import NeighborState, RouterError
+from bot.services.router_config import (
+    ChangeError, DriverFactory, credentials_for, open_router, load_session,
+)
+from bot.services.views import SessionView
+from storage.models import AdminStatus, Router, Session
+
+
+@dataclass
+class StateChange:
+    session_id: int
+    peer_name: str
+    peer_ip: str
+    router_name: str
+    old: str | None
+    new: str | None
+
+
+@dataclass
+class PollResult:
+    router_id: int
+    router_name: str
+    ok: bool
+    message: str
+    changes: list[StateChange] = field(default_factory=list)
+    polled: int = 0
+
+
+class StatePoller:
+    """Polls routers through the injected driver factory (tests pass fakes)."""
+
+    def __init__(self, core: Core, driver_factory: DriverFactory | None = None):
+        self.core = core
+        self.driver_factory = driver_factory  # None: the core's (netmiko unless a test injects one)
+
+    def poll_router(self, router_id: int) -> PollResult:
+        with self.core.db.session() as s:
+            router = s.get(Router, router_id)
+            if router is None:
+                raise NotFound(f"No router #{router_id}.")
+            name = router.name
+            try:
+                creds = credentials_for(router)
+            except ChangeError as exc:
+                router.last_error = str(exc)
+                return PollResult(router_id, name, False, str(exc))
+        try:
+            with open_router(self.core, creds, self.driver_factory) as drv:
+                states = drv.neighbors()
+        except RouterError as exc:
+            msg = f"{name}: {exc}"
+            with self.core.db.session() as s:
+                s.get(Router, router_id).last_error = msg
+            return PollResult(router_id, name, False, msg)
+        return self._store_poll(router_id, name, states)
+
+    def _store_poll(self, router_id: int, name: str, states: dict[str, NeighborState]) -> PollResult:
+        now = datetime.now(timezone.utc)
+        changes = []
+        with self.core.db.session() as s:
+            router = s.get(Router, router_id)
+            router.last_polled, router.last_error = now, None
+            rows = s.scalars(select(Session).where(Session.router_id == router_id).options(joinedload(Session.peer)))
+            count = 0
+            for row in rows:
+                count += 1
+                old = row.bgp_state
+                apply_state(row, states.get(norm_ip(row.peer_ip)), now)
+                if old != row.bgp_state:
+                    changes.append(StateChange(row.id, row.peer.name, row.peer_ip, name, old, row.bgp_state))
+        return PollResult(router_id, name, True, f"{name}: {count} session(s) polled, {len(changes)} changed",
+                          changes, count)
+
+    def poll_all(self) -> list[PollResult]:
+        with self.core.db.session() as s:
+            ids = list(s.scalars(select(Router.id).order_by(Router.name)))
+        return [self.poll_router(rid) for rid in ids]
+
+    def poll_session(self, session_id: int) -> SessionView:
+        """Read one neighbor now (after Admin Up/Down) and store its state."""
+        with self.core.db.session() as s:
+            row = load_session(s, session_id)
+            creds, ip, name = credentials_for(row.router), row.peer_ip, row.router.name
+        try:
+            with open_router(self.core, creds, self.driver_factory) as drv:
+                state = drv.neighbor(ip)
+        except RouterError as exc:
+            raise ChangeError(f"{name}: {exc}") from None
+        with self.core.db.session() as s:
+            row = load_session(s, session_id)
+            apply_state(row, state, datetime.now(timezone.utc))
+            s.flush()
+            return SessionView.of(row)
+
+
+def norm_ip(ip: str) -> str:
+    try:
+        return str(ipaddress.ip_address(ip))
+    except ValueError:
+        return ip
+
+
+def apply_state(row: Session, state: NeighborState | None, now: datetime) -> None:
+    row.last_polled = now
+    if state is None:
+        new = None if not row.configured else "NotFound"
+        if row.bgp_state != new:
+            row.last_state_change = now
+        row.bgp_state = new
+        row.prefixes_received = row.prefixes_accepted = row.prefixes_advertised = None
+        return
+    new_state = state.state
+    if row.bgp_state != new_state:
+        row.last_state_change = now - timedelta(seconds=state.uptime_seconds) if state.uptime_seconds else now
+    row.bgp_state = new_state
+    row.prefixes_received = state.prefixes_received
+    row.prefixes_accepted = state.prefixes_accepted
+    row.prefixes_advertised = state.prefixes_advertised
+    # The router is the truth: a shutdown or no-shutdown made by hand is followed.
+    row.admin_status = AdminStatus.DOWN if state.admin_down else AdminStatus.UP
+    if state.last_error and new_state != "Established":
+        row.last_error = state.last_error[:2000]
+
