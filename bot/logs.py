@@ -1,27 +1,44 @@
-"""Logging set-up with a filter that removes Slack tokens from every record."""
+"""Logging set-up that keeps secrets out of the log.
+
+- Slack tokens and anything after a password keyword are masked in every record.
+- netmiko and paramiko are held at WARNING whatever the level: at DEBUG they log the raw CLI
+  session byte for byte, MD5 keys included.
+"""
 from __future__ import annotations
 
 import logging
 import re
+from typing import IO
 
 _TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
+_PASSWORD = re.compile(
+    r"(?i)(\b(?:password|authentication-key|secret)\s+(?:(?:clear|encrypted|0|7)\s+)?)(\"[^\"]*\"|\S+)")
+QUIET_LOGGERS = ("netmiko", "paramiko")
 
 
-class RedactTokens(logging.Filter):
+def redact(text: str) -> str:
+    return _PASSWORD.sub(r"\1********", _TOKEN.sub(r"\1-***", text))
+
+
+class RedactSecrets(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
-        if _TOKEN.search(msg):
-            record.msg = _TOKEN.sub(r"\1-***", msg)
-            record.args = ()
+        clean = redact(msg)
+        if clean != msg:
+            record.msg, record.args = clean, ()
+        if record.exc_info and record.exc_info[1] is not None:
+            # the traceback text is formatted later from exc_info: render and redact it now
+            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
         return True
 
 
-def setup_logging(level: str = "INFO") -> None:
-    handler = logging.StreamHandler()
+def setup_logging(level: str = "INFO", stream: IO[str] | None = None) -> None:
+    handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    handler.addFilter(RedactTokens())
+    handler.addFilter(RedactSecrets())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # netmiko/paramiko chatter at INFO says nothing an operator needs.
-    logging.getLogger("paramiko").setLevel(logging.WARNING)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

@@ -1,6 +1,8 @@
 """Shared fixtures: databases (SQLite and PostgreSQL), the fake Slack API, the running bot."""
 from __future__ import annotations
 
+import io
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -10,6 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.core import Core
+from bot.logs import QUIET_LOGGERS, setup_logging
 from tests.harness.bot import RunningBot, start_bot, settings_for
 from tests.harness.fake_slack import FakeSlack
 from tests.lab_fixture import *  # noqa: F401,F403 - frr_lab, clean_lab, irr_server
@@ -89,3 +92,16 @@ def bot(inventory_core: Core, slack: FakeSlack) -> Iterator[RunningBot]:
     running = start_bot(inventory_core, slack)
     yield running
     running.stop()
+
+
+@pytest.fixture
+def debug_log() -> Iterator[io.StringIO]:
+    """The bot's logging set-up at DEBUG, writing into a buffer."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level, {n: logging.getLogger(n).level for n in QUIET_LOGGERS})
+    buf = io.StringIO()
+    setup_logging("DEBUG", stream=buf)
+    yield buf
+    root.handlers[:], root.level = saved[0], saved[1]
+    for name, level in saved[2].items():
+        logging.getLogger(name).setLevel(level)
