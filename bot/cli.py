@@ -166,6 +166,78 @@ def sessions_list(query: Annotated[list[str] | None, typer.Argument(help="Filter
     typer.echo(f"{page.total} session(s)")
 
 
+def _change(action: str, session_id: int) -> None:
+    """Run one router change through the same service the Slack buttons use."""
+    settings = load_settings()
+    setup_logging("WARNING")
+    from bot.services.changes import Changes
+    from bot.services.router_config import plan
+
+    core = make_core(settings)
+    changes = Changes(core)
+    try:
+        if action == "configure":
+            typer.echo("Pushing:\n  " + "\n  ".join(plan(core, session_id, "configure").masked))
+        result = {"configure": changes.configure, "admin_down": changes.admin_down, "admin_up": changes.admin_up,
+                  "deconfigure": changes.delete}[action](session_id, actor())
+    except PeerbotError as exc:
+        raise fail(str(exc), 1) from None
+    if not result.ok:
+        raise fail(result.message, 1)
+    typer.echo(result.message)
+
+
+@sessions_cli.command("configure")
+def sessions_configure(session_id: int) -> None:
+    """Render, push, save and verify a session's neighbor config on its router."""
+    _change("configure", session_id)
+
+
+@sessions_cli.command("admin-down")
+def sessions_admin_down(session_id: int) -> None:
+    """Shut the BGP session down on the router."""
+    _change("admin_down", session_id)
+
+
+@sessions_cli.command("admin-up")
+def sessions_admin_up(session_id: int) -> None:
+    """Enable the BGP session on the router again."""
+    _change("admin_up", session_id)
+
+
+@sessions_cli.command("delete")
+def sessions_delete(session_id: int, yes: Annotated[bool, typer.Option("--yes", help="Do not ask.")] = False) -> None:
+    """Remove the neighbor from the router (when configured), then the session."""
+    if not yes:
+        typer.confirm(f"Delete session #{session_id} (and its neighbor on the router)?", abort=True)
+    _change("deconfigure", session_id)
+
+
+@cli.command()
+def refresh(router: Annotated[str | None, typer.Argument(help="Router name; all routers when left out.")] = None) -> None:
+    """Poll routers now and store the BGP state of their sessions."""
+    settings = load_settings()
+    setup_logging("WARNING")
+    from bot.services.catalog import list_routers
+    from bot.services.changes import Changes
+
+    core = make_core(settings)
+    changes = Changes(core)
+    if router:
+        match = [r for r in list_routers(core.db) if r.name.lower() == router.lower()]
+        if not match:
+            raise fail(f"no router named {router}")
+        results = [changes.poll_router(match[0].id)]
+    else:
+        results = changes.poll_all()
+    for r in results:
+        typer.echo(r.message)
+        for c in r.changes:
+            typer.echo(f"  #{c.session_id} {c.peer_ip}: {c.old or 'Unknown'} -> {c.new or 'Unknown'}")
+    if not all(r.ok for r in results):
+        raise typer.Exit(1)
+
+
 def main() -> None:
     try:
         cli()

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from bot.crypto import SecretBox, load_secret_box
+from bot.services.locks import ChangeLocks
 from bot.settings import Settings
 from storage.db import Database
 
@@ -18,6 +19,7 @@ class Core:
     # How routers are reached: (credentials, timeout) -> RouterDriver. None means the netmiko
     # driver; tests put a fake router here.
     driver_factory: Callable[..., Any] | None = None
+    locks: ChangeLocks = field(default_factory=ChangeLocks)  # per process: one change a session/router
 
     @classmethod
     def from_settings(cls, settings: Settings, *, upgrade: bool = True) -> Core:

@@ -1,8 +1,8 @@
 """Logging set-up that keeps secrets out of the log.
 
 - Slack tokens and anything after a password keyword are masked in every record.
-- netmiko and paramiko are held at WARNING whatever the level: at DEBUG they log the raw CLI
-  session byte for byte, MD5 keys included.
+- netmiko, paramiko and the Slack SDKs are held at WARNING whatever the level: at DEBUG they log
+  raw sessions and payloads byte for byte, MD5 keys included.
 """
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from typing import IO
 _TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
 _PASSWORD = re.compile(
     r"(?i)(\b(?:password|authentication-key|secret)\s+(?:(?:clear|encrypted|0|7)\s+)?)(\"[^\"]*\"|\S+)")
-QUIET_LOGGERS = ("netmiko", "paramiko")
+# At DEBUG these log raw payloads: the CLI session (netmiko, paramiko), Slack request bodies
+# and Socket Mode envelopes with typed modal values (slack_sdk, slack_bolt), URLs (urllib3).
+QUIET_LOGGERS = ("netmiko", "paramiko", "slack_sdk", "slack_bolt", "urllib3")
 
 
 def redact(text: str) -> str:

@@ -77,6 +77,12 @@ def parse_ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         raise FieldError("Enter the peer's IP address.")
     if "/" in raw:
         raise FieldError("Enter the address without a prefix length (e.g. 192.0.2.10).")
+    if "%" in raw:
+        # ipaddress accepts "fe80::1%<anything>" and keeps the suffix in str(ip): a way to smuggle
+        # text into a router command. A BGP neighbor address never needs a zone.
+        raise FieldError("Enter the address without a %zone/scope suffix.")
+    if not re.fullmatch(r"[0-9A-Fa-f:.]+", raw):
+        raise FieldError(f"'{short(raw)}' is not a valid IPv4 or IPv6 address.")
     try:
         ip = ipaddress.ip_address(raw)
     except ValueError:
@@ -97,12 +103,6 @@ def check_ip_in_subnet(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, prefix
         raise FieldError(f"{ip} is not inside {where}'s LAN {net}.")
     if net.version == 4 and net.prefixlen < 31 and ip in (net.network_address, net.broadcast_address):
         raise FieldError(f"{ip} is the network or broadcast address of {net}.")
-
-
-def check_host_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address, prefixlen: int | None = None) -> None:
-    """Without a known LAN, reject only what is never a host (x.x.x.0/.255 of a /24 is allowed)."""
-    if ip.version == 4 and str(ip).endswith(".255") and prefixlen == 24:
-        raise FieldError(f"{ip} is a broadcast address.")
 
 
 def clean_text(text: str | None, *, field: str, max_len: int, required: bool = False, multiline: bool = False) -> str | None:

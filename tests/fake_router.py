@@ -49,6 +49,8 @@ class FakeRouter:
     fail_connect: str | None = None  # "unreachable" | "auth" | "timeout"
     fail_show: bool = False  # neighbors() raises RouterTimeout
     keep_after_delete: bool = False  # "no neighbor X" is accepted but does nothing
+    hide_shutdown: bool = False  # like Junos: a deactivated (admin-down) neighbor is not listed
+    push_gate: threading.Event | None = None  # push() waits for it (to hold a change in flight)
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def factory(self, creds: RouterCredentials, timeout: float) -> FakeDriver:
@@ -91,7 +93,7 @@ class FakeRouter:
 
     def state_of(self, ip: str) -> NeighborState | None:
         n = self.neighbors.get(_norm(ip))
-        if n is None:
+        if n is None or (n.shutdown and self.hide_shutdown):
             return None
         state = "Idle" if n.shutdown else n.state
         up = state == "Established"
@@ -131,6 +133,8 @@ class FakeDriver:
 
     def push(self, lines: list[str], *, secrets: Iterable[str] = ()) -> str:
         assert self.connected
+        if self.router.push_gate is not None:
+            assert self.router.push_gate.wait(10), "push_gate never opened"
         with self.router.lock:
             self.router.pushes.append(list(lines))
             self.router.push_secrets.append(tuple(secrets))
@@ -149,7 +153,8 @@ class FakeDriver:
         if self.router.fail_show:
             raise RouterTimeout(f"{self.creds.host}:{self.creds.port} did not answer in time (read BGP neighbors)")
         with self.router.lock:
-            return {ip: self.router.state_of(ip) for ip in self.router.neighbors}  # type: ignore[misc]
+            states = {ip: self.router.state_of(ip) for ip in self.router.neighbors}
+            return {ip: st for ip, st in states.items() if st is not None}
 
     def neighbor(self, ip: str) -> NeighborState | None:
         return self.neighbors().get(_norm(ip))

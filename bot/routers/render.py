@@ -61,7 +61,17 @@ def render(platform: Platform | str, action: str, spec: NeighborSpec,
 
 def _check_inputs(spec: NeighborSpec) -> None:
     """A newline inside a value would become a separate, valid-looking line after rendering,
-    so values are checked before rendering too."""
+    so values are checked before rendering too. Values that are one CLI word (addresses, names,
+    keys) must also be exactly one word: a space would let the rest become more arguments."""
+    try:
+        canonical = str(ipaddress.ip_address(spec.peer_ip))
+    except ValueError:
+        canonical = None
+    if canonical is None or canonical != spec.peer_ip or "%" in spec.peer_ip:
+        raise ValueError("the peer address is not a plain, normalised IP address")
+    for word in (spec.peer_group, spec.md5_password, spec.prefix_list_name, *spec.prefixes):
+        if word is not None and (not word or any(c.isspace() for c in word)):
+            raise ValueError("a one-word neighbor setting contains white space")
     values = [spec.peer_ip, spec.description, spec.peer_group, spec.md5_password, spec.prefix_list_name,
               *spec.prefixes]
     for value in values:

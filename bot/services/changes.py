@@ -16,6 +16,7 @@ from bot.core import Core
 from bot.errors import InvalidInput, NotFound
 from bot.routers import ConfigRejected, NeighborSpec, NeighborState, Platform, RouterDriver, RouterError, render
 from bot.services import audit
+from bot.services.config_manager import check_edited_commands
 from bot.services.polling import PollResult, StatePoller, apply_state, norm_ip
 from bot.services.router_config import (
     TEMPLATE_FOR, Action, ChangeError, DriverFactory, credentials_for, open_router, load_session,
@@ -70,6 +71,11 @@ class Changes:
 
     # -- public API: one function per action --------------------------------------------
     def configure(self, session_id: int, actor: str, commands: list[str] | None = None) -> ChangeResult:
+        """Push the rendered configuration, or `commands` edited by a user (Config Manager):
+        those are checked to stay within this session's neighbor first (InvalidInput if not),
+        whoever calls: button, approval or CLI."""
+        if commands is not None:
+            commands = check_edited_commands(self.core, session_id, "\n".join(commands))
         return self.run("configure", [session_id], actor, commands={session_id: commands} if commands else None)[0]
 
     def admin_down(self, session_id: int, actor: str) -> ChangeResult:
@@ -88,10 +94,19 @@ class Changes:
         """Carry out `action` on several sessions: one SSH connection and one save per router."""
         if action not in TEMPLATE_FOR:
             raise InvalidInput({"action": f"unknown action {action}"})
+        ids = list(dict.fromkeys(session_ids))
+        with self.core.locks.sessions(ids) as claimed:
+            results = {sid: ChangeResult(sid, action, False, f"Another change to session #{sid} is in progress; "
+                                         "try again when it has finished.") for sid in ids if sid not in claimed}
+            results |= self._run_claimed(action, [sid for sid in ids if sid in claimed], actor, commands)
+        return [results[sid] for sid in ids]
+
+    def _run_claimed(self, action: Action, ids: list[int], actor: str,
+                     commands: dict[int, list[str] | None] | None) -> dict[int, ChangeResult]:
         by_router: dict[int, list[int]] = defaultdict(list)
         results: dict[int, ChangeResult] = {}
         with self.core.db.session() as s:
-            for sid in dict.fromkeys(session_ids):
+            for sid in ids:
                 row = s.get(Session, sid)
                 if row is None:
                     results[sid] = ChangeResult(sid, action, False, f"No session #{sid}.")
@@ -102,9 +117,10 @@ class Changes:
                 else:
                     by_router[row.router_id].append(sid)
         for router_id, sids in by_router.items():
-            for r in self._run_on_router(action, router_id, sids, actor, commands or {}):
-                results[r.session_id] = r
-        return [results[sid] for sid in dict.fromkeys(session_ids)]
+            with self.core.locks.router(router_id):
+                for r in self._run_on_router(action, router_id, sids, actor, commands or {}):
+                    results[r.session_id] = r
+        return results
 
     def _set_admin_only(self, s, row: Session, action: Action, actor: str) -> ChangeResult:  # noqa: ANN001
         # Not on the router yet: record the intent; Configure will render it (shutdown line).
@@ -185,12 +201,15 @@ class Changes:
                     msg = f"{router_name}: {err}. Nothing was changed."
                 out.append(self._fail(job.sid, action, actor, msg, job.masked))
             return results + out
-        return results + [self._record(r, states.get(norm_ip(job.ip)), actor) for r, job in zip(done, jobs)]
+        return results + [self._record(r, states.get(norm_ip(job.ip)), actor, hidden_ok=job.spec.admin_down)
+                          for r, job in zip(done, jobs)]
 
     def _apply(self, drv: RouterDriver, action: Action, job: _Job, actor: str,
                before: dict[str, NeighborState], secrets: tuple[str | None, ...]) -> ChangeResult:
         existed = norm_ip(job.ip) in before
-        if action == "deconfigure" and not existed:
+        # An admin-down neighbor may be missing from the state output (Junos lists no deactivated
+        # neighbor), so only a neighbor that is up and absent counts as removed by hand.
+        if action == "deconfigure" and not existed and not job.spec.admin_down:
             # removed by hand already: sending "no neighbor" would only be refused
             return ChangeResult(job.sid, action, True, "", [])
         try:
@@ -230,13 +249,15 @@ class Changes:
         log.warning("session %s %s failed: %s", sid, action, message)
         return ChangeResult(sid, action, False, message, masked, session=view)
 
-    def _record(self, r: ChangeResult, state: NeighborState | None, actor: str) -> ChangeResult:
+    def _record(self, r: ChangeResult, state: NeighborState | None, actor: str, hidden_ok: bool = False) -> ChangeResult:
+        """Store a pushed change. `hidden_ok`: the neighbor is admin down, and some platforms
+        (Junos: deactivate) do not list it, so its absence after Configure is expected."""
         if not r.ok:
             return r
         with self.core.db.session() as s:
             row = load_session(s, r.session_id)
             before = {"configured": row.configured, "admin_status": row.admin_status.value, "bgp_state": row.bgp_state}
-            if r.action == "configure" and state is None:
+            if r.action == "configure" and state is None and not hidden_ok:
                 r.ok = False
                 r.message = (f"{row.router.name} accepted the commands but the neighbor {row.peer_ip} is not in its "
                              "BGP table afterwards; not marked as configured.")

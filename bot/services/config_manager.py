@@ -25,8 +25,8 @@ def check_edited_commands(core: Core, session_id: int, text: str) -> list[str]:
 
     Allowed: any line the template renders for this session (context lines such as
     `router bgp 64500`, `address-family ipv4 unicast`, `exit`, shown masked), lines that act on
-    this session's neighbor (`[no] neighbor <its IP> ...`, and no other IP address in them),
-    and lines about its own prefix list. The masked MD5 (********) is replaced by the stored
+    this session's neighbor (starting `[no] neighbor <its IP> ...`, no other IP address in them),
+    and entries of its own prefix list. The masked MD5 (********) is replaced by the stored
     key. Anything else is rejected with the offending line named.
     """
     p = plan(core, session_id, "configure")
@@ -63,25 +63,34 @@ def _tokens(line: str) -> list[str]:
     return [t for t in re.split(r"[\s\"']+", line) if t]
 
 
-def _ip_or_none(token: str) -> str | None:
+def _is_ip(token: str) -> bool:
     try:
-        return str(ipaddress.ip_address(token))
+        ipaddress.ip_address(token)
+        return True
     except ValueError:
-        return None
+        return False
+
+
+# A line about the session's neighbor must START with the neighbor statement: "neighbor <ip>"
+# somewhere later in a line (a username, alias or banner line) is not in scope.
+_NEIGHBOR_LINE = (
+    r"^(?:no\s+)?neighbor\s+(?P<ip>[0-9A-Fa-f:.]+)(?:\s+.*)?$",  # FRR, IOS-XE, IOS-XR, EOS
+    r"^(?:set|delete|activate|deactivate)\s+protocols\s+bgp\s+group\s+[\w.\-]+\s+neighbor\s+(?P<ip>[0-9A-Fa-f:.]+)(?:\s+.*)?$",  # Junos
+)
+_PREFIX_LIST_LINE = (
+    r"^(?:no\s+)?(?:ip|ipv6)\s+prefix-list\s+{name}\s+(?:seq\s+\d+\s+)?(?:permit|deny)\s+[0-9a-fA-F:./]+(?:\s+(?:le|ge)\s+\d+)*$",
+    r"^(?:set|delete)\s+policy-options\s+prefix-list\s+{name}\s+[0-9a-fA-F:./]+$",  # Junos
+)
 
 
 def _targets_neighbor(line: str, ip: str) -> bool:
-    """`[no] neighbor <ip> ...` (or Junos `... neighbor <ip> ...`), with no other address in it."""
-    tokens = _tokens(line)
-    ips = [(i, _ip_or_none(t)) for i, t in enumerate(tokens)]
-    ips = [(i, a) for i, a in ips if a is not None]
-    if not ips:
+    """`[no] neighbor <ip> ...` (Junos: `set protocols bgp group G neighbor <ip> ...`), with no
+    other address in the line."""
+    m = next((m for p in _NEIGHBOR_LINE if (m := re.match(p, line, re.IGNORECASE))), None)
+    if m is None or not _is_ip(m.group("ip")) or str(ipaddress.ip_address(m.group("ip"))) != ip:
         return False
-    first, addr = ips[0]
-    return addr == ip and first > 0 and tokens[first - 1].lower() == "neighbor" and all(a == ip for _, a in ips)
+    return not [t for t in _tokens(line) if _is_ip(t) and str(ipaddress.ip_address(t)) != ip]
 
 
 def _about_prefix_list(line: str, name: str) -> bool:
-    tokens = _tokens(line)
-    return name in tokens and not any(_ip_or_none(t) for t in tokens)
-
+    return any(re.match(p.format(name=re.escape(name)), line, re.IGNORECASE) for p in _PREFIX_LIST_LINE)

@@ -115,7 +115,10 @@ def norm_ip(ip: str) -> str:
 def apply_state(row: Session, state: NeighborState | None, now: datetime) -> None:
     row.last_polled = now
     if state is None:
-        new = None if not row.configured else "NotFound"
+        if not row.configured:
+            new = None
+        else:  # an admin-down neighbor is not listed on every platform (Junos deactivate)
+            new = "Idle" if row.admin_status == AdminStatus.DOWN else "NotFound"
         if row.bgp_state != new:
             row.last_state_change = now
         row.bgp_state = new

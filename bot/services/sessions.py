@@ -11,9 +11,11 @@ from sqlalchemy.orm import joinedload
 
 from bot.errors import InvalidInput, NotFound
 from bot.services.views import SessionPage, SessionView
+from bot.validation import ASN_MAX
 from storage.db import Database
 from storage.models import AdminStatus, Exchange, Peer, Router, Session
 
+MAX_ID = 2**31 - 1
 STATE_WORDS = {
     "up": "Established", "established": "Established", "idle": "Idle", "active": "Active",
     "connect": "Connect", "opensent": "OpenSent", "openconfirm": "OpenConfirm",
@@ -84,8 +86,8 @@ class SessionQuery:
 
 def _asn(value: str) -> int:
     digits = value[2:] if value[:2].upper() == "AS" else value
-    if not digits.isdigit():
-        raise InvalidInput({"asn": f"'{value[:20]}' is not an AS number"})
+    if not digits.isascii() or not digits.isdigit() or not 1 <= int(digits) <= ASN_MAX:
+        raise InvalidInput({"asn": f"'{value[:20]}' is not an AS number (1-{ASN_MAX})"})
     return int(digits)
 
 
@@ -120,7 +122,9 @@ def get_session(db: Database, ref: str | int) -> SessionView:
 
 def _resolve(s, ref: str | int) -> Session:  # noqa: ANN001
     text = str(ref).strip().lstrip("#")
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
+        if int(text) > MAX_ID:  # beyond any id; the databases would overflow on the query
+            raise NotFound(f"No session #{text[:20]}.")
         row = s.scalar(_base().where(Session.id == int(text)))
         if row is None:
             raise NotFound(f"No session #{text}.")

@@ -67,3 +67,7 @@ def test_get_session_by_id_and_ip(any_core: Core) -> None:
         get_session(any_core.db, "999")
     with pytest.raises(NotFound):
         get_session(any_core.db, "192.0.2.99")
+    with pytest.raises(NotFound):  # would overflow the id column on both databases
+        get_session(any_core.db, "99999999999999999999")
+    with pytest.raises(InvalidInput):
+        list_sessions(any_core.db, "asn:99999999999999999999")

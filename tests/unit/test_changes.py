@@ -277,6 +277,13 @@ def test_poll_session_reads_one_neighbor(env) -> None:
     "write erase",
     "interface eth0",
     "ip prefix-list PEERBOT-AS65999-V4 seq 5 permit 0.0.0.0/0",  # someone else's prefix list
+    # "neighbor <ip>" later in a line does not make it a neighbor line
+    "username evil privilege 15 password neighbor 192.0.2.10",
+    "alias exec x neighbor 192.0.2.10",
+    "banner motd line pwned neighbor 192.0.2.10",
+    "do clear ip bgp neighbor 192.0.2.10",
+    "set system login user evil class super-user neighbor 192.0.2.10",
+    "ip prefix-list PEERBOT-AS65601-V4 description neighbor 192.0.2.10",
 ])
 def test_config_manager_rejects_lines_outside_the_neighbor(env, line: str) -> None:
     core, _, _ = env
@@ -296,6 +303,54 @@ def test_config_manager_rejects_control_characters(env, bad: str) -> None:
     with pytest.raises(InvalidInput) as err:
         check_edited_commands(core, v.id, "router bgp 64500\n" + bad)
     assert "not allowed" in err.value.errors["commands"]
+
+
+def test_admin_down_neighbor_hidden_by_the_platform(env) -> None:
+    """Junos lists no deactivated neighbor: Configure of an admin-down session, polling it, and
+    Delete must not take its absence for a failure or for a removal by hand."""
+    core, router, changes = env
+    router.hide_shutdown = True
+    v = make_session(core, ip="192.0.2.10")
+    assert changes.admin_down(v.id, "U111").ok  # not configured yet: recorded only
+    res = changes.configure(v.id, "U111")
+    assert res.ok, res.message
+    assert router.neighbors["192.0.2.10"].shutdown and row(core, v.id).configured
+    changes.poll_all()
+    assert row(core, v.id).bgp_state == "Idle"
+    pushes = len(router.pushes)
+    res = changes.delete(v.id, "U111")
+    assert res.ok and len(router.pushes) == pushes + 1  # the delete was sent, not skipped
+    assert "192.0.2.10" not in router.neighbors and row(core, v.id) is None
+
+
+def test_a_second_change_to_a_session_in_flight_is_refused(env) -> None:
+    import threading
+
+    core, router, changes = env
+    v = make_session(core, ip="192.0.2.10")
+    router.push_gate = threading.Event()
+    first: list = []
+    t = threading.Thread(target=lambda: first.append(changes.configure(v.id, "U111")))
+    t.start()
+    for _ in range(1000):  # until the first change holds the session (and the router)
+        if router.connections:
+            break
+        t.join(0.01)
+    second = changes.configure(v.id, "U222")
+    assert not second.ok and "in progress" in second.message
+    router.push_gate.set()
+    t.join(10)
+    assert first[0].ok and len(router.pushes) == 1
+    assert changes.configure(v.id, "U222").ok  # released afterwards
+
+
+def test_configure_with_commands_checks_them_for_every_caller(env) -> None:
+    """The scope check is in the service, so a caller other than the modal cannot skip it."""
+    core, router, changes = env
+    v = make_session(core, ip="192.0.2.10")
+    with pytest.raises(InvalidInput):
+        changes.configure(v.id, "cli:test", commands=["username evil privilege 15 password neighbor 192.0.2.10"])
+    assert router.pushes == [] and not row(core, v.id).configured
 
 
 def test_config_manager_rejects_empty_and_huge(env) -> None:

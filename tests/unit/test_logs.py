@@ -17,6 +17,7 @@ def test_redact_masks_tokens_and_passwords() -> None:
 def test_debug_log_has_no_secrets(debug_log: io.StringIO) -> None:
     logging.getLogger("netmiko").debug("write_channel: b'neighbor 192.0.2.6 password RAW-MD5\\n'")
     logging.getLogger("paramiko.transport").debug("auth password RAW-LOGIN")
+    logging.getLogger("slack_sdk.socket_mode.builtin.client").debug('envelope {"md5": {"value": "RAW-SM-MD5"}}')
     logging.getLogger("peerbot.test").debug("pushing neighbor 192.0.2.6 password MD5-IN-MSG with %s", "xoxb-1-2-3")
     try:
         raise RuntimeError("neighbor 192.0.2.6 password MD5-IN-EXC")
@@ -24,5 +25,5 @@ def test_debug_log_has_no_secrets(debug_log: io.StringIO) -> None:
         logging.getLogger("peerbot.test").exception("failed")
     err = debug_log.getvalue()
     assert "pushing neighbor 192.0.2.6 password ********" in err and "RuntimeError" in err
-    for secret in ("RAW-MD5", "RAW-LOGIN", "MD5-IN-MSG", "MD5-IN-EXC", "xoxb-1-2-3"):
+    for secret in ("RAW-MD5", "RAW-LOGIN", "RAW-SM-MD5", "MD5-IN-MSG", "MD5-IN-EXC", "xoxb-1-2-3"):
         assert secret not in err, err

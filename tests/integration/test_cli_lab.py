@@ -1,0 +1,50 @@
+"""The CLI's router commands, as a real process, against the real FRR lab: the same service
+path as the Slack buttons."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core import Core
+from bot.services.inventory import load_inventory
+from bot.services.sessions import get_session
+from bot.settings import Settings
+from tests.cli.test_cli import ROOT, run
+from tests.factories import make_session
+
+pytestmark = pytest.mark.lab
+
+
+def test_cli_configure_admin_down_refresh_delete(clean_lab, tmp_path: Path) -> None:  # noqa: ANN001
+    url = f"sqlite:///{tmp_path}/cli-lab.db"
+    core = Core.from_settings(Settings(PEERBOT_DATABASE_URL=url, PEERBOT_SECRET_KEY="cli-key"))
+    load_inventory(core.db, ROOT / "tests" / "data" / "inventory.yml")
+    spare = clean_lab.spares["v4_md5"]
+    v = make_session(core, ip=spare.peer_ip, asn=str(clean_lab.peer.asn), name="CLI Peer", session_type="local",
+                     exchange="No Exchange", md5=spare.md5)
+    env = {"PEERBOT_DATABASE_URL": url, "PEERBOT_SECRET_KEY": "cli-key",
+           "PEERBOT_TEST_ROUTER_PASSWORD": clean_lab.password}
+
+    p = run(["sessions", "configure", str(v.id)], env)
+    assert p.returncode == 0, p.stderr
+    assert f"neighbor {spare.peer_ip} password ********" in p.stdout and spare.md5 not in p.stdout + p.stderr
+    assert "Configured" in p.stdout
+    clean_lab.wait_state(spare.peer_ip, "Established")
+
+    p = run(["sessions", "admin-down", str(v.id)], env)
+    assert p.returncode == 0, p.stderr
+    assert clean_lab.neighbor_json(spare.peer_ip).get("adminShutDown") is True
+
+    p = run(["refresh", "edge1"], env)
+    assert p.returncode == 0 and "edge1:" in p.stdout
+    assert get_session(core.db, v.id).admin_status == "down"
+
+    p = run(["sessions", "delete", str(v.id), "--yes"], env)
+    assert p.returncode == 0, p.stderr
+    assert clean_lab.neighbor_json(spare.peer_ip) == {}
+    assert "0 session(s)" in run(["sessions", "list"], env).stdout
+
+    bad = run(["sessions", "configure", "999"], env)
+    assert bad.returncode == 1 and "No session #999" in bad.stderr
+    core.db.dispose()
