@@ -27,7 +27,8 @@ _SPECIAL_ASN_RANGES: list[tuple[int, int, str]] = [
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # Free text that may be rendered into a router's config (descriptions): one line, no
 # characters that CLIs give a meaning to (comment, command separators, quoting).
-_CLI_UNSAFE = re.compile(r"[;!#|\"'`\\{}$<>]")
+# "?" asks an interactive CLI (IOS, vtysh, Junos) for help instead of being typed.
+_CLI_UNSAFE = re.compile(r"[;!#|\"'`\\{}$<>?]")
 _AS_SET = re.compile(r"^(?:AS\d+:)?AS-[A-Z0-9_\-]+(?::AS-[A-Z0-9_\-]+)*$|^AS\d+$", re.IGNORECASE)
 _IRR_SOURCE = re.compile(r"^[A-Z0-9\-]{1,32}::", re.IGNORECASE)
 
@@ -142,7 +143,7 @@ def parse_md5(text: str | None) -> str | None:
     if not all(33 <= ord(c) <= 126 for c in text):
         raise FieldError("The MD5 password may use printable ASCII characters only, without spaces.")
     if _CLI_UNSAFE.search(text):
-        raise FieldError("The MD5 password may not contain ; ! # | \" ' ` \\ { } $ < > (router CLIs treat them specially).")
+        raise FieldError("The MD5 password may not contain ; ! # | \" ' ` \\ { } $ < > ? (router CLIs treat them specially).")
     return text
 
 

@@ -2,17 +2,21 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.core import Core
+from bot.errors import InvalidInput
 from bot.services.catalog import get_peer, get_router
 from bot.services.sessions import get_session, list_sessions
-from handlers.errors import reports_errors
+from handlers.errors import reports_errors, user_text
 from handlers.ids import Action
-from handlers.views.sessions import parse_page_value, peer_details_modal, router_details_modal, session_detail, session_list
+from handlers.views.sessions import (
+    error_message, parse_page_value, peer_details_modal, router_details_modal, session_detail, session_list,
+)
 
 
 
@@ -32,14 +36,23 @@ def register(app: App, core: Core, ui: Any) -> None:
         view = get_session(core.db, body["actions"][0]["value"])
         respond(response_type="in_channel", replace_original=False, **session_detail(view, ui.detail_actions))
 
-    def router_details(ack: Ack, body: dict, client: WebClient) -> None:
-        # Opening a modal needs the trigger_id, valid for 3 s: do it before acking; it is a DB read.
-        ack()
-        client.views_open(trigger_id=body["trigger_id"], view=router_details_modal(get_router(core.db, int(body["actions"][0]["value"]))))
+    def details(modal: Callable[[int], dict[str, Any]]) -> Callable[..., None]:
+        """Router/Peer details: a modal, opened here (the trigger_id is valid for 3 s; it is a DB read)."""
 
-    def peer_details(ack: Ack, body: dict, client: WebClient) -> None:
-        ack()
-        client.views_open(trigger_id=body["trigger_id"], view=peer_details_modal(get_peer(core.db, int(body["actions"][0]["value"]))))
+        def listener(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+            ack()
+            try:
+                value = str(body["actions"][0].get("value", ""))
+                if not value.isdigit():
+                    raise InvalidInput({"id": "this button carries no id"})
+                client.views_open(trigger_id=body["trigger_id"], view=modal(int(value)))
+            except Exception as exc:  # noqa: BLE001 - a deleted router/peer or a refused modal: say so
+                respond(response_type="ephemeral", replace_original=False, **error_message(user_text(exc)))
+
+        return listener
+
+    router_details = details(lambda rid: router_details_modal(get_router(core.db, rid)))
+    peer_details = details(lambda pid: peer_details_modal(get_peer(core.db, pid)))
 
     app.action(re.compile(rf"^{Action.LIST_PAGE}-(prev|next)$"))(ack=ack_now, lazy=[page])
     # Action.LIST_REFRESH polls the routers first: handlers/router_actions.py

@@ -8,6 +8,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
+
 from bot.errors import InvalidInput, PeerbotError
 from handlers.views.sessions import error_message
 
@@ -19,6 +21,10 @@ def user_text(exc: BaseException) -> str:
         return "; ".join(exc.errors.values())
     if isinstance(exc, PeerbotError):
         return str(exc)
+    if isinstance(exc, SlackApiError):  # Slack's error code says what went wrong and holds no secret
+        code = str((exc.response or {}).get("error") or "unknown error")[:60]
+        log.warning("Slack API call failed: %s", code)
+        return f"Slack refused it ({code})."
     ref = uuid.uuid4().hex[:8]
     log.error("unhandled error ref=%s: %s", ref, type(exc).__name__, exc_info=exc)
     return f"Something went wrong (ref {ref}). The error is in the bot's log."

@@ -75,8 +75,10 @@ def register(app: App, core: Core, ui: Any, table: Any = None, changes: Changes 
         def work(body: dict, respond: Respond) -> None:
             sid, actor = _sid(body), _actor(body)
             before = get_session(core.db, sid)
-            # buttons off while the router is being changed: no double clicks
-            respond(replace_original=True, **detail(before, in_progress_note(action, actor), buttons=False))
+            # buttons off while the router is being changed: no double clicks. Configure shows the
+            # exact (masked) commands it is about to push.
+            commands = planned(sid) if action == "configure" else None
+            respond(replace_original=True, **detail(before, in_progress_note(action, actor, commands), buttons=False))
             try:
                 res = call(sid, actor)
             except Exception as exc:  # noqa: BLE001 - put the buttons back, with the reason
@@ -93,6 +95,13 @@ def register(app: App, core: Core, ui: Any, table: Any = None, changes: Changes 
 
         work.__name__ = f"router_{action}"
         return work
+
+    def planned(sid: int) -> list[str] | None:
+        try:
+            return plan(core, sid, "configure").masked
+        except Exception:  # noqa: BLE001 - the push renders again and reports this failure itself
+            log.warning("cannot show the commands for session %s", sid, exc_info=True)
+            return None
 
     def follow(sid: int, action: str, view: SessionView, note: str, respond: Respond) -> None:
         """Poll the neighbor until the state the action leads to (bounded), then update the message."""
@@ -136,29 +145,41 @@ def register(app: App, core: Core, ui: Any, table: Any = None, changes: Changes 
         except Exception as exc:  # noqa: BLE001 - every failure must reach the user
             respond(response_type="ephemeral", replace_original=False, **error_message(user_text(exc)))
 
+    def edited(view: dict) -> tuple[ConfigManagerMeta, list[str]]:
+        """The submitted session and commands, checked (raises when they may not be pushed)."""
+        meta = ConfigManagerMeta.load(view.get("private_metadata", ""))
+        text = commands_value(view)
+        check_edited_commands(core, meta.session_id, text)
+        return meta, text.replace("\r\n", "\n").split("\n")
+
     def validate_config_manager(ack: Ack, view: dict) -> None:
         try:
-            meta = ConfigManagerMeta.load(view.get("private_metadata", ""))
-            check_edited_commands(core, meta.session_id, commands_value(view))
-        except InvalidInput as exc:
-            ack(response_action="errors", errors={Action.CONFIG_COMMANDS: user_text(exc)[:250]})
-            return
+            edited(view)
         except Exception as exc:  # noqa: BLE001 - shown next to the field rather than lost
             ack(response_action="errors", errors={Action.CONFIG_COMMANDS: user_text(exc)[:250]})
             return
         ack()  # closes the modal; the push runs in push_config_manager
 
     def push_config_manager(body: dict, view: dict, client: WebClient) -> None:
-        actor = _actor(body)
-        meta = ConfigManagerMeta.load(view.get("private_metadata", ""))
+        # Bolt runs this lazy listener even when the ack answered `errors` (the modal stays open
+        # with the error shown): check again, quietly, and leave the detail message alone.
         try:
-            lines = check_edited_commands(core, meta.session_id, commands_value(view))
-            show(client, meta, actor, detail(get_session(core.db, meta.session_id),
-                                             in_progress_note("configure", actor), buttons=False))
-            res = changes.configure(meta.session_id, actor, commands=lines)
-            msg = detail(res.session or get_session(core.db, meta.session_id), result_note(res, actor))
+            meta, lines = edited(view)
+        except Exception:  # noqa: BLE001 - already reported inline by validate_config_manager
+            return
+        actor, sid = _actor(body), meta.session_id
+        try:
+            show(client, meta, actor, detail(get_session(core.db, sid), in_progress_note("configure", actor),
+                                             buttons=False))
+            # the lines as edited (MD5 masked): Changes.configure checks them again and puts the key back
+            res = changes.configure(sid, actor, commands=lines)
+            msg = detail(res.session or get_session(core.db, sid), result_note(res, actor))
         except Exception as exc:  # noqa: BLE001 - every failure must reach the user
-            msg = error_message(user_text(exc))
+            text = user_text(exc)
+            try:
+                msg = detail(get_session(core.db, sid), error_note("configure", text))
+            except Exception:  # noqa: BLE001 - e.g. deleted meanwhile
+                msg = error_message(text)
         show(client, meta, actor, msg)
 
     def show(client: WebClient, meta: ConfigManagerMeta, actor: str, msg: dict[str, Any]) -> None:

@@ -11,7 +11,6 @@ detail message.
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -264,6 +263,23 @@ def post_detail(client: WebClient, ui: Any, session: SessionView, *, channel: st
     client.chat_postMessage(channel=user, **msg)
 
 
+def report_not_posted(client: WebClient, session_id: int, *, channel: str | None, user: str, reason: str) -> None:
+    """The session was created but its detail message could not be posted: say so, only to the
+    user (ephemeral in the channel, else a DM)."""
+    text = (f":warning: Session #{session_id} created, but its message could not be posted: {reason.rstrip('.')}. "
+            f"Use `/peering show {session_id}`.")
+    if channel:
+        try:
+            client.chat_postEphemeral(channel=channel, user=user, text=text)
+            return
+        except SlackApiError as exc:
+            log.info("cannot tell %s in %s (%s): sending a DM", user, channel, exc.response.get("error"))
+    try:
+        client.chat_postMessage(channel=user, text=text)
+    except SlackApiError as exc:
+        log.error("cannot tell %s that session #%s was not posted (%s)", user, session_id, exc.response.get("error"))
+
+
 def _update(client: WebClient, view: dict[str, Any], new_view: dict[str, Any]) -> None:
     try:
         client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
@@ -377,9 +393,9 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
         if session is not None:  # after the ack: Slack has its answer, this may take a moment
             try:
                 post_detail(client, ui, session, channel=state.channel, user=user)
-            except Exception as exc:  # noqa: BLE001
-                ref = uuid.uuid4().hex[:8]
-                log.error("could not post session #%s detail ref=%s", session.id, ref, exc_info=exc)
+            except Exception as exc:  # noqa: BLE001 - the session exists: tell the user how to see it
+                log.warning("could not post session #%s detail", session.id)
+                report_not_posted(client, session.id, channel=state.channel, user=user, reason=user_text(exc))
 
     app.action(Action.ADD_SESSION)(add_button)
     app.action(Action.WIZARD_PREV)(previous)

@@ -36,8 +36,12 @@ def code_block(lines: Sequence[str], budget: int = COMMANDS_BUDGET) -> str:
     return "```\n" + "\n".join(shown) + "\n```"
 
 
-def in_progress_note(action: str, actor: str) -> str:
-    return f":hourglass_flowing_sand: *{VERB.get(action, action)}* requested by <@{actor}>: talking to the router…"
+def in_progress_note(action: str, actor: str, commands: Sequence[str] | None = None) -> str:
+    """While the router is being changed; with `commands` (masked): the exact lines being pushed."""
+    text = f":hourglass_flowing_sand: *{VERB.get(action, action)}* requested by <@{actor}>: talking to the router…"
+    if commands:
+        text += "\n*Pushing:*\n" + code_block(commands)
+    return clip(text, MAX_TEXT)
 
 
 def result_note(res: ChangeResult, actor: str) -> str:

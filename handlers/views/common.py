@@ -1,6 +1,7 @@
 """Small Block Kit builders and text helpers shared by the views."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,6 +19,14 @@ STATE_EMOJI = {
 }
 MAX_TEXT = 3000  # section text limit
 MAX_FIELD = 2000  # section field limit
+# Block Kit limits (api.slack.com/reference/block-kit): one element over its limit makes Slack
+# reject the whole message (invalid_blocks).
+MAX_PLAIN = 150  # header text, placeholder
+MAX_BUTTON = 75  # button text (option text too)
+MAX_MODAL_TITLE = 24
+MAX_CONFIRM_TITLE = 100
+MAX_CONFIRM_TEXT = 300
+MAX_CONFIRM_BUTTON = 30  # confirm / deny of a confirm dialog
 
 
 def escape(text: str | None) -> str:
@@ -27,6 +36,24 @@ def escape(text: str | None) -> str:
 
 def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+_CUT_MARKUP = re.compile(r"(&[a-z]*|<[^>]*)$")
+
+
+def clip_mrkdwn(text: str, limit: int) -> str:
+    """`clip` for mrkdwn: never leaves half an `&amp;` entity or half a `<url|label>` link."""
+    if len(text) <= limit:
+        return text
+    return _CUT_MARKUP.sub("", text[: limit - 1]) + "…"
+
+
+def escape_clipped(text: str | None, limit: int) -> str:
+    """`escape(text)` in at most `limit` characters, cut between whole characters (not entities)."""
+    out = escape(text)
+    if len(out) <= limit:
+        return out
+    return clip_mrkdwn(out, limit)
 
 
 def state_label(state: str) -> str:
@@ -47,12 +74,12 @@ def ago(when: datetime | None, now: datetime | None = None) -> str:
     return "now"
 
 
-def plain(text: str, emoji: bool = True) -> dict[str, Any]:
-    return {"type": "plain_text", "text": clip(text, 150), "emoji": emoji}
+def plain(text: str, emoji: bool = True, limit: int = MAX_PLAIN) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": emoji}
 
 
-def mrkdwn(text: str) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(text, MAX_TEXT)}
+def mrkdwn(text: str, limit: int = MAX_TEXT) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip_mrkdwn(text, limit)}
 
 
 def section(text: str, **extra: Any) -> Block:
@@ -60,7 +87,7 @@ def section(text: str, **extra: Any) -> Block:
 
 
 def fields_section(pairs: list[tuple[str, str]]) -> Block:
-    return {"type": "section", "fields": [mrkdwn(clip(f"*{k}*\n{v}", MAX_FIELD)) for k, v in pairs[:10]]}
+    return {"type": "section", "fields": [mrkdwn(f"*{k}*\n{v}", MAX_FIELD) for k, v in pairs[:10]]}
 
 
 def context(text: str) -> Block:
@@ -73,7 +100,7 @@ def header(text: str) -> Block:
 
 def button(text: str, action_id: str, value: str = "", style: str | None = None, confirm: dict | None = None,
            url: str | None = None) -> dict[str, Any]:
-    b: dict[str, Any] = {"type": "button", "text": plain(text), "action_id": action_id}
+    b: dict[str, Any] = {"type": "button", "text": plain(text, limit=MAX_BUTTON), "action_id": action_id}
     if value:
         b["value"] = value[:2000]
     if style:
@@ -86,7 +113,10 @@ def button(text: str, action_id: str, value: str = "", style: str | None = None,
 
 
 def confirm_dialog(title: str, text: str, ok: str, danger: bool = False) -> dict[str, Any]:
-    d = {"title": plain(title), "text": mrkdwn(text), "confirm": plain(ok), "deny": plain("Cancel")}
+    """A button's confirm dialog. Keep user text in `text` short (see `escape_clipped`): the
+    dialog holds only 300 characters, and clipping here may cut off the end of the question."""
+    d = {"title": plain(title, limit=MAX_CONFIRM_TITLE), "text": mrkdwn(text, MAX_CONFIRM_TEXT),
+         "confirm": plain(ok, limit=MAX_CONFIRM_BUTTON), "deny": plain("Cancel", limit=MAX_CONFIRM_BUTTON)}
     if danger:
         d["style"] = "danger"
     return d

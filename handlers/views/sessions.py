@@ -9,8 +9,8 @@ from bot.services.catalog import PeerView, RouterView
 from bot.services.views import SessionPage, SessionView
 from handlers.ids import Action
 from handlers.views.common import (
-    ago, actions, button, confirm_dialog, context, escape, fields_section, header, message, plain, section,
-    state_label,
+    MAX_BUTTON, MAX_MODAL_TITLE, ago, actions, button, confirm_dialog, context, escape, escape_clipped,
+    fields_section, header, message, plain, section, state_label,
 )
 
 TYPE_LABEL = {"public": "Public (IXP)", "private": "Private (PNI)", "local": "Local / custom"}
@@ -63,7 +63,7 @@ BULK_BLOCK = "bulk"
 
 def _bulk_controls(page: SessionPage) -> dict[str, Any]:
     """A multi-select of the sessions on this page and the bulk buttons (handlers/router_actions.py)."""
-    options = [{"text": plain(f"#{v.id} {v.peer_name} AS{v.peer_asn} {v.peer_ip}"[:75]), "value": str(v.id)}
+    options = [{"text": plain(f"#{v.id} {v.peer_name} AS{v.peer_asn} {v.peer_ip}", limit=MAX_BUTTON), "value": str(v.id)}
                for v in page.items[:100]]
     value = _page_value(page.query_text, page.page)
     n = "the selected sessions"
@@ -129,8 +129,12 @@ def session_detail(v: SessionView, available: Collection[str] = (), note: str | 
     return message(f"Session #{v.id} {v.peer_name} AS{v.peer_asn} {v.peer_ip}: {v.display_state}", blocks)
 
 
+CONFIRM_NAME_MAX = 80  # escaped characters of a peer or router name in a confirm dialog (≤ 300 in all)
+
+
 def _detail_buttons(v: SessionView, available: Collection[str]) -> list[dict[str, Any]]:
     sid = str(v.id)
+    peer, router = escape_clipped(v.peer_name, CONFIRM_NAME_MAX), escape_clipped(v.router_name, CONFIRM_NAME_MAX)
     candidates: list[tuple[str, dict[str, Any]]] = [
         (Action.CONFIGURE, button("Configure", Action.CONFIGURE, sid, style="primary")),
         (Action.CONFIG_MANAGER, button("Config Manager", Action.CONFIG_MANAGER, sid)),
@@ -140,14 +144,14 @@ def _detail_buttons(v: SessionView, available: Collection[str]) -> list[dict[str
         candidates.append((Action.ADMIN_UP, button("Admin Up", Action.ADMIN_UP, sid)))
     else:
         candidates.append((Action.ADMIN_DOWN, button("Admin Down", Action.ADMIN_DOWN, sid, confirm=confirm_dialog(
-            "Admin Down", f"Shut down the BGP session with *{escape(v.peer_name)}* ({v.peer_ip}) on {escape(v.router_name)}?",
+            "Admin Down", f"Shut down the BGP session with *{peer}* ({v.peer_ip}) on {router}?",
             "Shut down", danger=True))))
     candidates += [
         (Action.REFRESH, button("Refresh", Action.REFRESH, sid)),
         (Action.EDIT, button("Edit", Action.EDIT, sid)),
         (Action.DELETE, button("Delete", Action.DELETE, sid, style="danger", confirm=confirm_dialog(
-            "Delete session", f"Delete session #{v.id} with *{escape(v.peer_name)}* ({v.peer_ip})"
-            + (f" and remove the neighbor from {escape(v.router_name)}?" if v.configured else "?"),
+            "Delete session", f"Delete session #{v.id} with *{peer}* ({v.peer_ip})"
+            + (f" and remove the neighbor from {router}?" if v.configured else "?"),
             "Delete", danger=True))),
         (Action.ROUTER_DETAILS, button("Router details", Action.ROUTER_DETAILS, str(v.router_id))),
         (Action.PEER_DETAILS, button("Peer details", Action.PEER_DETAILS, str(v.peer_id))),
@@ -169,7 +173,7 @@ def router_details_modal(r: RouterView) -> dict[str, Any]:
         blocks.append(section(f":warning: *Last error*\n{escape(r.last_error)}"))
     if r.url:
         blocks.append(section(f"<{r.url}|Open in the inventory>"))
-    return {"type": "modal", "callback_id": "router_details_view", "title": plain(f"Router {r.name}"[:24]),
+    return {"type": "modal", "callback_id": "router_details_view", "title": plain(f"Router {r.name}", limit=MAX_MODAL_TITLE),
             "close": plain("Close"), "blocks": blocks}
 
 
@@ -181,7 +185,7 @@ def peer_details_modal(p: PeerView) -> dict[str, Any]:
     ])]
     if p.peeringdb_net_id:
         blocks.append(section(f"<{PEERINGDB_NET.format(p.peeringdb_net_id)}|Open on PeeringDB>"))
-    return {"type": "modal", "callback_id": "peer_details_view", "title": plain(f"Peer AS{p.asn}"[:24]),
+    return {"type": "modal", "callback_id": "peer_details_view", "title": plain(f"Peer AS{p.asn}", limit=MAX_MODAL_TITLE),
             "close": plain("Close"), "blocks": blocks}
 
 

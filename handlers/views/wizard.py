@@ -21,7 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from bot.errors import PeerbotError
 from bot.services.catalog import ExchangeView, PeerView, RouterView
 from handlers.ids import Action, Callback
-from handlers.views.common import Block, actions, button, clip, context, escape, fields_section, plain, section
+from handlers.views.common import (
+    MAX_MODAL_TITLE, Block, actions, button, clip, context, escape, fields_section, plain, section,
+)
 
 STEPS = 5
 METADATA_MAX = 3000  # Slack's limit for private_metadata
@@ -249,8 +251,8 @@ def _modal(state: WizardState, blocks: list[Block], *, submit: str = "Next") -> 
     assert len(blocks) <= 100, "Slack allows at most 100 blocks in a modal"
     return {
         "type": "modal", "callback_id": Callback.WIZARD,
-        "title": plain(f"Add session · {state.step}/{STEPS}"),
-        "submit": plain(submit), "close": plain("Cancel"),
+        "title": plain(f"Add session · {state.step}/{STEPS}", limit=MAX_MODAL_TITLE),
+        "submit": plain(submit, limit=MAX_MODAL_TITLE), "close": plain("Cancel", limit=MAX_MODAL_TITLE),
         "private_metadata": state.encode(), "blocks": blocks,
     }
 

@@ -1,19 +1,35 @@
 """The real Bolt app behind waitress: signatures, health, /peering list/show/help, paging."""
 from __future__ import annotations
 
+import copy
 import json
 import time
+from urllib.parse import urlencode
 
 import requests
+from sqlalchemy import func, select
 
 from handlers.ids import Action
+from storage.models import AuditEvent, Session
 from tests.factories import make_session
 from tests.harness.bot import RunningBot
-from tests.harness.slack_requests import sign
+from tests.harness.slack_requests import load_payload, sign
 
 
 def _texts(blocks: list[dict]) -> str:
     return json.dumps(blocks, ensure_ascii=False)
+
+
+def test_forged_requests_bolt_cannot_parse_get_401(bot: RunningBot) -> None:
+    """The signature is checked before anything is parsed: garbage gets 401, not a 500."""
+    garbage = "payload=%7Bnot-json"
+    now = int(time.time())
+    assert bot.send.post(garbage, signature="v0=" + "0" * 64).status_code == 401
+    assert bot.send.post(garbage, signed=False).status_code == 401
+    assert bot.send.post(garbage, timestamp="soon", signature="v0=00").status_code == 401  # type: ignore[arg-type]
+    assert bot.send.post(garbage, timestamp=now - 400, signature=sign(bot.send.secret, garbage, now - 400)).status_code == 401
+    big = "x" * 1_100_000
+    assert bot.send.post(big, signature=sign(bot.send.secret, big, now)).status_code == 413
 
 
 def test_healthz(bot: RunningBot) -> None:
@@ -22,18 +38,53 @@ def test_healthz(bot: RunningBot) -> None:
     assert requests.get(bot.url + "/nope", timeout=5).status_code == 404
 
 
+def _bulk_delete_body(bot: RunningBot, sid: int) -> str:
+    """A Delete of session `sid` from the list's bulk controls, form-encoded as Slack sends it."""
+    p = copy.deepcopy(load_payload("block_actions_message.json"))
+    p.update(user={"id": "U111", "username": "user", "name": "user", "team_id": "T111"}, team={"id": "T111"},
+             channel={"id": "C111", "name": "netops"}, response_url=bot.send.response_url,
+             trigger_id=f"{int(time.time())}.666.trigger",
+             state={"values": {"bulk": {Action.BULK_SELECT: {"type": "multi_static_select", "selected_options": [
+                 {"text": {"type": "plain_text", "text": f"#{sid}"}, "value": str(sid)}]}}}})
+    p["container"].update(channel_id="C111", message_ts="1700000000.000001")
+    p["actions"] = [{"action_id": f"{Action.BULK_ACTION}-deconfigure", "block_id": "bulk", "type": "button",
+                     "value": json.dumps({"q": "", "p": 1}), "text": {"type": "plain_text", "text": "Delete"},
+                     "action_ts": f"{time.time():.6f}"}]
+    return urlencode({"payload": json.dumps(p)})
+
+
+def _db_counts(bot: RunningBot) -> tuple[list[int], int]:
+    with bot.core.db.session() as s:
+        return sorted(s.scalars(select(Session.id))), s.scalar(select(func.count()).select_from(AuditEvent))
+
+
 def test_bad_signatures_are_rejected_and_change_nothing(bot: RunningBot) -> None:
-    body = "command=%2Fpeering&text=list&user_id=U1&channel_id=C1&response_url=" + bot.slack.response_url()
+    keep = make_session(bot.core, ip="192.0.2.10", name="Alpha Networks", asn="65601")
+    other = make_session(bot.core, ip="192.0.2.11", name="Beta Networks", asn="65602")
+    command = "command=%2Fpeering&text=list&user_id=U1&channel_id=C1&response_url=" + bot.slack.response_url()
+    delete = _bulk_delete_body(bot, keep.id)  # would delete a session and write audit rows if accepted
+    db_before = _db_counts(bot)
     before = bot.slack.mark()
     now = int(time.time())
-    assert bot.send.post(body, signature="v0=" + "0" * 64).status_code == 401
     old = now - 6 * 60  # Slack's replay window is 5 minutes
-    assert bot.send.post(body, timestamp=old, signature=sign(bot.send.secret, body, old)).status_code == 401
-    assert bot.send.post(body, signed=False).status_code == 401
-    # a signature over a different body (tampered request)
-    assert bot.send.post(body + "x", signature=sign(bot.send.secret, body, now), timestamp=now).status_code == 401
-    time.sleep(0.5)
-    assert bot.slack.calls[before:] == []
+    for body in (command, delete):
+        assert bot.send.post(body, signature="v0=" + "0" * 64).status_code == 401
+        assert bot.send.post(body, timestamp=old, signature=sign(bot.send.secret, body, old)).status_code == 401
+        assert bot.send.post(body, signed=False).status_code == 401
+    # tampered: a valid signature over a different body (other text; the other session deleted)
+    for body, signed in ((command.replace("text=list", "text=help"), command), (_bulk_delete_body(bot, other.id), delete)):
+        assert bot.send.post(body, signature=sign(bot.send.secret, signed, now), timestamp=now).status_code == 401
+    assert _db_counts(bot) == db_before  # rejected before any listener ran
+    # positive signal: one validly signed request afterwards is answered, and it is the only call
+    assert bot.send.post(_bulk_delete_body(bot, other.id)).status_code == 200
+    done = bot.slack.wait_for("response_url", lambda c: "Bulk Delete" in json.dumps(c.args), after=before)
+    assert "1 of 1 succeeded" in json.dumps(done.args)
+    assert bot.slack.calls[before:] == [done]
+    sessions, audits = _db_counts(bot)
+    assert sessions == [keep.id] and audits > db_before[1]
+    with bot.core.db.session() as s:  # every new audit row is about the valid request's session
+        new = list(s.scalars(select(AuditEvent).order_by(AuditEvent.id).offset(db_before[1])))
+        assert {(e.object_type, str(e.object_id)) for e in new} == {("session", str(other.id))}
 
 
 def test_peering_list_is_acked_then_posts_sessions(bot: RunningBot) -> None:
@@ -140,3 +191,22 @@ def test_bot_token_never_in_requests_to_response_url(bot: RunningBot) -> None:
     bot.send.command("help")
     call = bot.slack.wait_for("response_url", after=mark)
     assert "authorization" not in call.headers
+
+
+def test_router_and_peer_details_report_failures(bot: RunningBot) -> None:
+    """A deleted router/peer, or Slack refusing the modal, is told to the user (not lost after the ack)."""
+    v = make_session(bot.core, ip="192.0.2.10", name="Alpha Networks", asn="65601")
+    for action_id, value, text in ((Action.ROUTER_DETAILS, "4242", "No router"), (Action.PEER_DETAILS, "4242", "No peer"),
+                                   (Action.ROUTER_DETAILS, "", "no id")):
+        mark = bot.slack.mark()
+        assert bot.send.button(action_id, value).status_code == 200
+        msg = bot.slack.wait_for("response_url", after=mark).args
+        assert msg["response_type"] == "ephemeral" and msg["replace_original"] is False
+        assert text in json.dumps(msg["blocks"]), (action_id, value, msg)
+        assert not bot.slack.of("views.open")
+    bot.slack.fail_methods["views.open"] = "expired_trigger_id"
+    for action_id, value in ((Action.ROUTER_DETAILS, v.router_id), (Action.PEER_DETAILS, v.peer_id)):
+        mark = bot.slack.mark()
+        bot.send.button(action_id, str(value))
+        msg = bot.slack.wait_for("response_url", after=mark).args
+        assert "expired_trigger_id" in json.dumps(msg["blocks"]) and msg["response_type"] == "ephemeral"

@@ -72,10 +72,18 @@ def test_configure_button_pushes_and_updates_the_message(bot: RunningBot, router
     mark = bot.slack.mark()
     r = bot.send.button(Action.CONFIGURE, str(v.id))
     assert r.status_code == 200 and r.text == ""
-    progress = bot.slack.wait_for("response_url", has("talking to the router"), after=mark).args
+    progress_call = bot.slack.wait_for("response_url", has("talking to the router"), after=mark)
+    progress = progress_call.args
     assert progress["replace_original"] is True
     assert not [b for b in progress["blocks"] if b["type"] == "actions"]  # no double clicks meanwhile
-    done = bot.slack.wait_for("response_url", has("Commands sent"), after=mark).args
+    # the exact commands about to be pushed are shown before the push, MD5 masked
+    shown = dump(progress["blocks"])
+    assert "Pushing:" in shown and "neighbor 192.0.2.10 remote-as 65601" in shown
+    assert "neighbor 192.0.2.10 password ********" in shown and MD5 not in shown
+    done_call = bot.slack.wait_for("response_url", has("Commands sent"), after=mark)
+    assert bot.slack.calls.index(progress_call) < bot.slack.calls.index(done_call)
+    assert "Commands sent" not in shown
+    done = done_call.args
     text = dump(done["blocks"])
     assert done["replace_original"] is True
     assert "Configured 192.0.2.10 on edge1" in text and "neighbor 192.0.2.10 remote-as 65601" in text
@@ -183,6 +191,74 @@ def test_config_manager_opens_validates_and_pushes(bot: RunningBot, router: Fake
     assert nbr.description == "Edited In Slack" and nbr.password == MD5
     assert db_row(bot, v.id).configured
     assert MD5 not in dump([c.args for c in bot.slack.calls])
+
+
+def _config_manager(bot: RunningBot, sid: int) -> tuple[dict, str]:
+    """Open the Config Manager of session `sid`: its modal and the commands it shows."""
+    mark = bot.slack.mark()
+    bot.send.button(Action.CONFIG_MANAGER, str(sid))
+    modal = bot.slack.wait_for("views.open", after=mark).args["view"]
+    field = [b for b in modal["blocks"] if b.get("block_id") == Action.CONFIG_COMMANDS][0]
+    return modal, field["element"]["initial_value"]
+
+
+def _push(bot: RunningBot, modal: dict, commands: str):  # noqa: ANN202
+    values = {Action.CONFIG_COMMANDS: {Action.CONFIG_COMMANDS: {"type": "plain_text_input", "value": commands}}}
+    return bot.send.view_submission(modal, values)
+
+
+MESSAGE_CALLS = ("chat.update", "chat.postMessage", "chat.postEphemeral", "response_url")
+
+
+def test_rejected_config_manager_submission_leaves_the_detail_message_alone(bot: RunningBot, router: FakeRouter) -> None:
+    """Bolt runs the lazy listener after an `errors` ack too: it must not touch the message."""
+    v = make_session(bot.core, ip="192.0.2.10")
+    modal, text = _config_manager(bot, v.id)
+    mark = bot.slack.mark()
+    for bad in (text + "\nneighbor 192.0.2.99 remote-as 1", "router bgp 64500\nno router bgp 64500", ""):
+        answer = _push(bot, modal, bad).json()
+        assert answer["response_action"] == "errors" and answer["errors"][Action.CONFIG_COMMANDS]
+    # then a valid push: the only message calls after the rejected ones are its own two
+    assert _push(bot, modal, text).text == ""
+    bot.slack.wait_for("chat.update", has("Commands sent"), after=mark)
+    calls = [c for c in bot.slack.calls[mark:] if c.method in MESSAGE_CALLS]
+    assert [c.method for c in calls] == ["chat.update", "chat.update"], [dump(c.args)[:200] for c in calls]
+    assert "talking to the router" in dump(calls[0].args) and "Commands sent" in dump(calls[1].args)
+    assert len(router.pushes) == 1
+
+
+def test_config_manager_push_refused_by_the_service_is_an_error_note(bot: RunningBot, router: FakeRouter,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """Changes.configure checks edited commands itself: its InvalidInput is shown on the detail."""
+    from bot.errors import InvalidInput
+
+    v = make_session(bot.core, ip="192.0.2.10")
+    modal, text = _config_manager(bot, v.id)
+
+    def refuse(self, session_id, actor, commands=None):  # noqa: ANN001, ANN202
+        raise InvalidInput({"commands": "Line outside this session's neighbor (192.0.2.10): sneaky"})
+
+    monkeypatch.setattr(Changes, "configure", refuse)
+    mark = bot.slack.mark()
+    assert _push(bot, modal, text).text == ""
+    update = bot.slack.wait_for("chat.update", has("Configure failed"), after=mark).args
+    shown = dump(update["blocks"])
+    assert "outside this session" in shown and f"Session #{v.id}" in shown
+    assert Action.CONFIGURE in shown  # the detail and its buttons are back, not just an error
+    assert router.pushes == []
+
+
+def test_config_manager_puts_the_md5_back_once(bot: RunningBot, router: FakeRouter) -> None:
+    """The edited lines go to Changes.configure as shown (masked): with the key put back before
+    that, a key that looks like a command word would fail the service's own check."""
+    key = "Md5-load-Key"
+    v = make_session(bot.core, ip="192.0.2.10", md5=key)
+    modal, text = _config_manager(bot, v.id)
+    mark = bot.slack.mark()
+    assert _push(bot, modal, text).text == ""
+    bot.slack.wait_for("chat.update", has("Commands sent"), after=mark)
+    assert router.neighbors["192.0.2.10"].password == key
+    assert key not in dump([c.args for c in bot.slack.calls])
 
 
 def test_config_manager_posts_when_the_message_cannot_be_updated(bot: RunningBot, router: FakeRouter) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,8 @@ from handlers.views.wizard import WizardState, block_name
 from handlers.wizard import render
 from storage.models import AsSet, Peer, Session
 from tests.factories import ids, make_session
-from tests.harness.bot import RunningBot, start_bot
+from bot.core import Core
+from tests.harness.bot import RunningBot, settings_for, start_bot
 
 MD5 = "Pe3r-S3cret.md5"
 
@@ -463,13 +465,18 @@ def test_double_create_makes_one_session_and_one_message(bot: RunningBot) -> Non
     assert sum("Eta" in text_of(c.args) for c in posts) == 1
 
 
-def test_wizard_survives_a_restart_between_steps(bot: RunningBot) -> None:
+def test_wizard_survives_a_restart_between_steps(bot: RunningBot, sqlite_url: str, tmp_path: Path) -> None:
     w = open_by_command(bot)
     w.next(type="public", exchange="EXAMPLE-IX", notes="before restart")
     w.select("router", "edge1")
     w.next(peer_group="TRANSIT", md5=MD5)
     bot.stop()
-    fresh = start_bot(bot.core, bot.slack)
+    # a new process: its own Core, built from the same settings (database, secret key)
+    settings = settings_for(sqlite_url, bot.slack, tmp_path)
+    assert settings.database_url == bot.core.settings.database_url
+    new_core = Core.from_settings(settings)
+    assert new_core is not bot.core and new_core.db is not bot.core.db and new_core.secrets is not bot.core.secrets
+    fresh = start_bot(new_core, bot.slack)
     try:
         w.bot = fresh
         w.next(peer_name="Theta", peer_asn="65009", peer_ip="2001:db8::99")
@@ -479,13 +486,46 @@ def test_wizard_survives_a_restart_between_steps(bot: RunningBot) -> None:
         mark = fresh.slack.mark()
         assert w.submit()["response_action"] == "clear"
         fresh.slack.wait_for("chat.postMessage", after=mark)
+        [row] = session_rows(new_core)
+        assert (row.notes, row.peer_group.name, row.peer_ip, row.address_family, row.as_set) == (
+            "before restart", "TRANSIT", "2001:db8::99", 6, "AS-THETA")
+        # the MD5 typed before the restart (encrypted in the view by the old process) was read by the new one
+        assert new_core.secrets.decrypt(row.md5_encrypted) == MD5
     finally:
         fresh.stop()
-    [row] = session_rows(bot.core)
-    assert (row.notes, row.peer_group.name, row.peer_ip, row.address_family, row.as_set) == (
-        "before restart", "TRANSIT", "2001:db8::99", 6, "AS-THETA")
-    assert bot.core.secrets.decrypt(row.md5_encrypted) == MD5
+        new_core.db.dispose()
     assert_secret_never_sent(bot, MD5)
+
+
+def test_failed_detail_post_is_told_to_the_user(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Posting the new session's message fails after the ack (not a DM-fallback error): the user
+    hears about it, with the session number and how to see it."""
+    w = _at_step(bot, 5, peer_name="Kappa", peer_asn="65012", peer_ip="192.0.2.91")
+    bot.slack.fail_methods["chat.postMessage"] = "invalid_blocks"
+    mark = bot.slack.mark()
+    assert w.submit() == {"response_action": "clear"}
+    told = bot.slack.wait_for("chat.postEphemeral", after=mark).args
+    [row] = session_rows(bot.core)
+    assert told["channel"] == "C111" and told["user"] == "U111"
+    assert f"Session #{row.id} created, but its message could not be posted" in told["text"]
+    assert "invalid_blocks" in told["text"] and f"/peering show {row.id}" in told["text"]
+    # nowhere to say it in the channel either: a DM
+    del bot.slack.fail_methods["chat.postMessage"]
+    answer = bot.slack._answer
+
+    def channel_refuses(method: str, args: dict) -> dict:
+        if method == "chat.postMessage" and args.get("channel") == "C111":
+            return {"ok": False, "error": "msg_too_long"}
+        if method == "chat.postEphemeral":
+            return {"ok": False, "error": "user_not_in_channel"}
+        return answer(method, args)
+
+    monkeypatch.setattr(bot.slack, "_answer", channel_refuses)
+    w2 = _at_step(bot, 5, peer_name="Lambda", peer_asn="65013", peer_ip="192.0.2.92", view_id="V00092")
+    mark = bot.slack.mark()
+    assert w2.submit() == {"response_action": "clear"}
+    dm = bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == "U111", after=mark).args
+    assert "msg_too_long" in dm["text"] and "could not be posted" in dm["text"] and "Lambda" not in dm["text"]
 
 
 def test_detail_goes_to_dm_when_the_bot_is_not_in_the_channel(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,12 +2,16 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
 from bot.services.views import SessionPage, SessionView
 from handlers.ids import Action
-from handlers.views.sessions import parse_page_value, session_detail, session_list
+from handlers.views.common import clip_mrkdwn, confirm_dialog, escape_clipped
+from handlers.views.sessions import (
+    parse_page_value, peer_details_modal, router_details_modal, session_detail, session_list,
+)
 
 NOW = datetime.now(timezone.utc)
 
@@ -25,21 +29,118 @@ def view(n: int = 1, **kw: object) -> SessionView:
     return replace(base, **kw)
 
 
+def check_mrkdwn(text: str, limit: int) -> None:
+    """Within `limit`, and no markup cut in half by clipping: every & starts an entity, every <
+    is closed."""
+    assert len(text) <= limit, (len(text), text)
+    assert not re.search(r"&(?!amp;|lt;|gt;)", text), text
+    assert text.count("<") == text.count(">"), text
+
+
+def check_confirm(c: dict) -> None:
+    """A confirm dialog (api.slack.com/reference/block-kit/composition-objects#confirm)."""
+    assert c["title"]["type"] == "plain_text" and 0 < len(c["title"]["text"]) <= 100
+    assert 0 < len(c["text"]["text"]) <= 300
+    if c["text"]["type"] == "mrkdwn":
+        check_mrkdwn(c["text"]["text"], 300)
+    assert 0 < len(c["confirm"]["text"]) <= 30 and 0 < len(c["deny"]["text"]) <= 30
+
+
+def check_element(e: dict) -> None:
+    if e["type"] == "button":
+        assert 0 < len(e["text"]["text"]) <= 75 and len(e.get("value", "")) <= 2000
+    for o in e.get("options", []):
+        assert 0 < len(o["text"]["text"]) <= 75 and len(o["value"]) <= 150
+    assert len(e.get("options", [])) <= 100
+    if "placeholder" in e:
+        assert len(e["placeholder"]["text"]) <= 150
+    if "confirm" in e:
+        check_confirm(e["confirm"])
+
+
 def check_message_limits(msg: dict) -> None:
-    assert len(msg["blocks"]) <= 50
+    assert len(msg["blocks"]) <= 50 and len(msg["text"]) <= 3000
     for b in msg["blocks"]:
         if b["type"] == "section":
             if "text" in b:
-                assert len(b["text"]["text"]) <= 3000
+                check_mrkdwn(b["text"]["text"], 3000)
             for f in b.get("fields", []):
-                assert len(f["text"]) <= 2000
+                check_mrkdwn(f["text"], 2000)
             assert len(b.get("fields", [])) <= 10
+            if "accessory" in b:
+                check_element(b["accessory"])
+        if b["type"] == "context":
+            assert all(len(e["text"]) <= 3000 for e in b["elements"])
         if b["type"] == "actions":
             assert len(b["elements"]) <= 25
             for e in b["elements"]:
-                assert len(e["text"]["text"]) <= 75 and len(e.get("value", "")) <= 2000
+                check_element(e)
         if b["type"] == "header":
-            assert len(b["text"]["text"]) <= 150
+            assert b["text"]["type"] == "plain_text" and len(b["text"]["text"]) <= 150
+
+
+def confirms(msg: dict) -> dict[str, dict]:
+    return {e["action_id"]: e["confirm"] for b in msg["blocks"] if b["type"] == "actions"
+            for e in b["elements"] if "confirm" in e}
+
+
+# The worst a user or the inventory can give: an 80-character peer name of & < > (each escaped
+# to 4-5 characters), a 64-character router name, the longest IPv6 text, a 10-digit id.
+WORST_PEER = ("&<>" * 27)[:80]
+WORST_ROUTER = ("<&>" * 22)[:64]
+WORST = dict(id=4294967295, peer_name=WORST_PEER, router_name=WORST_ROUTER,
+             peer_ip="2001:db8:ffff:ffff:ffff:ffff:255.255.255.255", peer_asn=4294967294,
+             exchange_name="X&" * 32, peer_group="&" * 64, as_set="AS-" + "&" * 97)
+
+
+def test_detail_confirm_dialogs_and_buttons_fit_with_the_worst_names() -> None:
+    every = set(Action)
+    for kw in ({}, {"admin_status": "down"}, {"configured": False}, {"router_url": "https://nb.example.net/d/" + "9" * 40},
+               {"peeringdb_net_id": 2**31 - 1, "notes": "&" * 1000, "last_error": "<&>" * 700}):
+        msg = session_detail(view(**{**WORST, **kw}), available=every)
+        check_message_limits(msg)
+        dialogs = confirms(msg)
+        assert Action.DELETE in dialogs and (Action.ADMIN_DOWN in dialogs) == (kw.get("admin_status") != "down")
+        for c in dialogs.values():  # the question is still whole: it names the session and ends with "?"
+            text = c["text"]["text"]
+            assert text.endswith("?") and "2001:db8:ffff:ffff:ffff:ffff:255.255.255.255" in text
+            assert text.count("*") == 2 and "&amp;&lt;&gt;" in text
+        delete = dialogs[Action.DELETE]["text"]["text"]
+        assert f"#{WORST['id']}" in delete
+        assert ("remove the neighbor from &lt;&amp;&gt;" in delete) == kw.get("configured", True)
+    down = confirms(session_detail(view(**WORST), available=every))[Action.ADMIN_DOWN]["text"]["text"]
+    assert down.startswith("Shut down the BGP session with *&amp;&lt;&gt;") and " on &lt;&amp;&gt;" in down
+
+
+def test_list_and_bulk_controls_fit_with_the_worst_names() -> None:
+    page = SessionPage(items=[view(i, **{**WORST, "id": 4294967200 + i}) for i in range(40)], page=1, pages=1,
+                       total=40, query_text="&<>" * 1000)
+    msg = session_list(page, can_add=True, bulk=True)
+    check_message_limits(msg)
+    bulk = [b for b in msg["blocks"] if b.get("block_id") == "bulk"][0]
+    assert len(bulk["elements"][0]["options"]) == 40
+    assert set(confirms(msg)) == {f"{Action.BULK_ACTION}-admin_down", f"{Action.BULK_ACTION}-deconfigure"}
+
+
+def test_clipping_never_cuts_markup() -> None:
+    for n in range(1, 40):
+        assert not re.search(r"&(?!amp;|lt;|gt;)", escape_clipped("&" * 50, n)) and len(escape_clipped("&" * 50, n)) <= n
+    assert escape_clipped("a&b", 10) == "a&amp;b"
+    assert escape_clipped("&&&", 11) == "&amp;&amp;…"
+    assert clip_mrkdwn("see <https://x.example/" + "a" * 50 + "|link> now", 30) == "see …"
+    assert clip_mrkdwn("short", 30) == "short"
+    d = confirm_dialog("T" * 200, "&amp;" * 100, "O" * 50)
+    check_confirm(d)
+
+
+def test_detail_modals_titles_fit() -> None:
+    from bot.services.catalog import PeerView, RouterView
+
+    r = RouterView(id=1, name=WORST_ROUTER, host="h", port=22, platform="frr", local_asns=[1], addresses=[], peer_groups=[],
+                   session_count=0, last_polled=None, last_error=None, url=None)
+    assert len(router_details_modal(r)["title"]["text"]) <= 24
+    p = PeerView(id=1, name=WORST_PEER, asn=4294967294, as_set=None, peeringdb_net_id=None, is_local=True, ips=[])
+    assert len(peer_details_modal(p)["title"]["text"]) <= 24
 
 
 def test_list_page_of_40_fits_and_escapes() -> None:

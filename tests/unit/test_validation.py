@@ -53,7 +53,7 @@ def test_ip_inside_lan() -> None:
             check_ip_in_subnet(parse_ip(ip), prefix, "IX")
 
 
-@pytest.mark.parametrize("text", ["a;b", "a\nb", "a\x1bb", "a|b", "a#b", "a!b", 'a"b', "a`b", "a$b", "Ünïcode", "x" * 81])
+@pytest.mark.parametrize("text", ["a;b", "a\nb", "a\x1bb", "a|b", "a#b", "a!b", 'a"b', "a`b", "a$b", "a?b", "Ünïcode", "x" * 81])
 def test_cli_text_refused(text: str) -> None:
     with pytest.raises(FieldError):
         cli_safe_text(text, field="Peer name", max_len=80)
@@ -65,7 +65,7 @@ def test_notes_allow_newlines_but_no_controls() -> None:
         clean_text("bell\x07", field="Notes", max_len=100, multiline=True)
 
 
-@pytest.mark.parametrize("text", ["has space", "x" * 81, "semi;colon", "tab\tkey", "new\nline", "ümlaut"])
+@pytest.mark.parametrize("text", ["has space", "x" * 81, "semi;colon", "tab\tkey", "new\nline", "ümlaut", "help?me"])
 def test_md5_refused(text: str) -> None:
     with pytest.raises(FieldError):
         parse_md5(text)

@@ -16,9 +16,14 @@ from handlers.views.wizard import (
 from handlers.wizard import inline_errors, render
 from storage.models import Exchange, Peer, PeerGroup, Router
 from tests.factories import ids
+from tests.unit.test_session_views import check_confirm, check_mrkdwn
 
 MAX_MD5 = "!" + "Aa0~" * 19 + "zzz"  # 80 printable characters
 assert len(MAX_MD5) == 80
+
+
+WORST_PEER = ("&<>" * 27)[:80]
+WORST_ROUTER = ("<&>" * 22)[:64]
 
 
 def check_slack_limits(view: dict[str, Any]) -> None:
@@ -38,10 +43,15 @@ def check_slack_limits(view: dict[str, Any]) -> None:
             assert len(b["label"]["text"]) <= 2000 and len(b.get("hint", {}).get("text", "")) <= 2000
             _element(b["element"])
         elif b["type"] == "section":
-            assert len(b["text"]["text"]) <= 3000 if "text" in b else True
-            assert len(b.get("fields", [])) <= 10 and all(len(f["text"]) <= 2000 for f in b.get("fields", []))
+            if "text" in b:
+                check_mrkdwn(b["text"]["text"], 3000)
+            assert len(b.get("fields", [])) <= 10
+            for f in b.get("fields", []):
+                check_mrkdwn(f["text"], 2000)
         elif b["type"] == "context":
-            assert 0 < len(b["elements"]) <= 10 and all(len(e["text"]) <= 3000 for e in b["elements"])
+            assert 0 < len(b["elements"]) <= 10
+            for e in b["elements"]:
+                check_mrkdwn(e["text"], 3000)
         elif b["type"] == "actions":
             assert 0 < len(b["elements"]) <= 25
             for e in b["elements"]:
@@ -55,7 +65,9 @@ def _element(el: dict[str, Any]) -> None:
     if "placeholder" in el:
         assert len(el["placeholder"]["text"]) <= 150
     if el["type"] == "button":
-        assert len(el["text"]["text"]) <= 75 and len(el.get("value", "")) <= 2000
+        assert 0 < len(el["text"]["text"]) <= 75 and len(el.get("value", "")) <= 2000
+    if "confirm" in el:
+        check_confirm(el["confirm"])
     if el["type"] == "plain_text_input":
         assert el.get("max_length", 3000) <= 3000
         assert len(el.get("initial_value", "")) <= el.get("max_length", 3000)
@@ -88,6 +100,8 @@ def big_core(inventory_core: Core) -> Core:
             s.add(Peer(name=f"Peer {n:03d} " + "W" * 100, asn=65000 + n, is_local=True))
             s.add(PeerGroup(router_id=edge1.id, name=f"GROUP-{n:03d}"))
             s.add(Router(name=f"r{n:03d}", host="192.0.2.200", platform="frr", username="x", local_asns=[64500]))
+        s.add(Router(name=WORST_ROUTER, host="192.0.2.201", platform="frr", username="x", local_asns=[4294967294]))
+        s.add(Peer(name=WORST_PEER, asn=4294967294, is_local=True))
     return inventory_core
 
 
@@ -101,6 +115,18 @@ def test_every_step_view_is_within_slack_limits(big_core: Core, step: int) -> No
     assert view["title"]["text"] == f"Add session · {step}/5"
     assert view["submit"]["text"] == ("Create Session" if step == 5 else "Next")
     assert ("wizard_prev" in json.dumps(view)) == (step > 1)
+
+
+@pytest.mark.parametrize("step", [1, 2, 3, 4, 5])
+def test_every_step_view_fits_with_the_worst_names(big_core: Core, step: int) -> None:
+    """Names of & < > (escaped to 4-5 characters each) at their longest: 64 (router), 80 (peer)."""
+    state = maximal_state(big_core, step).model_copy(update={
+        "router_id": ids(big_core)[f"router:{WORST_ROUTER}"], "peer_group_id": None, "local_asn": 4294967294,
+        "peer_name": WORST_PEER, "notes": "&<>" * 333, "as_set": "AS-" + "&" * 97})
+    view = render(big_core, state, errors={"peer_name": "&<>" * 50, "as_set": "<&>" * 50})
+    check_slack_limits(view)  # incl. every mrkdwn text escaped, and not cut inside an entity
+    if step in (2, 5):
+        assert "&lt;&amp;&gt;" in json.dumps(view)  # the router name, escaped
 
 
 def test_each_view_function_renders_alone(inventory_core: Core) -> None:
