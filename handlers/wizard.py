@@ -62,17 +62,17 @@ def _input_errors(errors: dict[str, str]) -> dict[str, str]:
     return {FIELD_OF.get(f, f): msg for f, msg in errors.items()}
 
 
-def absorb_md5(core: Core, inp: StepInput, *, strict: bool) -> tuple[WizardState, str | None]:
+def absorb_md5(core: Core, inp: StepInput) -> tuple[WizardState, str | None]:
     """Encrypt a typed MD5 into the state (the clear text stays in memory only).
 
-    Returns the new state and an error for the MD5 field (strict), or drops an invalid one (lenient:
-    Previous or a router change carries values along; Next reports it)."""
+    Returns the new state and an error for the MD5 field; an invalid key is never kept (it is not
+    stored anywhere but in this call), so the caller must show the error."""
     state = inp.state
     if inp.md5_typed:
         try:
             md5 = parse_md5(inp.md5_typed)
         except FieldError as exc:
-            return state, (str(exc) if strict else None)
+            return state, str(exc)
         return state.model_copy(update={"md5_enc": core.secrets.encrypt(md5) if md5 else None}), None
     if inp.md5_remove:
         return state.model_copy(update={"md5_enc": None}), None
@@ -134,7 +134,7 @@ def render(core: Core, state: WizardState, *, errors: dict[str, str] | None = No
         warning = None
         if state.peer_asn:
             digits = state.peer_asn.strip().upper().removeprefix("AS")
-            warning = asn_warning(int(digits)) if digits.isdigit() and len(digits) <= 10 else None
+            warning = asn_warning(int(digits)) if digits.isascii() and digits.isdigit() and len(digits) <= 10 else None
         return step3_view(state, local, errors, note=note, warning=warning)
     if state.step == 4:
         return step4_view(state, errors, message)
@@ -181,7 +181,7 @@ def next_step(core: Core, state: WizardState, values: dict[str, Any], view_block
     """Validate the current step's inputs: inline errors, or the next step."""
     step = state.step
     inp = apply_step(state, step, values)
-    new, md5_error = absorb_md5(core, inp, strict=True)
+    new, md5_error = absorb_md5(core, inp)
     errors = _input_errors(check_draft(core, draft_of(new), steps=(step,)).errors)
     errors.pop("md5", None)  # the MD5 was checked in clear text above; the draft carries none
     if md5_error:
@@ -331,22 +331,26 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
     @modal_action
     def previous(client: WebClient, view: dict, state: WizardState, values: dict, action: dict) -> None:
         inp = apply_step(state, state.step, values, lenient=True)  # keep what was typed on this step
-        new, _ = absorb_md5(core, inp, strict=False)
+        new, md5_error = absorb_md5(core, inp)
+        if md5_error:  # not kept, so say so rather than drop it silently: stay here until fixed
+            _update(client, view, render(core, new.next_rev(), errors={"md5": f"{md5_error} It was not kept."}))
+            return
         _update(client, view, render(core, new.next_rev(step=max(1, state.step - 1))))
 
     @modal_action
     def router_changed(client: WebClient, view: dict, state: WizardState, values: dict, action: dict) -> None:
         values = {**values, "router": (action.get("selected_option") or {}).get("value", values.get("router"))}
         inp = apply_step(state, 2, values, lenient=True)
-        new, _ = absorb_md5(core, inp, strict=False)
-        _update(client, view, render(core, _fit_router(core, new).next_rev()))
+        new, md5_error = absorb_md5(core, inp)
+        errors = {"md5": f"{md5_error} It was not kept: type it again."} if md5_error else None
+        _update(client, view, render(core, _fit_router(core, new).next_rev(), errors=errors))
 
     @modal_action
     def peer_picked(client: WebClient, view: dict, state: WizardState, values: dict, action: dict) -> None:
         new = apply_step(state, 3, values, lenient=True).state
         value = (action.get("selected_option") or {}).get("value") or ""
         ref, _, ip = value.removeprefix("peer:").partition("|")
-        if not ref.isdigit():
+        if not (ref.isascii() and ref.isdigit()):
             return  # cleared the selection: nothing to fill in
         try:
             peer = catalog.get_peer(core.db, int(ref))

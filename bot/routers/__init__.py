@@ -22,8 +22,13 @@ from bot.routers.base import (
     RouterUnreachable,
     UnsupportedPlatform,
 )
-from bot.routers.netmiko_driver import NetmikoDriver
+from bot.routers.netmiko_driver import PROFILES, NetmikoDriver
 from bot.routers.render import ACTIONS, mask_secrets, render
+
+
+def commits_atomically(platform: Platform | str) -> bool:
+    """True where a refused push is discarded whole (candidate config + commit: IOS-XR, Junos)."""
+    return PROFILES[Platform(platform)].commit
 
 
 def get_driver(creds: RouterCredentials, timeout: float = 15) -> RouterDriver:
@@ -34,5 +39,6 @@ def get_driver(creds: RouterCredentials, timeout: float = 15) -> RouterDriver:
 __all__ = [
     "ACTIONS", "BGP_STATES", "ConfigRejected", "NeighborNotFound", "NeighborSpec", "NeighborState",
     "NetmikoDriver", "Platform", "RouterAuthFailed", "RouterCredentials", "RouterDriver", "RouterError",
-    "RouterTimeout", "RouterUnreachable", "UnsupportedPlatform", "get_driver", "mask_secrets", "render",
+    "RouterTimeout", "RouterUnreachable", "UnsupportedPlatform", "commits_atomically", "get_driver", "mask_secrets",
+    "render",
 ]

@@ -38,6 +38,7 @@ from bot.routers.base import (
 from bot.routers.parsers import PARSERS, common
 
 log = logging.getLogger(__name__)
+JSON_STATE_PLATFORMS = frozenset({Platform.FRR, Platform.JUNOS, Platform.EOS})
 
 # "% ..." is how every Cisco-like CLI reports a refused line; syslog messages ("%BGP-5-...")
 # have no space after the "%", so they do not match.
@@ -208,6 +209,10 @@ class NetmikoDriver:
             raise self._translate(exc, "read BGP neighbors") from None
         if output.lstrip().startswith("%"):  # e.g. "% BGP not active"
             raise RouterError(f"{self.creds.host}: {self._mask(output.strip().splitlines()[0])}")
+        if not output.strip() and self.platform in JSON_STATE_PLATFORMS:
+            # JSON platforms answer "{}" when there are no neighbors: nothing at all is a failed
+            # read, and taking it for "no neighbors" would make a Delete skip the router.
+            raise RouterError(f"{self.creds.host}: empty answer to '{self.profile.state_command}'")
         try:
             return PARSERS[self.platform](output)
         except (ValueError, KeyError, TypeError) as exc:

@@ -14,7 +14,9 @@ from datetime import datetime, timezone
 
 from bot.core import Core
 from bot.errors import InvalidInput, NotFound
-from bot.routers import ConfigRejected, NeighborSpec, NeighborState, Platform, RouterDriver, RouterError, render
+from bot.routers import (
+    ConfigRejected, NeighborSpec, NeighborState, Platform, RouterDriver, RouterError, commits_atomically, render,
+)
 from bot.services import audit
 from bot.services.config_manager import check_edited_commands
 from bot.services.polling import PollResult, StatePoller, apply_state, norm_ip
@@ -216,7 +218,9 @@ class Changes:
             drv.push(job.lines, secrets=job.secrets)
         except ConfigRejected as exc:
             detail = f"{job.router_name}: {scrub(str(exc), secrets)}."
-            if action == "configure" and not existed:
+            if commits_atomically(job.platform):
+                detail += " Nothing was committed: the router discarded the whole change. The database was not changed."
+            elif action == "configure" and not existed:
                 detail += " Nothing was recorded as configured." + self._rollback(drv, job, secrets)
             elif action == "configure":
                 detail += (" The neighbor existed before; the lines before the refused one stay applied: "

@@ -56,15 +56,18 @@ class StatePoller:
             except ChangeError as exc:
                 router.last_error = str(exc)
                 return PollResult(router_id, name, False, str(exc))
-        try:
-            with open_router(self.core, creds, self.driver_factory) as drv:
-                states = drv.neighbors()
-        except RouterError as exc:
-            msg = f"{name}: {exc}"
-            with self.core.db.session() as s:
-                s.get(Router, router_id).last_error = msg
-            return PollResult(router_id, name, False, msg)
-        return self._store_poll(router_id, name, states)
+        # Under the router's change lock: a reading taken before a change and stored after it
+        # would overwrite the change's result with stale state.
+        with self.core.locks.router(router_id):
+            try:
+                with open_router(self.core, creds, self.driver_factory) as drv:
+                    states = drv.neighbors()
+            except RouterError as exc:
+                msg = f"{name}: {exc}"
+                with self.core.db.session() as s:
+                    s.get(Router, router_id).last_error = msg
+                return PollResult(router_id, name, False, msg)
+            return self._store_poll(router_id, name, states)
 
     def _store_poll(self, router_id: int, name: str, states: dict[str, NeighborState]) -> PollResult:
         now = datetime.now(timezone.utc)
@@ -92,17 +95,18 @@ class StatePoller:
         """Read one neighbor now (after Admin Up/Down) and store its state."""
         with self.core.db.session() as s:
             row = load_session(s, session_id)
-            creds, ip, name = credentials_for(row.router), row.peer_ip, row.router.name
-        try:
-            with open_router(self.core, creds, self.driver_factory) as drv:
-                state = drv.neighbor(ip)
-        except RouterError as exc:
-            raise ChangeError(f"{name}: {exc}") from None
-        with self.core.db.session() as s:
-            row = load_session(s, session_id)
-            apply_state(row, state, datetime.now(timezone.utc))
-            s.flush()
-            return SessionView.of(row)
+            creds, ip, name, router_id = credentials_for(row.router), row.peer_ip, row.router.name, row.router_id
+        with self.core.locks.router(router_id):  # see poll_router
+            try:
+                with open_router(self.core, creds, self.driver_factory) as drv:
+                    state = drv.neighbor(ip)
+            except RouterError as exc:
+                raise ChangeError(f"{name}: {exc}") from None
+            with self.core.db.session() as s:
+                row = load_session(s, session_id)
+                apply_state(row, state, datetime.now(timezone.utc))
+                s.flush()
+                return SessionView.of(row)
 
 
 def norm_ip(ip: str) -> str:

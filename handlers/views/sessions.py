@@ -79,7 +79,12 @@ def _bulk_controls(page: SessionPage) -> dict[str, Any]:
 
 
 def _page_value(query: str, page: int) -> str:
-    return json.dumps({"q": query[:1500], "p": page}, separators=(",", ":"))
+    """The list's filter and page, carried in a button value (≤ 2000 characters)."""
+    value = json.dumps({"q": query[:1500], "p": page}, separators=(",", ":"), ensure_ascii=False)
+    while len(value) > 2000:  # a filter of escaped or wide characters: shorten it, keep valid JSON
+        query = query[: len(query) * 3 // 4]
+        value = json.dumps({"q": query, "p": page}, separators=(",", ":"), ensure_ascii=False)
+    return value
 
 
 def parse_page_value(value: str) -> tuple[str, int]:

@@ -544,3 +544,27 @@ def test_detail_goes_to_dm_when_the_bot_is_not_in_the_channel(bot: RunningBot, m
     assert w.submit()["response_action"] == "clear"
     dm = bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == "U111", after=mark)
     assert "Iota" in text_of(dm.args["blocks"])
+
+
+def test_invalid_md5_is_never_dropped_silently(bot: RunningBot) -> None:
+    w = open_by_command(bot)
+    w.next(type="public", exchange="EXAMPLE-IX")
+    w.select("router", "edge1")
+    w.select("router", "edge2", md5="has space")  # changing the router carries values along
+    assert "It was not kept" in text_of(w.view) and w.state.md5_enc is None
+    w.act({"type": "button", "action_id": Action.WIZARD_PREV, "value": "2"}, md5="has space")
+    assert w.state.step == 2, "Previous stays on step 2 while the typed MD5 is invalid"
+    assert "It was not kept" in text_of(w.view)
+    w.previous()  # nothing typed now: Previous works
+    assert_secret_never_sent(bot, "has space")
+
+
+def test_unicode_digits_in_the_asn_do_not_break_the_wizard(bot: RunningBot) -> None:
+    w = open_by_command(bot)
+    to_step3(w)
+    w.previous(peer_name="Peer", peer_asn="²", peer_ip="192.0.2.10")  # kept as typed, rendered on return
+    w.next()
+    assert w.state.step == 3 and inputs(w.view)["peer_asn"]["element"]["initial_value"] == "²"
+    answer = w.submit()
+    assert answer["response_action"] == "errors"
+    assert "AS number" in str(answer["errors"])

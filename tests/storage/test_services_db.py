@@ -71,3 +71,14 @@ def test_get_session_by_id_and_ip(any_core: Core) -> None:
         get_session(any_core.db, "99999999999999999999")
     with pytest.raises(InvalidInput):
         list_sessions(any_core.db, "asn:99999999999999999999")
+
+
+def test_peer_search_is_literal_and_bounded(any_core: Core) -> None:
+    from bot.services.catalog import search_peers
+
+    make_session(any_core, ip="192.0.2.10", name="Alpha 100pct", asn="65601")
+    make_session(any_core, ip="192.0.2.11", name="Beta", asn="65602")
+    assert [p.name for p in search_peers(any_core.db, "%")] == []  # "%" is a character, not a wildcard
+    assert [p.name for p in search_peers(any_core.db, "AS65602")] == ["Beta"]
+    assert search_peers(any_core.db, "AS" + "9" * 30) == []  # no overflow, just no match
+    assert search_peers(any_core.db, "²") == []

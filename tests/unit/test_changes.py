@@ -344,6 +344,37 @@ def test_a_second_change_to_a_session_in_flight_is_refused(env) -> None:
     assert changes.configure(v.id, "U222").ok  # released afterwards
 
 
+def test_polls_wait_for_a_change_on_the_same_router(env) -> None:
+    """A reading taken before a change and stored after it would undo the change in the DB."""
+    import threading
+
+    core, router, changes = env
+    v = make_session(core, ip="192.0.2.10")
+    assert changes.configure(v.id, "U111").ok
+    lock = core.locks.router(v.router_id)
+    with lock:  # a change to this router is in flight
+        polls = [threading.Thread(target=changes.poll_all), threading.Thread(target=changes.poll_session, args=(v.id,))]
+        for t in polls:
+            t.start()
+        for t in polls:
+            t.join(0.3)
+        assert all(t.is_alive() for t in polls) and router.connections == 1  # waiting, not reading
+    for t in polls:
+        t.join(10)
+    assert router.connections == 3
+
+
+def test_refused_line_on_a_commit_platform_says_nothing_was_committed(env) -> None:
+    core, router, changes = env
+    with core.db.session() as s:
+        s.scalar(select(Router).where(Router.name == "edge1")).platform = "ios-xr"
+    v = make_session(core, ip="192.0.2.10")
+    router.neighbors["192.0.2.10"] = FakeNeighbor(remote_asn=65601)  # exists already
+    router.reject_line = "description"
+    res = changes.configure(v.id, "U111")
+    assert not res.ok and "Nothing was committed" in res.message and "stay applied" not in res.message
+
+
 def test_configure_with_commands_checks_them_for_every_caller(env) -> None:
     """The scope check is in the service, so a caller other than the modal cannot skip it."""
     core, router, changes = env

@@ -189,3 +189,13 @@ def test_states_render_for_unconfigured_and_never_polled() -> None:
     assert view(bgp_state=None).display_state == "Unknown"
     assert view(admin_status="down").display_state == "Admin down"
     assert "Not configured" in json.dumps(session_detail(view(configured=False), available=set()))
+
+
+def test_page_value_keeps_a_long_non_ascii_filter_valid() -> None:
+    page = SessionPage(items=[view(1)], page=1, pages=2, total=20, query_text="é" * 1400)
+    msg = session_list(page)
+    values = [e["value"] for b in msg["blocks"] if b["type"] == "actions" for e in b["elements"] if "value" in e]
+    for value in values:
+        assert len(value) <= 2000
+        q, p = parse_page_value(value)
+        assert q.startswith("éé") and p in (1, 2)

@@ -19,7 +19,7 @@ import re
 from bot.routers.base import NeighborState
 from bot.routers.parsers.common import norm_ip, normalize_state, parse_duration, to_int
 
-_HEADER = re.compile(r"^BGP neighbor is (?P<ip>[0-9A-Fa-f:.]+?)(?:%\S+)?,?(?:\s+vrf \S+?,?)?"
+_HEADER = re.compile(r"^BGP neighbor is (?P<ip>[0-9A-Fa-f:.]+?)(?P<zone>%\S+)?,?(?:\s+vrf (?P<vrf>\S+?),?)?"
                      r"(?:\s+remote AS (?P<asn>[\d.]+))?(?:,|\s|$)", re.M)
 _REMOTE_AS = re.compile(r"^\s+Remote AS (?P<asn>[\d.]+)", re.M)
 _DESCRIPTION = re.compile(r"^\s*Description: (?P<d>.*?)\s*$", re.M)
@@ -38,6 +38,8 @@ def parse_neighbors(output: str) -> dict[str, NeighborState]:
     blocks: dict[str, list[str]] = {}
     heads = list(_HEADER.finditer(output))
     for i, m in enumerate(heads):
+        if m.group("vrf") or m.group("zone"):
+            continue  # peerbot manages the default VRF: a VRF peer with the same address is another neighbor
         end = heads[i + 1].start() if i + 1 < len(heads) else len(output)
         blocks.setdefault(norm_ip(m.group("ip")), []).append(output[m.start():end])
     for ip, texts in blocks.items():

@@ -371,3 +371,14 @@ def test_save_is_a_no_op_on_commit_platforms(platform):
 def test_error_patterns(platform, line, is_error):
     pattern = f"(?:{PROFILES[platform].error_pattern}).*"
     assert bool(re.search(pattern, f"r1(config)# cmd\n{line}\nr1(config)#", flags=re.M)) is is_error
+
+
+@pytest.mark.parametrize("platform", [Platform.FRR, Platform.JUNOS, Platform.EOS])
+def test_an_empty_answer_is_a_failed_read_not_no_neighbors(platform):
+    """JSON platforms answer "{}" when there are no neighbors; nothing at all must not read as
+    "no neighbors" (a Delete would then skip the router)."""
+    d, _ = driver_with(FakeConnection(output="  \n"), platform)
+    with pytest.raises(RouterError, match="empty answer"):
+        d.neighbors()
+    d, _ = driver_with(FakeConnection(output="{}"), platform)
+    assert d.neighbors() == {}

@@ -179,3 +179,17 @@ def test_normalize_state(raw, expected):
 ])
 def test_parse_duration(text, seconds):
     assert parse_duration(text) == seconds
+
+
+def test_cisco_text_skips_vrf_neighbors():
+    """`show bgp all neighbors` lists VRF peers too; one with the same address is not ours."""
+    from bot.routers.parsers.cisco_text import parse_neighbors
+
+    text = (
+        "BGP neighbor is 192.0.2.50,  vrf CUST-A,  remote AS 65001, external link\n"
+        "  BGP state = Established, up for 1d02h\n"
+        "BGP neighbor is 192.0.2.51,  remote AS 65002, external link\n"
+        "  BGP state = Idle, down for 00:05:12\n"
+    )
+    result = parse_neighbors(text)
+    assert set(result) == {"192.0.2.51"} and result["192.0.2.51"].state == "Idle"
