@@ -10,16 +10,16 @@ import logging
 import re
 from typing import IO
 
+from bot.redact import mask_password_args
+
 _TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
-_PASSWORD = re.compile(
-    r"(?i)(\b(?:password|authentication-key|secret)\s+(?:(?:clear|encrypted|0|7)\s+)?)(\"[^\"]*\"|\S+)")
 # At DEBUG these log raw payloads: the CLI session (netmiko, paramiko), Slack request bodies
 # and Socket Mode envelopes with typed modal values (slack_sdk, slack_bolt), URLs (urllib3).
 QUIET_LOGGERS = ("netmiko", "paramiko", "slack_sdk", "slack_bolt", "urllib3")
 
 
 def redact(text: str) -> str:
-    return _PASSWORD.sub(r"\1********", _TOKEN.sub(r"\1-***", text))
+    return mask_password_args(_TOKEN.sub(r"\1-***", text))
 
 
 class RedactSecrets(logging.Filter):

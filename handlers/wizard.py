@@ -23,7 +23,7 @@ from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services import catalog
 from bot.services.provisioning import STEP_FIELDS, SessionDraft, check_draft, create_session_once
 from bot.services.views import SessionView
-from bot.validation import FieldError, asn_warning, parse_as_set, parse_ip, parse_md5
+from bot.validation import FieldError, parse_as_set, parse_asn, parse_ip, parse_md5
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
 from handlers.views.common import ago, escape
@@ -131,10 +131,10 @@ def render(core: Core, state: WizardState, *, errors: dict[str, str] | None = No
         return step2_view(state, routers, groups, errors)
     if state.step == 3:
         local = [p for p in catalog.search_peers(core.db, "", limit=100) if p.is_local]
-        warning = None
-        if state.peer_asn:
-            digits = state.peer_asn.strip().upper().removeprefix("AS")
-            warning = asn_warning(int(digits)) if digits.isascii() and digits.isdigit() and len(digits) <= 10 else None
+        try:
+            warning = parse_asn(state.peer_asn).warning if state.peer_asn else None
+        except FieldError:
+            warning = None  # Next reports it inline
         return step3_view(state, local, errors, note=note, warning=warning)
     if state.step == 4:
         return step4_view(state, errors, message)

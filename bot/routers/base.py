@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
-MASK = "********"
+from bot.redact import MASK  # noqa: F401 - re-exported for the router layer
 
 
 class Platform(str, enum.Enum):

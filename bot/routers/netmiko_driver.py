@@ -23,8 +23,8 @@ from netmiko.exceptions import (
     ReadTimeout,
 )
 
+from bot.redact import mask
 from bot.routers.base import (
-    MASK,
     ConfigRejected,
     NeighborState,
     Platform,
@@ -72,10 +72,6 @@ PROFILES: dict[Platform, Profile] = {
     Platform.EOS: Profile("arista_eos", "show ip bgp neighbors | json", _CISCO_ERRORS, check_enable=True),
 }
 
-# Secrets that appear in command lines; used to mask lines we did not render ourselves.
-_SECRET_IN_LINE = re.compile(
-    r"(?P<kw>\b(?:password|authentication-key|secret|key)\s+(?:(?:clear|encrypted|0|7)\s+)?)(?P<val>\"[^\"]*\"|\S+)",
-    re.I)
 
 
 def _connect_handler(**kwargs: Any) -> Any:
@@ -228,10 +224,7 @@ class NetmikoDriver:
         return self._conn
 
     def _mask(self, text: str) -> str:
-        for secret in (self.creds.password, *self._secrets):
-            if secret:
-                text = text.replace(secret, MASK)
-        return _SECRET_IN_LINE.sub(lambda m: m.group("kw") + MASK, text)
+        return mask(text, (self.creds.password, *self._secrets))
 
     def _rejected(self, netmiko_msg: str) -> ConfigRejected:
         # netmiko: "Invalid input detected at command: <cmd>, matched error: <router line>"

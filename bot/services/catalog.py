@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, or_, select
 
 from bot.errors import NotFound
-from bot.validation import ASN_MAX
+from bot.validation import FieldError, parse_asn
 from storage.db import Database
 from storage.models import AsSet, Exchange, Peer, PeerGroup, Router, Session
 
@@ -101,10 +101,11 @@ def search_peers(db: Database, text: str = "", limit: int = 100) -> list[PeerVie
     with db.session() as s:
         stmt = select(Peer).order_by(Peer.name, Peer.asn).limit(limit)
         if text:
-            digits = text[2:] if text[:2].upper() == "AS" else text
             conds = [func.lower(Peer.name).contains(text.lower(), autoescape=True)]  # "%" is a character here
-            if digits.isascii() and digits.isdigit() and int(digits) <= ASN_MAX:
-                conds.append(Peer.asn == int(digits))
+            try:
+                conds.append(Peer.asn == parse_asn(text).value)
+            except FieldError:
+                pass  # not an AS number: a name search only
             stmt = stmt.where(or_(*conds))
         return [_peer_view(s, p) for p in s.scalars(stmt)]
 

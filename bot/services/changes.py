@@ -17,12 +17,13 @@ from bot.errors import InvalidInput, NotFound
 from bot.routers import (
     ConfigRejected, NeighborSpec, NeighborState, Platform, RouterDriver, RouterError, commits_atomically, render,
 )
+from bot.redact import mask
 from bot.services import audit
 from bot.services.config_manager import check_edited_commands
 from bot.services.polling import PollResult, StatePoller, apply_state, norm_ip
 from bot.services.router_config import (
     TEMPLATE_FOR, Action, ChangeError, DriverFactory, credentials_for, open_router, load_session,
-    mask_lines, neighbor_spec, scrub,
+    mask_lines, neighbor_spec,
 )
 from bot.services.views import SessionView
 from storage.models import AdminStatus, Router, Session
@@ -187,7 +188,7 @@ class Changes:
                     drv.save()
                 states = drv.neighbors()
         except RouterError as exc:
-            err = scrub(str(exc), secrets)
+            err = mask(str(exc), secrets)
             out = [r for r in done if not r.ok]
             pushed = {r.session_id for r in done if r.ok}
             for job in jobs:
@@ -217,7 +218,7 @@ class Changes:
         try:
             drv.push(job.lines, secrets=job.secrets)
         except ConfigRejected as exc:
-            detail = f"{job.router_name}: {scrub(str(exc), secrets)}."
+            detail = f"{job.router_name}: {mask(str(exc), secrets)}."
             if commits_atomically(job.platform):
                 detail += " Nothing was committed: the router discarded the whole change. The database was not changed."
             elif action == "configure" and not existed:
@@ -240,7 +241,7 @@ class Changes:
                 return " Rolling back did not remove the neighbor: check the router."
             return " The lines already applied were rolled back (neighbor removed)."
         except RouterError as exc:
-            return f" Rollback failed too ({scrub(str(exc), secrets)}): check the router."
+            return f" Rollback failed too ({mask(str(exc), secrets)}): check the router."
 
     def _fail(self, sid: int, action: Action, actor: str, message: str, masked: list[str]) -> ChangeResult:
         with self.core.db.session() as s:

@@ -7,9 +7,9 @@ import re
 
 from bot.core import Core
 from bot.errors import InvalidInput
-from bot.routers.base import MASK
+from bot.redact import MASK, mask_password_args
 from bot.services.router_config import (
-    SECRET_IN_LINE, load_session, neighbor_spec, plan, prefix_list_name,
+    load_session, neighbor_spec, plan, prefix_list_name,
 )
 
 _DANGEROUS = re.compile(r"(?i)\b(router bgp \d+|no router|write erase|erase|reload|rollback|load)\b")
@@ -56,7 +56,7 @@ def check_edited_commands(core: Core, session_id: int, text: str) -> list[str]:
 
 
 def _shown(line: str) -> str:
-    return _CONTROL.sub("?", SECRET_IN_LINE.sub(lambda m: m.group("kw") + MASK, line))[:80]
+    return _CONTROL.sub("?", mask_password_args(line))[:80]
 
 
 def _tokens(line: str) -> list[str]:

@@ -1,7 +1,6 @@
 """Reading BGP state back from routers and storing it: one router, all routers, one session."""
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -11,6 +10,7 @@ from sqlalchemy.orm import joinedload
 from bot.core import Core
 from bot.errors import NotFound
 from bot.routers import NeighborState, RouterError
+from bot.routers.parsers.common import norm_ip
 from bot.services.router_config import (
     ChangeError, DriverFactory, credentials_for, open_router, load_session,
 )
@@ -107,13 +107,6 @@ class StatePoller:
                 apply_state(row, state, datetime.now(timezone.utc))
                 s.flush()
                 return SessionView.of(row)
-
-
-def norm_ip(ip: str) -> str:
-    try:
-        return str(ipaddress.ip_address(ip))
-    except ValueError:
-        return ip
 
 
 def apply_state(row: Session, state: NeighborState | None, now: datetime) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from bot.core import Core
 from bot.errors import NotFound, PeerbotError
 from bot.routers import NeighborSpec, Platform, RouterCredentials, RouterDriver, get_driver, mask_secrets, render
-from bot.routers.base import MASK
+from bot.redact import mask_password_args
 from storage.models import AdminStatus, AsSet, Router, Session
 
 Action = str  # "configure" | "admin_down" | "admin_up" | "deconfigure"
@@ -69,21 +69,11 @@ def neighbor_spec(core: Core, row: Session, s) -> NeighborSpec:  # noqa: ANN001
 PREFIX_LIST_PREFIX = "PEERBOT-AS"
 # A secret typed into Config Manager (e.g. a new MD5 when none is stored) is not in the spec:
 # mask whatever follows a password keyword too, before a line is shown, logged or audited.
-SECRET_IN_LINE = re.compile(
-    r"(?P<kw>\b(?:password|authentication-key|secret)\s+(?:(?:clear|encrypted|0|7)\s+)?)(?P<val>\"[^\"]*\"|\S+)",
-    re.I)
 
 
 def mask_lines(lines: list[str], spec: NeighborSpec) -> list[str]:
     """`lines` with the session's MD5 and anything after a password keyword replaced by ********."""
-    return [SECRET_IN_LINE.sub(lambda m: m.group("kw") + MASK, ln) for ln in mask_secrets(lines, spec)]
-
-
-def scrub(text: str, secrets: Iterable[str | None]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, MASK)
-    return SECRET_IN_LINE.sub(lambda m: m.group("kw") + MASK, text)
+    return [mask_password_args(ln) for ln in mask_secrets(lines, spec)]
 
 
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from bot.errors import InvalidInput, NotFound
 from bot.services.views import SessionPage, SessionView
-from bot.validation import ASN_MAX
+from bot.validation import FieldError, parse_asn
 from storage.db import Database
 from storage.models import AdminStatus, Exchange, Peer, Router, Session
 
@@ -85,10 +85,10 @@ class SessionQuery:
 
 
 def _asn(value: str) -> int:
-    digits = value[2:] if value[:2].upper() == "AS" else value
-    if not digits.isascii() or not digits.isdigit() or not 1 <= int(digits) <= ASN_MAX:
-        raise InvalidInput({"asn": f"'{value[:20]}' is not an AS number (1-{ASN_MAX})"})
-    return int(digits)
+    try:
+        return parse_asn(value).value
+    except FieldError as exc:
+        raise InvalidInput({"asn": str(exc)}) from None
 
 
 def _base() -> Select:
