@@ -1,6 +1,7 @@
 """Run the real bot (Bolt App behind waitress) on 127.0.0.1 against a fake Slack API."""
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 
@@ -8,6 +9,8 @@ from bot.app import build_app
 from bot.core import Core
 from bot.server import create_server
 from bot.settings import Settings
+from handlers.ids import Action
+from storage.models import Session
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.slack_requests import SlackSender
 
@@ -66,3 +69,32 @@ def start_bot(core: Core, slack: FakeSlack) -> RunningBot:
     sender = SlackSender(url + "/slack/events", SIGNING_SECRET, slack.response_url("cmd"))
     return RunningBot(core=core, slack=slack, send=sender, url=url, server=server, thread=thread, app=app,
                       stopping=stopping)
+
+
+# -- helpers for tests that drive a running bot ---------------------------------------------
+def dump(obj: object) -> str:
+    return json.dumps(obj, ensure_ascii=False)
+
+
+def has(text: str):  # noqa: ANN201
+    """A FakeSlack.wait_for predicate: the call's arguments contain `text`."""
+    return lambda c: text in dump(c.args)
+
+
+def db_row(bot: RunningBot, sid: int) -> Session | None:
+    with bot.core.db.session() as s:
+        return s.get(Session, sid)
+
+
+def open_config_manager(bot: RunningBot, sid: int) -> tuple[dict, str]:
+    """Open the Config Manager of session `sid`: its modal and the commands it shows."""
+    mark = bot.slack.mark()
+    bot.send.button(Action.CONFIG_MANAGER, str(sid))
+    modal = bot.slack.wait_for("views.open", after=mark).args["view"]
+    field = [b for b in modal["blocks"] if b.get("block_id") == Action.CONFIG_COMMANDS][0]
+    return modal, field["element"]["initial_value"]
+
+
+def submit_config_manager(bot: RunningBot, modal: dict, commands: str):  # noqa: ANN201
+    values = {Action.CONFIG_COMMANDS: {Action.CONFIG_COMMANDS: {"type": "plain_text_input", "value": commands}}}
+    return bot.send.view_submission(modal, values)

@@ -7,7 +7,6 @@ pairs the PEER already expects (v4, v4 with MD5, v6).
 """
 from __future__ import annotations
 
-import json
 import time
 
 import pytest
@@ -15,9 +14,9 @@ from sqlalchemy import select
 
 import handlers.router_actions as router_actions
 from handlers.ids import Action
-from storage.models import AdminStatus, AuditEvent, Router, Session
+from storage.models import AdminStatus, AuditEvent, Router
 from tests.factories import ids, make_session
-from tests.harness.bot import RunningBot
+from tests.harness.bot import RunningBot, db_row, dump, has, open_config_manager, submit_config_manager
 from tests.lab_fixture import Lab
 
 pytestmark = pytest.mark.lab
@@ -38,25 +37,12 @@ def lab_bot(bot: RunningBot, clean_lab: Lab, monkeypatch: pytest.MonkeyPatch) ->
     return bot, clean_lab
 
 
-def dump(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
-
-
-def has(text: str):  # noqa: ANN201
-    return lambda c: text in dump(c.args)
-
-
 def press(bot: RunningBot, action_id: str, sid: int, wait_text: str, timeout: float = SSH_TIMEOUT) -> dict:
     """Click a detail button; return the (last awaited) message update that contains wait_text."""
     mark = bot.slack.mark()
     r = bot.send.button(action_id, str(sid))
     assert r.status_code == 200 and r.text == ""
     return bot.slack.wait_for("response_url", has(wait_text), after=mark, timeout=timeout).args
-
-
-def db_row(bot: RunningBot, sid: int) -> Session | None:
-    with bot.core.db.session() as s:
-        return s.get(Session, sid)
 
 
 def test_configure_admin_down_up_delete(lab_bot: tuple[RunningBot, Lab]) -> None:
@@ -169,19 +155,6 @@ def test_wrong_password_and_unreachable_router_change_nothing(lab_bot: tuple[Run
     assert not row.configured and row.bgp_state is None
 
 
-def open_config_manager(bot: RunningBot, sid: int) -> tuple[dict, str]:
-    mark = bot.slack.mark()
-    bot.send.button(Action.CONFIG_MANAGER, str(sid))
-    modal = bot.slack.wait_for("views.open", after=mark).args["view"]
-    field = [b for b in modal["blocks"] if b.get("block_id") == Action.CONFIG_COMMANDS][0]
-    return modal, field["element"]["initial_value"]
-
-
-def submit(bot: RunningBot, modal: dict, text: str):  # noqa: ANN201
-    values = {Action.CONFIG_COMMANDS: {Action.CONFIG_COMMANDS: {"type": "plain_text_input", "value": text}}}
-    return bot.send.view_submission(modal, values)
-
-
 def test_config_manager_push_and_rejected_line_rollback(lab_bot: tuple[RunningBot, Lab]) -> None:
     bot, lab = lab_bot
     pair = lab.spares["v4"]
@@ -192,7 +165,7 @@ def test_config_manager_push_and_rejected_line_rollback(lab_bot: tuple[RunningBo
     remote_as = f"neighbor {pair.peer_ip} remote-as {lab.peer.asn}"
     broken = text.replace(remote_as, f"{remote_as}\nneighbor {pair.peer_ip} remote-as")
     mark = bot.slack.mark()
-    r = submit(bot, modal, broken)
+    r = submit_config_manager(bot, modal, broken)
     assert r.status_code == 200 and r.text == ""
     update = bot.slack.wait_for("chat.update", has("Configure failed"), after=mark, timeout=SSH_TIMEOUT).args
     msg = dump(update["blocks"])
@@ -206,14 +179,14 @@ def test_config_manager_push_and_rejected_line_rollback(lab_bot: tuple[RunningBo
     edited = text.replace(f"description Lab Peer AS{lab.peer.asn}", "description Edited in Slack")
     assert edited != text
     mark = bot.slack.mark()
-    assert submit(bot, modal, edited).text == ""
+    assert submit_config_manager(bot, modal, edited).text == ""
     update = bot.slack.wait_for("chat.update", has("Commands sent"), after=mark, timeout=SSH_TIMEOUT).args
     assert "description Edited in Slack" in dump(update["blocks"])
     assert lab.neighbor_json(pair.peer_ip)["nbrDesc"] == "Edited in Slack"
     assert db_row(bot, v.id).configured and db_row(bot, v.id).last_error is None
 
     # out of scope: refused in the modal, nothing reaches the router
-    r = submit(bot, modal, edited + f"\nneighbor {lab.peer.v4} shutdown")
+    r = submit_config_manager(bot, modal, edited + f"\nneighbor {lab.peer.v4} shutdown")
     assert r.json()["response_action"] == "errors"
     time.sleep(0.2)
     assert lab.neighbor_json(lab.peer.v4)["bgpState"] == "Established"

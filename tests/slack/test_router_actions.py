@@ -16,7 +16,7 @@ from handlers.ids import Action, Callback
 from storage.models import AdminStatus, Session
 from tests.factories import make_session
 from tests.fake_router import FakeNeighbor, FakeRouter
-from tests.harness.bot import RunningBot
+from tests.harness.bot import RunningBot, db_row, dump, has, open_config_manager, submit_config_manager
 from tests.harness.slack_requests import load_payload
 
 MD5 = "Md5-Secr3t-Key"
@@ -31,19 +31,6 @@ def router(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> FakeRouter:
     monkeypatch.setattr(router_actions, "FOLLOW_INTERVAL", 0.05)
     monkeypatch.setattr(router_actions, "FOLLOW_TIMEOUT", 3.0)
     return fake
-
-
-def dump(obj: object) -> str:
-    return json.dumps(obj, ensure_ascii=False)
-
-
-def has(text: str):  # noqa: ANN201
-    return lambda c: text in dump(c.args)
-
-
-def db_row(bot: RunningBot, sid: int) -> Session | None:
-    with bot.core.db.session() as s:
-        return s.get(Session, sid)
 
 
 def click(bot: RunningBot, action_id: str, value: str, *, state: dict | None = None):  # noqa: ANN201
@@ -193,33 +180,19 @@ def test_config_manager_opens_validates_and_pushes(bot: RunningBot, router: Fake
     assert MD5 not in dump([c.args for c in bot.slack.calls])
 
 
-def _config_manager(bot: RunningBot, sid: int) -> tuple[dict, str]:
-    """Open the Config Manager of session `sid`: its modal and the commands it shows."""
-    mark = bot.slack.mark()
-    bot.send.button(Action.CONFIG_MANAGER, str(sid))
-    modal = bot.slack.wait_for("views.open", after=mark).args["view"]
-    field = [b for b in modal["blocks"] if b.get("block_id") == Action.CONFIG_COMMANDS][0]
-    return modal, field["element"]["initial_value"]
-
-
-def _push(bot: RunningBot, modal: dict, commands: str):  # noqa: ANN202
-    values = {Action.CONFIG_COMMANDS: {Action.CONFIG_COMMANDS: {"type": "plain_text_input", "value": commands}}}
-    return bot.send.view_submission(modal, values)
-
-
 MESSAGE_CALLS = ("chat.update", "chat.postMessage", "chat.postEphemeral", "response_url")
 
 
 def test_rejected_config_manager_submission_leaves_the_detail_message_alone(bot: RunningBot, router: FakeRouter) -> None:
     """Bolt runs the lazy listener after an `errors` ack too: it must not touch the message."""
     v = make_session(bot.core, ip="192.0.2.10")
-    modal, text = _config_manager(bot, v.id)
+    modal, text = open_config_manager(bot, v.id)
     mark = bot.slack.mark()
     for bad in (text + "\nneighbor 192.0.2.99 remote-as 1", "router bgp 64500\nno router bgp 64500", ""):
-        answer = _push(bot, modal, bad).json()
+        answer = submit_config_manager(bot, modal, bad).json()
         assert answer["response_action"] == "errors" and answer["errors"][Action.CONFIG_COMMANDS]
     # then a valid push: the only message calls after the rejected ones are its own two
-    assert _push(bot, modal, text).text == ""
+    assert submit_config_manager(bot, modal, text).text == ""
     bot.slack.wait_for("chat.update", has("Commands sent"), after=mark)
     calls = [c for c in bot.slack.calls[mark:] if c.method in MESSAGE_CALLS]
     assert [c.method for c in calls] == ["chat.update", "chat.update"], [dump(c.args)[:200] for c in calls]
@@ -233,14 +206,14 @@ def test_config_manager_push_refused_by_the_service_is_an_error_note(bot: Runnin
     from bot.errors import InvalidInput
 
     v = make_session(bot.core, ip="192.0.2.10")
-    modal, text = _config_manager(bot, v.id)
+    modal, text = open_config_manager(bot, v.id)
 
     def refuse(self, session_id, actor, commands=None):  # noqa: ANN001, ANN202
         raise InvalidInput({"commands": "Line outside this session's neighbor (192.0.2.10): sneaky"})
 
     monkeypatch.setattr(Changes, "configure", refuse)
     mark = bot.slack.mark()
-    assert _push(bot, modal, text).text == ""
+    assert submit_config_manager(bot, modal, text).text == ""
     update = bot.slack.wait_for("chat.update", has("Configure failed"), after=mark).args
     shown = dump(update["blocks"])
     assert "outside this session" in shown and f"Session #{v.id}" in shown
@@ -253,9 +226,9 @@ def test_config_manager_puts_the_md5_back_once(bot: RunningBot, router: FakeRout
     that, a key that looks like a command word would fail the service's own check."""
     key = "Md5-load-Key"
     v = make_session(bot.core, ip="192.0.2.10", md5=key)
-    modal, text = _config_manager(bot, v.id)
+    modal, text = open_config_manager(bot, v.id)
     mark = bot.slack.mark()
-    assert _push(bot, modal, text).text == ""
+    assert submit_config_manager(bot, modal, text).text == ""
     bot.slack.wait_for("chat.update", has("Commands sent"), after=mark)
     assert router.neighbors["192.0.2.10"].password == key
     assert key not in dump([c.args for c in bot.slack.calls])
