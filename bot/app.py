@@ -6,7 +6,6 @@ import uuid
 
 from slack_bolt import App
 from slack_bolt.response import BoltResponse
-from slack_sdk import WebClient
 
 from bot.core import Core
 from bot.errors import PeerbotError
@@ -14,17 +13,23 @@ from bot.errors import PeerbotError
 log = logging.getLogger("peerbot.app")
 
 
-def build_app(core: Core, *, socket_mode: bool = False) -> App:
+def build_app(core: Core, *, socket_mode: bool = False, start_runner: bool = True) -> App:
     s = core.settings
     token = s.slack_bot_token.get_secret_value() if s.slack_bot_token else None
-    client = WebClient(token=token, base_url=s.slack_api_url)
     app = App(
-        client=client,
+        # The token, not a WebClient of ours: left without `token`, Bolt reads SLACK_BOT_TOKEN from
+        # the environment itself and then warns at every start that the client's token wins.
+        token=token,
+        # No auth.test inside a constructor: `serve` calls it (bot/slack_status.py) and tells a
+        # rejected token from an unreachable Slack; Bolt checks again on the first request.
+        token_verification_enabled=False,
         signing_secret=s.slack_signing_secret.get_secret_value() if s.slack_signing_secret else None,
         # Socket Mode has no HTTP signature to check.
         request_verification_enabled=not socket_mode,
         logger=logging.getLogger("peerbot.bolt"),
     )
+    client = app.client
+    client.base_url = s.slack_api_url  # Bolt's client is made for slack.com; tests use a fake
 
     @app.error
     def on_error(error: Exception, body: dict, logger: logging.Logger) -> BoltResponse | None:
@@ -36,7 +41,19 @@ def build_app(core: Core, *, socket_mode: bool = False) -> App:
         log.error("unhandled error ref=%s in %s", ref, body.get("type") or body.get("command"), exc_info=error)
         return BoltResponse(status=200, body=f"Something went wrong (ref {ref}).")
 
+    from bot.change_runner import ChangeRunner
+    from bot.services.change_requests import ChangeRequests
+    from bot.workers import Workers
     from handlers import register_all
+    from handlers.approvals import SlackReporter
 
-    app.ui = register_all(app, core)  # type: ignore[attr-defined]
+    # Slack user groups named in the roles are resolved through this client
+    core.access.use_slack_groups(lambda group: client.usergroups_users_list(usergroup=group).get("users") or [])
+    requests = ChangeRequests(core)
+    runner = ChangeRunner(core, Workers(s.workers or None), requests)
+    app.ui = register_all(app, core, runner)  # type: ignore[attr-defined]
+    runner.reporter = SlackReporter(client, core, app.ui, requests)  # type: ignore[attr-defined]
+    app.runner = runner  # type: ignore[attr-defined]
+    if start_runner:
+        runner.start()
     return app

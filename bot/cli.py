@@ -14,13 +14,19 @@ from bot.errors import PeerbotError
 from bot.logs import setup_logging
 from bot.settings import ConfigError, Settings
 
-cli = typer.Typer(no_args_is_help=True, add_completion=False, help="peerbot: BGP peering sessions from Slack.")
+# No local variables in tracebacks: they would print tokens and keys.
+cli = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
+                  help="peerbot: BGP peering sessions from Slack.")
 db_cli = typer.Typer(no_args_is_help=True, help="Database schema.")
 inventory_cli = typer.Typer(no_args_is_help=True, help="Routers, peer groups and exchanges.")
 sessions_cli = typer.Typer(no_args_is_help=True, help="Peering sessions.")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(inventory_cli, name="inventory")
 cli.add_typer(sessions_cli, name="sessions")
+peeringdb_cli = typer.Typer(no_args_is_help=True, help="The local PeeringDB mirror.")
+exchanges_cli = typer.Typer(no_args_is_help=True, help="Exchanges (from the PeeringDB mirror).")
+cli.add_typer(peeringdb_cli, name="peeringdb")
+cli.add_typer(exchanges_cli, name="exchanges")
 
 log = logging.getLogger("peerbot")
 
@@ -69,24 +75,82 @@ def serve(
     core = make_core(settings)
     if settings.inventory:
         _load_inventory(core, settings.inventory)
+    slack_status = _check_slack(settings, socket_mode)
     from bot.app import build_app
 
-    try:
-        app = build_app(core, socket_mode=socket_mode)
-    except Exception as exc:  # noqa: BLE001 - e.g. auth.test rejected the token
-        raise fail(f"Slack rejected SLACK_BOT_TOKEN or is unreachable ({type(exc).__name__})") from None
+    app = build_app(core, socket_mode=socket_mode)
     _start_polling(core, app)
+    from bot.scheduler import start_peeringdb_sync
+
+    if start_peeringdb_sync(core, settings.peeringdb_sync_hours):
+        log.info("PeeringDB mirror synced every %sh", settings.peeringdb_sync_hours)
     if socket_mode:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-        log.info("peerbot starting in Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token.get_secret_value()).start()  # type: ignore[union-attr]
+        _run_socket_mode(app, settings.slack_app_token.get_secret_value())  # type: ignore[union-attr]
     else:
-        from bot.server import EVENTS_PATH, create_server
+        _run_http(app, core, slack_status, host, port)
 
-        server = create_server(app, core, host, port)
-        log.info("peerbot serving HTTP on http://%s:%s%s (health: /healthz)", host, port, EVENTS_PATH)
-        server.run()
+
+def _check_slack(settings: Settings, socket_mode: bool):  # noqa: ANN202
+    """auth.test before anything starts. A rejected token stops here (exit 2). Slack unreachable:
+    Socket Mode cannot work without it (exit 1, a supervisor may retry); HTTP mode serves anyway
+    with /healthz "not ready" and keeps trying in the background."""
+    from slack_sdk import WebClient
+
+    from bot.slack_status import SlackStatus, TokenRejected
+
+    token = settings.slack_bot_token.get_secret_value()  # type: ignore[union-attr] # require_slack checked it
+    status = SlackStatus(WebClient(token=token, base_url=settings.slack_api_url, timeout=10))
+    try:
+        ready = status.check()
+    except TokenRejected as exc:
+        raise fail(str(exc)) from None
+    if not ready:
+        if socket_mode:
+            raise fail(status.reason, 1)
+        log.warning("%s; serving anyway: /healthz answers 503 until Slack accepts the token", status.reason)
+    return status
+
+
+def _run_socket_mode(app, app_token: str) -> None:  # noqa: ANN001
+    import threading
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError, SlackClientError
+
+    from bot.slack_status import TRANSIENT_ERRORS
+
+    handler = SocketModeHandler(app, app_token)
+    try:
+        handler.connect()  # apps.connections.open with SLACK_APP_TOKEN, then the WebSocket
+    except SlackApiError as exc:
+        code = str(exc.response.get("error") or "") if isinstance(exc.response.data, dict) else ""
+        if code and code not in TRANSIENT_ERRORS:
+            raise fail(f"Slack rejected SLACK_APP_TOKEN ({code[:60]})") from None
+        raise fail(f"Slack unreachable: apps.connections.open answered {code or exc.response.status_code}", 1) from None
+    except (OSError, SlackClientError) as exc:
+        raise fail(f"Slack unreachable: cannot open the Socket Mode connection ({type(exc).__name__})", 1) from None
+    log.info("peerbot connected in Socket Mode")
+    threading.Event().wait()  # the Socket Mode client runs (and reconnects) in its own threads
+
+
+def _run_http(app, core, slack_status, host: str, port: int) -> None:  # noqa: ANN001
+    import signal
+
+    from bot.server import EVENTS_PATH, create_server
+
+    rejected: list[str] = []
+
+    def on_rejected(message: str) -> None:
+        rejected.append(message)
+        signal.raise_signal(signal.SIGINT)  # ends server.run() in the main thread
+
+    server = create_server(app, core, host, port, slack_status=slack_status)
+    if not slack_status.ready:
+        slack_status.retry_in_background(on_rejected)
+    log.info("peerbot serving HTTP on http://%s:%s%s (health: /healthz)", host, port, EVENTS_PATH)
+    server.run()
+    if rejected:
+        raise fail(rejected[0])
 
 
 def _start_polling(core, app) -> None:  # noqa: ANN001
@@ -236,6 +300,51 @@ def refresh(router: Annotated[str | None, typer.Argument(help="Router name; all 
             typer.echo(f"  #{c.session_id} {c.peer_ip}: {c.old or 'Unknown'} -> {c.new or 'Unknown'}")
     if not all(r.ok for r in results):
         raise typer.Exit(1)
+
+
+@peeringdb_cli.command("sync")
+def peeringdb_sync(full: Annotated[bool, typer.Option("--full", help="Reload everything, not only changes.")] = False) -> None:
+    """Fetch PeeringDB into the local mirror: everything the first time, changes after."""
+    settings = load_settings()
+    setup_logging("WARNING")
+    from bot.peeringdb.client import PeeringDBClient
+    from bot.peeringdb.sync import OBJECT_TYPES, sync
+
+    core = make_core(settings)
+    with typer.progressbar(length=len(OBJECT_TYPES), label="PeeringDB", show_pos=True) as bar:
+        def progress(object_type: str, done: int, total: int) -> None:
+            bar.label = f"PeeringDB {object_type or 'done'}".ljust(19)
+            bar.update(done - bar.pos)
+
+        report = sync(core.db, PeeringDBClient.from_settings(settings), full=full, progress=progress)
+    for r in report.results:
+        typer.echo(f"  {r.object_type:9s} {'loaded' if r.full else 'updated'} {r.upserted}"
+                   + (f", deleted {r.deleted}" if r.deleted else ""))
+    for name in report.exchanges_updated:
+        typer.echo(f"  ~ exchange {name}")
+    if not report.ok:
+        raise fail(f"{report.error} (the mirror keeps what it had for the rest; run again later)", 1)
+
+
+@exchanges_cli.command("import")
+def exchanges_import(
+    ix: Annotated[int, typer.Option("--ix", help="PeeringDB exchange id (peeringdb.com/ix/<id>).")],
+    name: Annotated[str | None, typer.Option(help="Name for a new exchange (default: PeeringDB's).")] = None,
+) -> None:
+    """Create or update an exchange from the PeeringDB mirror; each sync keeps it current."""
+    settings = load_settings()
+    setup_logging("WARNING")
+    from bot.peeringdb.exchanges import import_exchange
+
+    core = make_core(settings)
+    try:
+        ex, created, found = import_exchange(core.db, ix, name)
+    except PeerbotError as exc:
+        raise fail(str(exc), 1) from None
+    typer.echo(f"{'created' if created else 'updated'} exchange {ex.name} (PeeringDB ix {ix}): "
+               f"IPv4 {ex.lan_prefix_v4 or '-'}, IPv6 {ex.lan_prefix_v6 or '-'}")
+    if found.other_prefixes:
+        typer.echo("  further LAN prefixes not used: " + ", ".join(found.other_prefixes))
 
 
 def main() -> None:

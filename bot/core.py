@@ -5,6 +5,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.access import Access
 from bot.crypto import SecretBox, load_secret_box
 from bot.services.locks import ChangeLocks
 from bot.settings import Settings
@@ -20,6 +21,7 @@ class Core:
     # driver; tests put a fake router here.
     driver_factory: Callable[..., Any] | None = None
     locks: ChangeLocks = field(default_factory=ChangeLocks)  # per process: one change a session/router
+    access: Access = field(default_factory=Access)  # who may do what (roles); deny by default
 
     @classmethod
     def from_settings(cls, settings: Settings, *, upgrade: bool = True) -> Core:
@@ -27,4 +29,5 @@ class Core:
         if upgrade:
             db.upgrade()
         secret = settings.secret_key.get_secret_value() if settings.secret_key else None
-        return cls(settings=settings, db=db, secrets=load_secret_box(secret, settings.secret_key_path))
+        return cls(settings=settings, db=db, secrets=load_secret_box(secret, settings.secret_key_path, db),
+                   access=Access.from_settings(settings), locks=ChangeLocks.for_engine(db.engine))

@@ -49,3 +49,29 @@ def start_scheduler(poller: Poller, interval_seconds: int) -> BackgroundSchedule
     sched.add_job(poller.run_once, "interval", seconds=interval_seconds, id=POLL_JOB)
     sched.start()
     return sched
+
+
+PEERINGDB_JOB = "peeringdb-sync"
+
+
+def start_peeringdb_sync(core: Any, hours: float) -> BackgroundScheduler | None:
+    """Sync the PeeringDB mirror every `hours` (PEERBOT_PEERINGDB_SYNC_HOURS; 0 = off), first run
+    one minute after start so serving is not delayed."""
+    if hours <= 0:
+        return None
+    from datetime import datetime, timedelta, timezone
+
+    from bot.peeringdb.client import PeeringDBClient
+    from bot.peeringdb.sync import sync
+
+    def run() -> None:
+        report = sync(core.db, PeeringDBClient.from_settings(core.settings))
+        if not report.ok:
+            log.warning("scheduled PeeringDB sync: %s", report.error)
+
+    seconds = int(hours * 3600)
+    sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": seconds})
+    sched.add_job(run, "interval", seconds=seconds, id=PEERINGDB_JOB,
+                  next_run_time=datetime.now(timezone.utc) + timedelta(minutes=1))
+    sched.start()
+    return sched

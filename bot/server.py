@@ -2,71 +2,123 @@
 GET /healthz, run by waitress (a production WSGI server) rather than Bolt's dev server."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
+import json
+import logging
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from slack_sdk.signature import SignatureVerifier
 from sqlalchemy import text
 
 from bot.core import Core
+from bot.slack_payload import MalformedPayload, check_body
+from bot.slack_status import SlackStatus
 
 EVENTS_PATH = "/slack/events"
+MAX_BODY = 1_000_000  # Slack's payloads are far smaller
+REPLAY_WINDOW = 5 * 60  # seconds; Slack's documented limit for X-Slack-Request-Timestamp
+
+log = logging.getLogger("peerbot.http")
+
+# waitress' defaults suit a general web server (1 GiB bodies, 100 connections kept for 120 s).
+# A Slack endpoint gets small, quick requests, so:
+WAITRESS_LIMITS: dict[str, Any] = {
+    # Refused with 413 from Content-Length, before a byte of the body is read (waitress refuses
+    # a length >= this); a chunked body is cut off once it grows past it.
+    "max_request_body_size": MAX_BODY + 1,
+    "max_request_header_size": 32 * 1024,
+    # Idle or half-sent connections are closed after channel_timeout s (checked every
+    # cleanup_interval s); Slack sends a whole request at once. A flood of idle connections
+    # therefore holds the server for ~12 s at most, and ~100 of them do not reach the limit.
+    "connection_limit": 500,
+    "channel_timeout": 10,
+    "cleanup_interval": 2,
+    # select() cannot watch file descriptors above 1023; poll() can.
+    "asyncore_use_poll": True,
+}
 
 
-MAX_BODY = 1_000_000  # Slack's payloads are far smaller; refuse anything bigger unread
-
-
-def make_wsgi_app(app: App, core: Core) -> Callable[..., Iterable[bytes]]:
+def make_wsgi_app(app: App, core: Core, slack_status: SlackStatus | None = None) -> Callable[..., Iterable[bytes]]:
+    """`slack_status`: when given, /healthz answers 503 "not ready" until Slack accepted the token."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
     secret = core.settings.slack_signing_secret
-    verifier = SignatureVerifier(secret.get_secret_value()) if secret else None
+    key = secret.get_secret_value().encode() if secret else None
 
-    def reply(start_response: Callable[..., Any], status: str, body: bytes) -> list[bytes]:
-        start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    def signed(body: bytes, timestamp: str, signature: str | None) -> bool:
+        """Slack's v0 signature over the raw bytes (slack_sdk's verifier wants text, and a
+        body that is not UTF-8 must get 400 once signed, not a decoding error)."""
+        if key is None or signature is None or not (timestamp.isascii() and timestamp.isdigit()):
+            return False
+        if abs(time.time() - int(timestamp)) > REPLAY_WINDOW:
+            return False
+        digest = hmac.new(key, b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
+        # bytes: compare_digest refuses str with non-ASCII characters (WSGI headers are latin-1)
+        return hmac.compare_digest(b"v0=" + digest.encode(), signature.encode("latin-1", "replace"))
+
+    def reply(start_response: Callable[..., Any], status: str, body: bytes,
+              content_type: str = "text/plain") -> list[bytes]:
+        start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
         return [body]
 
-    def verified(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes] | None:
-        """Check Slack's signature before Bolt parses anything: a forged request with a body
-        Bolt cannot parse must get 401 like any other forgery, not a 500."""
-        try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = -1
-        if not 0 <= length <= MAX_BODY:
+    def refused(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes] | None:
+        """Check the declared length, Slack's signature and the payload's shape before Bolt
+        parses anything: a forged request gets 401, a signed but malformed one 400, never a 500."""
+        if environ.get("HTTP_TRANSFER_ENCODING"):  # waitress de-chunks; another server may not
+            return reply(start_response, "411 Length Required", b"")
+        declared = environ.get("CONTENT_LENGTH") or "0"
+        if not (declared.isascii() and declared.isdigit()):
+            return reply(start_response, "400 Bad Request", b"invalid Content-Length")
+        length = int(declared)
+        if length > MAX_BODY:
             return reply(start_response, "413 Payload Too Large", b"")
         body = environ["wsgi.input"].read(length) if length else b""
         environ["wsgi.input"] = io.BytesIO(body)  # Bolt reads it again
-        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
-        signature = environ.get("HTTP_X_SLACK_SIGNATURE")
-        ok = (verifier is not None and timestamp.isascii() and timestamp.isdigit() and signature is not None
-              and verifier.is_valid(body=body, timestamp=timestamp, signature=signature))
-        return None if ok else reply(start_response, "401 Unauthorized", b"invalid request")
+        if not signed(body, environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""), environ.get("HTTP_X_SLACK_SIGNATURE")):
+            return reply(start_response, "401 Unauthorized", b"invalid request")
+        try:
+            check_body(body, environ.get("CONTENT_TYPE"))
+        except MalformedPayload as exc:
+            log.warning("malformed Slack request refused (400): %s", exc)
+            return reply(start_response, "400 Bad Request", b"malformed request")
+        return None
+
+    def healthz(start_response: Callable[..., Any]) -> list[bytes]:
+        try:
+            with core.db.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+        except Exception:  # noqa: BLE001 - health is a yes/no answer
+            answer: dict[str, str] = {"status": "database unavailable"}
+        else:
+            if slack_status is None or slack_status.ready:
+                answer = {"status": "ok"}
+            else:
+                answer = {"status": "not ready", "reason": slack_status.reason}
+        status = "200 OK" if answer["status"] == "ok" else "503 Service Unavailable"
+        return reply(start_response, status, json.dumps(answer).encode(), "application/json")
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            try:
-                with core.db.engine.connect() as conn:
-                    conn.execute(text("SELECT 1"))
-                status, body = "200 OK", b'{"status":"ok"}'
-            except Exception:  # noqa: BLE001 - health is a yes/no answer
-                status, body = "503 Service Unavailable", b'{"status":"database unavailable"}'
-            start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
-            return [body]
+            return healthz(start_response)
         if environ.get("PATH_INFO") == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
-            refused = verified(environ, start_response)
-            if refused is not None:
-                return refused
+            answer = refused(environ, start_response)
+            if answer is not None:
+                return answer
         return slack(environ, start_response)
 
     return wsgi
 
 
-def create_server(app: App, core: Core, host: str, port: int, threads: int = 8):  # noqa: ANN201
-    """A waitress server, not yet running (tests run it in a thread; `serve` runs it here)."""
+def create_server(app: App, core: Core, host: str, port: int, threads: int = 8,
+                  slack_status: SlackStatus | None = None, **limits: Any):  # noqa: ANN201
+    """A waitress server, not yet running (tests run it in a thread; `serve` runs it here).
+    `limits` override WAITRESS_LIMITS (tests use small ones)."""
     import waitress
 
-    return waitress.create_server(make_wsgi_app(app, core), host=host, port=port, threads=threads,
-                                  ident="peerbot", clear_untrusted_proxy_headers=True)
+    return waitress.create_server(make_wsgi_app(app, core, slack_status), host=host, port=port, threads=threads,
+                                  ident="peerbot", clear_untrusted_proxy_headers=True,
+                                  **{**WAITRESS_LIMITS, **limits})

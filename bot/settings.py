@@ -34,6 +34,78 @@ class Settings(BaseSettings):
     poll_interval: int = Field(default=300, ge=0, alias="PEERBOT_POLL_INTERVAL")
     log_level: str = Field(default="INFO", alias="PEERBOT_LOG_LEVEL")
 
+    # PeeringDB mirror (bot/peeringdb): API base, optional key (Authorization: Api-Key), and how
+    # often the scheduler syncs (hours; 0 = off).
+    peeringdb_url: str = Field(default="https://www.peeringdb.com/api/", alias="PEERBOT_PEERINGDB_URL")
+    peeringdb_api_key: SecretStr | None = Field(default=None, alias="PEERINGDB_API_KEY")
+    peeringdb_sync_hours: float = Field(default=24, ge=0, alias="PEERBOT_PEERINGDB_SYNC_HOURS")
+
+    # Roles (bot/access.py): Slack user ids (U…/W…) and user group ids (S…), comma separated.
+    viewers: str = Field(default="", alias="PEERBOT_VIEWERS")
+    operators: str = Field(default="", alias="PEERBOT_OPERATORS")
+    approvers: str = Field(default="", alias="PEERBOT_APPROVERS")
+    admins: str = Field(default="", alias="PEERBOT_ADMINS")
+    open_mode: bool = Field(default=False, alias="PEERBOT_OPEN_MODE")
+    cli_roles: str = Field(default="operator", alias="PEERBOT_CLI_ROLES")
+
+    # Change requests (bot/services/change_requests.py)
+    approval_channel: str | None = Field(default=None, alias="PEERBOT_APPROVAL_CHANNEL")
+    approval_ttl: int = Field(default=86400, ge=60, alias="PEERBOT_APPROVAL_TTL")  # seconds; "24h" accepted
+    approval_skip: str = Field(default="", alias="PEERBOT_APPROVAL_SKIP")  # actions that run without approval
+    workers: int = Field(default=0, ge=0, le=256, alias="PEERBOT_WORKERS")  # 0: sized for the machine
+
+    # Email to peers (bot/mailer.py, bot/services/email.py). Credentials only from here, never in the URL.
+    smtp_url: str | None = Field(default=None, alias="PEERBOT_SMTP_URL")  # smtp://host:587 or smtps://host:465
+    smtp_username: str | None = Field(default=None, alias="PEERBOT_SMTP_USERNAME")
+    smtp_password: SecretStr | None = Field(default=None, alias="PEERBOT_SMTP_PASSWORD")
+    smtp_timeout: float = Field(default=15.0, gt=0, alias="PEERBOT_SMTP_TIMEOUT")
+    smtp_ca_file: Path | None = Field(default=None, alias="PEERBOT_SMTP_CA_FILE")  # a private CA; default the system's
+    mail_from: str | None = Field(default=None, alias="PEERBOT_MAIL_FROM")
+    mail_cc: str | None = Field(default=None, alias="PEERBOT_MAIL_CC")  # our own peering address, copied on every mail
+
+    @field_validator("approval_ttl", mode="before")
+    @classmethod
+    def _duration(cls, v: object) -> object:
+        """"90s", "30m", "24h", "7d" or plain seconds."""
+        if isinstance(v, str):
+            m = re.fullmatch(r"\s*(\d+)\s*([smhd]?)\s*", v.lower())
+            if not m:
+                raise ValueError("expected seconds, or a number with s, m, h or d (e.g. 24h)")
+            return int(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+        return v
+
+    @field_validator("viewers", "operators", "approvers", "admins")
+    @classmethod
+    def _members(cls, v: str) -> str:
+        from bot.access import parse_members
+
+        parse_members(v)  # ValueError names the bad item
+        return v
+
+    @field_validator("cli_roles")
+    @classmethod
+    def _cli_roles(cls, v: str) -> str:
+        from bot.access import Role
+
+        for item in re.split(r"[\s,]+", v):
+            if item and item not in {r.value for r in Role}:
+                raise ValueError(f"{item[:20]!r} is not a role (viewer, operator, approver, admin)")
+        return v
+
+    @field_validator("approval_skip")
+    @classmethod
+    def _skip(cls, v: str) -> str:
+        from bot.services.change_requests import ACTIONS
+
+        for item in re.split(r"[\s,]+", v):
+            if item and item != "all" and item not in ACTIONS:
+                raise ValueError(f"{item[:20]!r} is not an action ({', '.join(ACTIONS)}, or all)")
+        return v
+
+    @property
+    def approval_skipped(self) -> frozenset[str]:
+        return frozenset(i for i in re.split(r"[\s,]+", self.approval_skip) if i)
+
     @field_validator("slack_api_url")
     @classmethod
     def _trailing_slash(cls, v: str) -> str:

@@ -29,8 +29,10 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # characters that CLIs give a meaning to (comment, command separators, quoting).
 # "?" asks an interactive CLI (IOS, vtysh, Junos) for help instead of being typed.
 _CLI_UNSAFE = re.compile(r"[;!#|\"'`\\{}$<>?]")
-_AS_SET = re.compile(r"^(?:AS\d+:)?AS-[A-Z0-9_\-]+(?::AS-[A-Z0-9_\-]+)*$|^AS\d+$", re.IGNORECASE)
-_IRR_SOURCE = re.compile(r"^[A-Z0-9\-]{1,32}::", re.IGNORECASE)
+# RPSL names are ASCII: re.ASCII keeps \d to 0-9 and stops IGNORECASE folding e.g. the Kelvin
+# sign onto "K" or the long s onto "S".
+_AS_SET = re.compile(r"^(?:AS\d+:)?AS-[A-Z0-9_\-]+(?::AS-[A-Z0-9_\-]+)*$|^AS\d+$", re.IGNORECASE | re.ASCII)
+_IRR_SOURCE = re.compile(r"^[A-Z0-9\-]{1,32}::", re.IGNORECASE | re.ASCII)
 
 
 class FieldError(ValueError):
@@ -134,12 +136,22 @@ def cli_safe_text(text: str | None, *, field: str, max_len: int, required: bool 
     return value
 
 
+MD5_MIN_LEN = 8  # no router needs fewer, and a shorter key is guessed offline from one captured segment
+MD5_MAX_LEN = 80  # RFC 2385 implementations and Linux (FRR) stop at 80
+
+
 def parse_md5(text: str | None) -> str | None:
-    """Optional TCP-MD5 key: 1-80 printable ASCII characters, no spaces. Never echoed back."""
+    """Optional TCP-MD5 key: 8-80 printable ASCII characters, no spaces. Never echoed back.
+
+    FRR, IOS, EOS and Junos accept keys from one character up; the floor is peerbot's: an
+    MD5 key of a few characters falls to an offline search, and masking it in free text (a
+    router's error message) would garble every line that happens to contain it."""
     if text is None or text == "":
         return None
-    if len(text) > 80:
-        raise FieldError("The MD5 password may be at most 80 characters.")
+    if len(text) > MD5_MAX_LEN:
+        raise FieldError(f"The MD5 password may be at most {MD5_MAX_LEN} characters.")
+    if len(text) < MD5_MIN_LEN:
+        raise FieldError(f"The MD5 password must be at least {MD5_MIN_LEN} characters long.")
     if not all(33 <= ord(c) <= 126 for c in text):
         raise FieldError("The MD5 password may use printable ASCII characters only, without spaces.")
     if _CLI_UNSAFE.search(text):
@@ -152,7 +164,7 @@ def parse_as_set(text: str | None) -> str | None:
     if not raw:
         return None
     raw = _IRR_SOURCE.sub("", raw)  # "RIPE::AS-EXAMPLE" -> "AS-EXAMPLE"
-    if len(raw) > 100 or not _AS_SET.match(raw):
+    if len(raw) > 100 or not raw.isascii() or not _AS_SET.fullmatch(raw):
         raise FieldError("An AS-SET looks like AS-EXAMPLE, AS65001:AS-CUSTOMERS or AS65001.")
     return raw.upper()
 

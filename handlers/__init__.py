@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from slack_bolt import App
 
+from bot.change_runner import ChangeRunner
 from bot.core import Core
 
 
@@ -18,17 +19,62 @@ class UiConfig:
     bulk: bool = False  # the list shows the bulk select + Admin Up/Down/Delete (router_actions)
 
 
-def register_all(app: App, core: Core) -> UiConfig:
-    from handlers import actions, commands, router_actions, wizard
+def register_all(app: App, core: Core, runner: ChangeRunner) -> UiConfig:
+    from handlers import actions, approvals, commands, email, router_actions, wizard
     from handlers.ids import Action
 
     ui = UiConfig()
     table = commands.CommandTable()
-    commands.register(app, core, ui, table)
+    app.use(services_middleware(core, runner, ui))
+    commands.register(app, core, ui, table, runner)
     actions.register(app, core, ui)
     ui.detail_actions |= actions.DETAIL_ACTIONS
     router_actions.register(app, core, ui, table)  # sets ui.bulk, adds its detail actions
+    approvals.register(app, core, ui, table, runner)
     wizard.register(app, core, ui, table)
     ui.can_add = True
     ui.detail_actions.add(Action.ADD_SESSION)
+    email.register(app, core, ui)
+    ui.detail_actions.add(Action.EMAIL)
     return ui
+
+
+@dataclass(frozen=True)
+class Services:
+    """What listeners find on Bolt's context as `context["services"]`. Bolt deep-copies the
+    context for lazy listeners: these are shared, not copied."""
+
+    core: Core
+    runner: ChangeRunner
+    ui: UiConfig
+
+    def __deepcopy__(self, memo: dict) -> Services:
+        return self
+
+
+def services_middleware(core: Core, runner: ChangeRunner, ui: UiConfig):  # noqa: ANN201
+    """Puts the services on Bolt's context (listeners take `context`), and turns away anyone who
+    is not a viewer (PEERBOT_VIEWERS) before any listener runs."""
+    from bot.access import Role
+    from handlers.views.sessions import error_message
+
+    services = Services(core, runner, ui)
+
+    def middleware(context, body, next, ack, respond, logger) -> None:  # noqa: ANN001, A002
+        context["services"] = services
+        user = context.user_id or ""
+        if core.access.has(user, Role.VIEWER):
+            next()
+            return
+        logger.info("refused a request from %s: not a viewer", user[:32])
+        text = "You are not allowed to use peerbot here: ask an admin to add you to PEERBOT_VIEWERS."
+        if body.get("type") == "block_suggestion":
+            ack(options=[])
+        elif body.get("command"):
+            ack(text=text)
+        else:
+            ack()
+            if body.get("response_url"):
+                respond(response_type="ephemeral", replace_original=False, **error_message(text))
+
+    return middleware

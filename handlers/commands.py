@@ -22,6 +22,7 @@ class CommandContext:
     respond: Respond
     client: WebClient
     ui: Any  # handlers.UiConfig
+    runner: Any = None  # bot.change_runner.ChangeRunner: polls and changes run on its pool
 
     @property
     def user_id(self) -> str:
@@ -68,12 +69,12 @@ class CommandTable:
         fn(ctx)
 
 
-def register(app: App, core: Core, ui: Any, table: CommandTable) -> None:
+def register(app: App, core: Core, ui: Any, table: CommandTable, runner: Any = None) -> None:
     def ack_now(ack: Ack) -> None:
         ack()
 
     @reports_errors
     def run(command: dict, respond: Respond, client: WebClient) -> None:
-        table.dispatch(lambda rest: CommandContext(core, command, rest, respond, client, ui), command.get("text", ""))
+        table.dispatch(lambda rest: CommandContext(core, command, rest, respond, client, ui, runner), command.get("text", ""))
 
     app.command("/peering")(ack=ack_now, lazy=[run])

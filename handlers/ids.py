@@ -29,6 +29,18 @@ class Action(StrEnum):
     WIZARD_LOCAL_PEER = "wizard_local_peer"
     WIZARD_AS_SET_VALIDATE = "wizard_as_set_validate"
     WIZARD_AS_SET_IMPORT = "wizard_as_set_import"
+    WIZARD_EXCHANGE = "wizard_exchange"  # static select, or type-ahead above 100 exchanges
+    WIZARD_PEER_GROUP = "wizard_peer_group"
+    WIZARD_PEERINGDB_IP = "wizard_peeringdb_ip"  # the chosen network's addresses at the exchange
+    # change requests (handlers/approvals.py)
+    CHANGE_APPROVE = "change_approve"
+    CHANGE_REJECT = "change_reject"
+    CHANGE_CANCEL = "change_cancel"
+    # email modal (handlers/email.py); the subject/body/recipients block ids carry the template too
+    EMAIL_TEMPLATE = "email_template"
+    EMAIL_RECIPIENTS = "email_recipients"
+    EMAIL_SUBJECT = "email_subject"
+    EMAIL_BODY = "email_body"
 
 
 class Callback(StrEnum):
@@ -36,3 +48,5 @@ class Callback(StrEnum):
     PEER_DETAILS = "peer_details_view"
     CONFIG_MANAGER = "config_manager_view"
     WIZARD = "session_wizard"
+    CHANGE_REJECT = "change_reject_view"
+    EMAIL = "session_email_view"

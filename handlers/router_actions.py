@@ -1,34 +1,36 @@
 """Buttons and commands that change or read routers: Configure, Config Manager, Admin Up/Down,
-Refresh, Delete (session detail), the bulk controls and Refresh of the list, `/peering refresh`.
+Delete (session detail), the bulk controls of the list, Refresh, `/peering refresh`.
 
-Every listener acks at once; the SSH work runs in a lazy listener through bot.services.changes,
-and the result replaces the message the button was on (`respond(replace_original=True)`).
+A button that changes a router never touches it: the listener asks the change-request service
+(authorize → store the request with its exact commands → ack), and the change runner carries it
+out on peerbot's worker pool once it may run (approved, or no approval needed). Refresh also runs
+on that pool. Nothing here waits on SSH, so Bolt's listener threads stay free.
 """
 from __future__ import annotations
 
 import logging
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
+from bot.access import Role
+from bot.change_runner import ChangeRunner
 from bot.core import Core
-from bot.errors import InvalidInput, NotFound, PeerbotError
+from bot.errors import NotFound, PeerbotError
 from bot.services.catalog import list_routers
-from bot.services.changes import ChangeResult, Changes
-from bot.services.config_manager import check_edited_commands
+from bot.services.change_requests import Origin
+from bot.services.polling import PollResult
 from bot.services.router_config import plan
 from bot.services.sessions import get_session, list_sessions
 from bot.services.views import SessionView
-from handlers.errors import reports_errors, user_text
+from handlers.approvals import after_request, reply_error
+from handlers.errors import user_text
 from handlers.ids import Action, Callback
+from handlers.payloads import BadPayload, action_of, idempotency_key, parse_id, user_of
 from handlers.views.changes import (
-    ConfigManagerMeta, bulk_summary, commands_value, config_manager_modal, deleted_message, error_note, follow_note,
-    in_progress_note, poll_summary, refresh_note, result_note, with_note,
+    ConfigManagerMeta, commands_value, config_manager_modal, error_note, poll_summary, refresh_note, with_note,
 )
 from handlers.views.sessions import BULK_BLOCK, error_message, parse_page_value, session_detail, session_list
 
@@ -36,226 +38,184 @@ log = logging.getLogger("peerbot.handlers.router")
 
 DETAIL_ACTIONS = frozenset({Action.CONFIGURE, Action.CONFIG_MANAGER, Action.ADMIN_UP, Action.ADMIN_DOWN,
                             Action.REFRESH, Action.DELETE})
-BULK_ACTIONS = ("admin_up", "admin_down", "deconfigure")
-# After Admin Up/Down: read the neighbor again every FOLLOW_INTERVAL s, for at most FOLLOW_TIMEOUT s,
-# until it reaches the state the action leads to.
-FOLLOW_INTERVAL = 2.0
-FOLLOW_TIMEOUT = 20.0
+BUTTON_ACTIONS = {Action.CONFIGURE: "configure", Action.ADMIN_DOWN: "admin_down", Action.ADMIN_UP: "admin_up",
+                  Action.DELETE: "delete"}
+BULK_ACTIONS = {"admin_up": "admin_up", "admin_down": "admin_down", "deconfigure": "delete"}
+MAX_BULK = 100
 
 
-def _sid(body: dict) -> int:
-    value = body["actions"][0].get("value", "")
-    if not value.isdigit():
-        raise InvalidInput({"session": "this button carries no session id"})
-    return int(value)
+def origin_of(body: dict[str, Any]) -> Origin:
+    """The message a button was on: updated in place as the request moves on."""
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    ts = None if container.get("is_ephemeral") else container.get("message_ts")
+    return Origin(channel, ts, body.get("response_url"))
 
 
-def _actor(body: dict) -> str:
-    return (body.get("user") or {}).get("id", "unknown")
-
-
-def _reached(action: str, view: SessionView) -> bool:
-    if action == "admin_up":
-        return view.bgp_state == "Established"
-    return view.bgp_state != "Established"  # admin_down: Idle (Admin)
-
-
-def register(app: App, core: Core, ui: Any, table: Any = None, changes: Changes | None = None) -> None:
-    changes = changes or Changes(core)
-
-    def ack_now(ack: Ack) -> None:
+# -- detail buttons -------------------------------------------------------------------------------
+def on_change_button(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
+    """Configure / Admin Down / Admin Up / Delete: store a change request, then ack."""
+    runner: ChangeRunner = context["services"].runner
+    try:
+        act = action_of(body)
+        action = BUTTON_ACTIONS[Action(act.get("action_id"))]
+        view = runner.requests.request(user_of(body), action, [parse_id(act.get("value"))],
+                                       idempotency_key=idempotency_key(body, act), origin=origin_of(body))
+    except PeerbotError as exc:
         ack()
+        reply_error(respond, exc)
+        return
+    ack()
+    after_request(runner, view)
 
-    def detail(view: SessionView, note: str | None = None, buttons: bool = True) -> dict[str, Any]:
-        return session_detail(view, ui.detail_actions if buttons else (), note=note)
 
-    # -- detail buttons -------------------------------------------------------------------------
-    def change_listener(action: str, call: Callable[[int, str], ChangeResult]) -> Callable[..., None]:
-        @reports_errors
-        def work(body: dict, respond: Respond) -> None:
-            sid, actor = _sid(body), _actor(body)
-            before = get_session(core.db, sid)
-            # buttons off while the router is being changed: no double clicks. Configure shows the
-            # exact (masked) commands it is about to push.
-            commands = planned(sid) if action == "configure" else None
-            respond(replace_original=True, **detail(before, in_progress_note(action, actor, commands), buttons=False))
-            try:
-                res = call(sid, actor)
-            except Exception as exc:  # noqa: BLE001 - put the buttons back, with the reason
-                respond(replace_original=True, **detail(get_session(core.db, sid), error_note(action, user_text(exc))))
-                return
-            if action == "deconfigure" and res.ok:
-                respond(replace_original=True, **deleted_message(res, before, actor))
-                return
-            note = result_note(res, actor)
-            view = res.session or get_session(core.db, sid)
-            respond(replace_original=True, **detail(view, note))
-            if res.ok and action in ("admin_up", "admin_down") and view.configured and not _reached(action, view):
-                follow(sid, action, view, note, respond)
+# -- Config Manager -------------------------------------------------------------------------------
+def on_open_config_manager(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    # the trigger_id is valid for 3 s: open the modal right here (rendering is a local DB read)
+    ack()
+    core: Core = context["services"].core
+    try:
+        core.access.require(user_of(body), Role.OPERATOR, "use Config Manager")
+        sid = parse_id(action_of(body).get("value"))
+        origin = origin_of(body)
+        meta = ConfigManagerMeta(sid, origin.channel, origin.ts)
+        modal = config_manager_modal(plan(core, sid, "configure"), get_session(core.db, sid), meta)
+        client.views_open(trigger_id=body.get("trigger_id", ""), view=modal)
+    except Exception as exc:  # noqa: BLE001 - every failure must reach the user
+        reply_error(respond, exc)
 
-        work.__name__ = f"router_{action}"
-        return work
 
-    def planned(sid: int) -> list[str] | None:
-        try:
-            return plan(core, sid, "configure").masked
-        except Exception:  # noqa: BLE001 - the push renders again and reports this failure itself
-            log.warning("cannot show the commands for session %s", sid, exc_info=True)
-            return None
-
-    def follow(sid: int, action: str, view: SessionView, note: str, respond: Respond) -> None:
-        """Poll the neighbor until the state the action leads to (bounded), then update the message."""
-        deadline = time.monotonic() + FOLLOW_TIMEOUT
-        current = view
-        while time.monotonic() < deadline:
-            time.sleep(FOLLOW_INTERVAL)
-            try:
-                current = changes.poll_session(sid)
-            except PeerbotError as exc:
-                respond(replace_original=True, **detail(current, note + "\n" + error_note("refresh", str(exc))))
-                return
-            if _reached(action, current):
-                respond(replace_original=True, **detail(current, follow_note(note, current, done=True)))
-                return
-        respond(replace_original=True, **detail(current, follow_note(note, current, done=False)))
-
-    @reports_errors
-    def refresh_one(body: dict, respond: Respond) -> None:
-        sid, actor = _sid(body), _actor(body)
-        try:
-            view = changes.poll_session(sid)
-            note = refresh_note(view, actor)
-        except NotFound:
-            raise
-        except PeerbotError as exc:
-            view, note = get_session(core.db, sid), error_note("refresh", str(exc))
-        respond(replace_original=True, **detail(view, note))
-
-    # -- Config Manager ---------------------------------------------------------------------------
-    def open_config_manager(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
-        # trigger_id is valid for 3 s: open the modal right here (rendering is a local DB read)
-        ack()
-        try:
-            sid = _sid(body)
-            container = body.get("container") or {}
-            channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-            meta = ConfigManagerMeta(sid, channel, container.get("message_ts"))
-            modal = config_manager_modal(plan(core, sid, "configure"), get_session(core.db, sid), meta)
-            client.views_open(trigger_id=body["trigger_id"], view=modal)
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the user
-            respond(response_type="ephemeral", replace_original=False, **error_message(user_text(exc)))
-
-    def edited(view: dict) -> tuple[ConfigManagerMeta, list[str]]:
-        """The submitted session and commands, checked (raises when they may not be pushed)."""
+def on_config_manager_submit(ack: Ack, body: dict, view: dict, context: BoltContext) -> None:
+    """Push = a change request with the edited lines, checked here (errors shown inline)."""
+    runner: ChangeRunner = context["services"].runner
+    try:
         meta = ConfigManagerMeta.load(view.get("private_metadata", ""))
-        text = commands_value(view)
-        check_edited_commands(core, meta.session_id, text)
-        return meta, text.replace("\r\n", "\n").split("\n")
+        lines = commands_value(view).replace("\r\n", "\n").split("\n")
+        request = runner.requests.request(
+            user_of(body), "config_push", [meta.session_id], lines=lines,
+            idempotency_key=f"config_manager:{view.get('id', '')}"[:160],
+            origin=Origin(meta.channel, meta.message_ts))
+    except (ValueError, KeyError, TypeError):
+        ack(response_action="errors", errors={Action.CONFIG_COMMANDS: "This form lost its session: open it again."})
+        return
+    except PeerbotError as exc:  # shown next to the field; nothing stored
+        ack(response_action="errors", errors={Action.CONFIG_COMMANDS: user_text(exc)[:250]})
+        return
+    ack()
+    after_request(runner, request)
 
-    def validate_config_manager(ack: Ack, view: dict) -> None:
+
+# -- list: bulk -----------------------------------------------------------------------------------
+def on_bulk(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
+    runner: ChangeRunner = context["services"].runner
+    try:
+        act = action_of(body)
+        action = BULK_ACTIONS.get(str(act.get("action_id", "")).rsplit("-", 1)[-1])
+        if action is None:
+            raise BadPayload("Unknown bulk action.")
+        values = (((body.get("state") or {}).get("values") or {}).get(BULK_BLOCK) or {}).get(Action.BULK_SELECT) or {}
+        picked = values.get("selected_options") or []
+        if not isinstance(picked, list) or len(picked) > MAX_BULK:
+            raise BadPayload(f"Select at most {MAX_BULK} sessions.")
+        ids = [parse_id(o.get("value") if isinstance(o, dict) else None) for o in picked]
+        view = runner.requests.request(user_of(body), action, ids, idempotency_key=idempotency_key(body, act),
+                                       origin=Origin(None, None, body.get("response_url")))
+    except PeerbotError as exc:
+        ack()
+        reply_error(respond, exc)
+        return
+    ack()
+    after_request(runner, view)
+
+
+# -- Refresh: polls on the worker pool --------------------------------------------------------------
+def on_refresh_session(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
+    ack()
+    runner: ChangeRunner = context["services"].runner
+    ui = context["services"].ui
+    try:
+        actor = user_of(body)
+        sid = parse_id(action_of(body).get("value"))
+    except PeerbotError as exc:
+        reply_error(respond, exc)
+        return
+
+    def done(result: object) -> None:
         try:
-            edited(view)
-        except Exception as exc:  # noqa: BLE001 - shown next to the field rather than lost
-            ack(response_action="errors", errors={Action.CONFIG_COMMANDS: user_text(exc)[:250]})
-            return
-        ack()  # closes the modal; the push runs in push_config_manager
+            if isinstance(result, SessionView):
+                view, note = result, refresh_note(result, actor)
+            elif isinstance(result, PeerbotError) and not isinstance(result, NotFound):
+                view, note = get_session(runner.core.db, sid), error_note("refresh", str(result))
+            else:
+                raise result if isinstance(result, Exception) else TypeError("no result")
+            respond(replace_original=True, **session_detail(view, ui.detail_actions, note=note))
+        except Exception as exc:  # noqa: BLE001
+            reply_error(respond, exc)
 
-    def push_config_manager(body: dict, view: dict, client: WebClient) -> None:
-        # Bolt runs this lazy listener even when the ack answered `errors` (the modal stays open
-        # with the error shown): check again, quietly, and leave the detail message alone.
+    runner.poll(lambda changes: changes.poll_session(sid), done)
+
+
+def relist(core: Core, ui: Any, query: str, page: int, note: str) -> dict[str, Any]:
+    result = list_sessions(core.db, query, page=page, page_size=core.settings.list_page_size)
+    return with_note(session_list(result, can_add=ui.can_add, bulk=ui.bulk), note)
+
+
+def on_refresh_list(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
+    ack()
+    runner: ChangeRunner = context["services"].runner
+    try:
+        actor = user_of(body)
+        query, page = parse_page_value(str(action_of(body).get("value", "")))
+    except PeerbotError as exc:
+        reply_error(respond, exc)
+        return
+    runner.poll(lambda changes: changes.poll_all(),
+                _respond_polls(runner.core, context["services"].ui, respond, query, page, actor))
+
+
+def _respond_polls(core: Core, ui: Any, respond: Respond, query: str, page: int, actor: str):  # noqa: ANN202
+    def done(result: object) -> None:
         try:
-            meta, lines = edited(view)
-        except Exception:  # noqa: BLE001 - already reported inline by validate_config_manager
-            return
-        actor, sid = _actor(body), meta.session_id
-        try:
-            show(client, meta, actor, detail(get_session(core.db, sid), in_progress_note("configure", actor),
-                                             buttons=False))
-            # the lines as edited (MD5 masked): Changes.configure checks them again and puts the key back
-            res = changes.configure(sid, actor, commands=lines)
-            msg = detail(res.session or get_session(core.db, sid), result_note(res, actor))
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the user
-            text = user_text(exc)
-            try:
-                msg = detail(get_session(core.db, sid), error_note("configure", text))
-            except Exception:  # noqa: BLE001 - e.g. deleted meanwhile
-                msg = error_message(text)
-        show(client, meta, actor, msg)
+            if isinstance(result, Exception):
+                raise result
+            respond(replace_original=True, **relist(core, ui, query, page, poll_summary(result, actor)))  # type: ignore[arg-type]
+        except Exception as exc:  # noqa: BLE001
+            reply_error(respond, exc)
 
-    def show(client: WebClient, meta: ConfigManagerMeta, actor: str, msg: dict[str, Any]) -> None:
-        """Update the detail message the modal came from; else post in its channel; else DM the user."""
-        if meta.channel and meta.message_ts:
-            try:
-                client.chat_update(channel=meta.channel, ts=meta.message_ts, **msg)
-                return
-            except SlackApiError as exc:
-                log.info("chat.update of %s failed (%s); posting instead", meta.message_ts, exc.response.get("error"))
-        try:
-            client.chat_postMessage(channel=meta.channel or actor, **msg)
-        except SlackApiError:
-            client.chat_postMessage(channel=actor, **msg)
+    return done
 
-    # -- list: bulk and refresh -------------------------------------------------------------------
-    def relist(query: str, page: int, note: str) -> dict[str, Any]:
-        result = list_sessions(core.db, query, page=page, page_size=core.settings.list_page_size)
-        return with_note(session_list(result, can_add=ui.can_add, bulk=getattr(ui, "bulk", False)), note)
 
-    @reports_errors
-    def bulk(body: dict, respond: Respond) -> None:
-        act = body["actions"][0]
-        action = act["action_id"].rsplit("-", 1)[-1]
-        query, page = parse_page_value(act.get("value", ""))
-        picked = (((body.get("state") or {}).get("values") or {}).get(BULK_BLOCK) or {}).get(Action.BULK_SELECT) or {}
-        ids = [int(o["value"]) for o in picked.get("selected_options") or [] if str(o.get("value", "")).isdigit()]
-        if action not in BULK_ACTIONS:
-            raise InvalidInput({"action": "unknown bulk action"})
-        if not ids:
-            respond(response_type="ephemeral", replace_original=False,
-                    **error_message("Select one or more sessions first."))
-            return
-        actor = _actor(body)
-        names = {}
-        for sid in ids:
-            try:
-                v = get_session(core.db, sid)
-                names[sid] = f"{v.peer_name} {v.peer_ip}"
-            except NotFound:
-                names[sid] = "(gone)"
-        results = changes.run(action, ids, actor)
-        respond(replace_original=True, **relist(query, page, bulk_summary(action, results, names, actor)))
+def cmd_refresh(ctx: Any) -> None:
+    """`/peering refresh [router]`: acknowledged at once; the answer comes when the polls are done."""
+    name = ctx.args.split()[0] if ctx.args else ""
+    if name:
+        router = next((r for r in list_routers(ctx.core.db) if r.name.lower() == name.lower()), None)
+        if router is None:
+            raise NotFound(f"No router named {name[:40]}.")
+        job, query = (lambda changes: [changes.poll_router(router.id)]), f"router:{router.name}"
+    else:
+        job, query = (lambda changes: changes.poll_all()), ""
+    ctx.respond(response_type="ephemeral", text=":arrows_counterclockwise: Polling… the list follows when the routers answer.")
+    ctx.runner.poll(job, _respond_polls(ctx.core, ctx.ui, ctx.respond, query, 1, ctx.user_id))
 
-    @reports_errors
-    def refresh_list(body: dict, respond: Respond) -> None:
-        query, page = parse_page_value(body["actions"][0].get("value", ""))
-        summary = poll_summary(changes.poll_all(), _actor(body))
-        respond(replace_original=True, **relist(query, page, summary))
 
-    def cmd_refresh(ctx: Any) -> None:
-        name = ctx.args.split()[0] if ctx.args else ""
-        if name:
-            router = next((r for r in list_routers(ctx.core.db) if r.name.lower() == name.lower()), None)
-            if router is None:
-                raise NotFound(f"No router named {name[:40]}.")
-            results, query = [changes.poll_router(router.id)], f"router:{router.name}"
-        else:
-            results, query = changes.poll_all(), ""
-        ctx.respond(response_type="ephemeral", **relist(query, 1, poll_summary(results, ctx.user_id)))
+def _ack_only(ack: Ack) -> None:
+    ack()
 
-    # -- wiring -----------------------------------------------------------------------------------
-    for action_id, action, call in (
-        (Action.CONFIGURE, "configure", lambda sid, actor: changes.configure(sid, actor)),
-        (Action.ADMIN_DOWN, "admin_down", changes.admin_down),
-        (Action.ADMIN_UP, "admin_up", changes.admin_up),
-        (Action.DELETE, "deconfigure", changes.delete),
-    ):
-        app.action(action_id)(ack=ack_now, lazy=[change_listener(action, call)])
-    app.action(Action.REFRESH)(ack=ack_now, lazy=[refresh_one])
-    app.action(Action.CONFIG_MANAGER)(open_config_manager)
-    app.view(Callback.CONFIG_MANAGER)(ack=validate_config_manager, lazy=[push_config_manager])
-    app.action(Action.BULK_SELECT)(ack_now)  # selecting only changes the menu's state
-    app.action(re.compile(rf"^{Action.BULK_ACTION}-(\w+)$"))(ack=ack_now, lazy=[bulk])
-    app.action(Action.LIST_REFRESH)(ack=ack_now, lazy=[refresh_list])
+
+def register(app: App, core: Core, ui: Any, table: Any = None) -> None:
+    for action_id in BUTTON_ACTIONS:
+        app.action(action_id)(on_change_button)
+    app.action(Action.REFRESH)(on_refresh_session)
+    app.action(Action.CONFIG_MANAGER)(on_open_config_manager)
+    app.view(Callback.CONFIG_MANAGER)(on_config_manager_submit)
+    app.action(Action.BULK_SELECT)(_ack_only)  # selecting only changes the menu's state
+    app.action(re.compile(rf"^{Action.BULK_ACTION}-(\w+)$"))(on_bulk)
+    app.action(Action.LIST_REFRESH)(on_refresh_list)
     if table is not None:
         table.add("refresh", cmd_refresh)
     ui.bulk = True
     ui.detail_actions |= DETAIL_ACTIONS
+
+
+__all__ = ["register", "origin_of", "PollResult"]

@@ -11,6 +11,7 @@ detail message.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -20,17 +21,22 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core import Core
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.services import catalog
-from bot.services.provisioning import STEP_FIELDS, SessionDraft, check_draft, create_session_once
+from bot.peeringdb import search as pdb
+from bot.services import catalog, pickers
+from bot.services.preflight import Preflight, run_checks
+from bot.services.provisioning import (
+    STEP_FIELDS, SessionDraft, check_draft, create_session_once, parse_max_prefixes,
+)
 from bot.services.views import SessionView
-from bot.validation import FieldError, parse_as_set, parse_asn, parse_ip, parse_md5
+from bot.validation import FieldError, cli_safe_text, parse_as_set, parse_asn, parse_ip, parse_md5
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
 from handlers.views.common import ago, escape
 from handlers.views.sessions import session_detail
 from handlers.views.wizard import (
-    FIELD_OF, LABELS, StepInput, Summary, WizardExpired, WizardState, apply_step, block_name, error_view,
-    peer_search_options, read_values, step1_view, step2_view, step3_view, step4_view, step5_view,
+    ANYWAY, FIELD_OF, LABELS, OPTIONS_MAX, IpAtExchange, NetworkOption, PeeringDBInfo, StepInput, Summary,
+    WizardExpired, WizardState, apply_step, block_name, error_view, local_peer_options, option, pdb_search_options,
+    read_values, step1_view, step2_view, step3_view, step4_view, step5_view,
 )
 
 log = logging.getLogger("peerbot.wizard")
@@ -54,6 +60,7 @@ def draft_of(state: WizardState, md5: str | None = None) -> SessionDraft:
         router_id=state.router_id, peer_group_id=state.peer_group_id, local_asn=state.local_asn, md5=md5,
         peer_id=state.peer_id, peeringdb_net_id=state.peeringdb_net_id, peer_name=state.peer_name,
         peer_asn=state.peer_asn, peer_ip=state.peer_ip, as_set=state.as_set,
+        max_prefixes_v4=state.max_prefixes_v4, max_prefixes_v6=state.max_prefixes_v6,
     )
 
 
@@ -97,17 +104,26 @@ def _fit_router(core: Core, state: WizardState) -> WizardState:
 def _normalised(state: WizardState, step: int) -> WizardState:
     """After a step passed validation: show (and store) values the way they will be saved."""
     if step == 3:
+        v4, v6 = parse_max_prefixes(state.max_prefixes_v4, 4), parse_max_prefixes(state.max_prefixes_v6, 6)
         return state.model_copy(update={"peer_name": (state.peer_name or "").strip(),
                                         "peer_asn": (state.peer_asn or "").strip(),
-                                        "peer_ip": str(parse_ip(state.peer_ip))})
+                                        "peer_ip": str(parse_ip(state.peer_ip)),
+                                        "max_prefixes_v4": str(v4) if v4 else None,
+                                        "max_prefixes_v6": str(v6) if v6 else None})
     if step == 4:
         return state.model_copy(update={"as_set": parse_as_set(state.as_set)})
     return state
 
 
 def _keep_peer_if_same(core: Core, state: WizardState) -> WizardState:
-    """A lookup chose an existing peer; if the user then edited its name or ASN, it is a new peer."""
+    """A lookup chose an existing peer; if the user then edited its name or ASN, it is a new peer.
+    A PeeringDB network stays linked while the ASN is its ASN (the name may be edited)."""
     if state.peer_id is None:
+        if state.peeringdb_net_id is not None:
+            net = pdb.get_network(core.db, state.peeringdb_net_id)
+            typed = (state.peer_asn or "").strip().upper().removeprefix("AS")
+            if net is None or typed != str(net.asn):
+                return state.model_copy(update={"peeringdb_net_id": None})
         return state
     try:
         peer = catalog.get_peer(core.db, state.peer_id)
@@ -130,12 +146,13 @@ def render(core: Core, state: WizardState, *, errors: dict[str, str] | None = No
         groups = catalog.list_peer_groups(core.db, state.router_id) if state.router_id else []
         return step2_view(state, routers, groups, errors)
     if state.step == 3:
-        local = [p for p in catalog.search_peers(core.db, "", limit=100) if p.is_local]
+        # One more than a select shows: the view switches to a type-ahead when they do not fit.
+        local = pickers.search_local_peers(core.db, "", limit=OPTIONS_MAX + 1)
         try:
             warning = parse_asn(state.peer_asn).warning if state.peer_asn else None
         except FieldError:
             warning = None  # Next reports it inline
-        return step3_view(state, local, errors, note=note, warning=warning)
+        return step3_view(state, local, errors, note=note, warning=warning, pdb=_pdb_info(core, state))
     if state.step == 4:
         return step4_view(state, errors, message)
     return step5_view(state, _summary(core, state))
@@ -156,8 +173,101 @@ def _summary(core: Core, state: WizardState) -> Summary:
     known = None
     if state.peer_id:
         known = f"existing peer #{state.peer_id}"
+    elif state.peeringdb_net_id and (net := pdb.get_network(core.db, state.peeringdb_net_id)):
+        known = f"PeeringDB: {net.name}"
     warnings = tuple(check_draft(core, draft_of(state), steps=(1, 2, 3, 4)).warnings.values())
-    return Summary(exchange=exchange, router=router, peer_group=group, peer_known=known, warnings=warnings)
+    pf = _preflight(core, state)
+    return Summary(exchange=exchange, router=router, peer_group=group, peer_known=known, warnings=warnings,
+                   checks=tuple(pf.checks), other_family_ip=pf.other_family_ip)
+
+
+def _preflight(core: Core, state: WizardState) -> Preflight:
+    return run_checks(core, exchange_id=state.exchange_id, peer_asn=state.peer_asn, peer_ip=state.peer_ip,
+                      peeringdb_net_id=state.peeringdb_net_id, router_id=state.router_id)
+
+
+def _exchange_ix(core: Core, state: WizardState) -> tuple[int | None, str | None]:
+    """The PeeringDB ix id and name of the session's exchange (None for No Exchange / unlinked)."""
+    if not state.exchange_id:
+        return None, None
+    try:
+        x = catalog.get_exchange(core.db, state.exchange_id)
+    except NotFound:
+        return None, None
+    return (None, None) if x.is_none or not x.peeringdb_ix_id else (x.peeringdb_ix_id, x.name)
+
+
+def _pdb_info(core: Core, state: WizardState) -> PeeringDBInfo:
+    from bot.peeringdb.sync import last_synced
+
+    synced = last_synced(core.db).get("net")
+    info = PeeringDBInfo(empty=pdb.mirror_is_empty(core.db), synced=ago(synced) if synced else None)
+    ix_id, ix_name = _exchange_ix(core, state)
+    net = pdb.get_network(core.db, state.peeringdb_net_id) if state.peeringdb_net_id else None
+    if net is None or ix_id is None:
+        return info
+    ips: list[IpAtExchange] = []
+    for port in pdb.network_at_exchange(core.db, net.id, ix_id):
+        for fam, ip in ((4, port.ipaddr4), (6, port.ipaddr6)):
+            if ip:
+                ips.append(IpAtExchange(ip=_norm_ip(ip), family=fam, speed=port.speed, is_rs_peer=port.is_rs_peer))
+    ips.sort(key=lambda a: (a.family, a.ip))
+    return PeeringDBInfo(empty=info.empty, synced=info.synced, exchange=ix_name, ips=tuple(ips),
+                         network=f"{net.name} (AS{net.asn})")
+
+
+def _norm_ip(text: str) -> str:
+    try:
+        return str(parse_ip(text))
+    except FieldError:
+        return text
+
+
+def _peer_name_from(name: str) -> str:
+    """A PeeringDB name as a peer name: without characters the name field refuses (it may end up
+    in a router description), within its length. Still editable."""
+    cleaned = " ".join(re.sub(r"[;!#|\"'`\\{}$<>?\x00-\x1f\x7f-\x9f]", " ", name).split())[:80].strip()
+    try:
+        return cli_safe_text(cleaned, field="Peer name", max_len=80, required=True)
+    except FieldError:
+        return cleaned
+
+
+def _first_as_set(irr_as_set: str | None) -> str | None:
+    """PeeringDB's irr_as_set may list several ("RIPE::AS-FOO AS-BAR"): the first that parses."""
+    for token in (irr_as_set or "").replace(",", " ").split():
+        try:
+            return parse_as_set(token)
+        except FieldError:
+            continue
+    return None
+
+
+def fill_from_network(core: Core, state: WizardState, net_id: int) -> tuple[WizardState, str]:
+    """A PeeringDB network chosen in step 3: name, ASN, AS-SET and max-prefixes from the mirror;
+    for an IXP session, its first address of the session's family at the exchange."""
+    net = pdb.get_network(core.db, net_id)
+    if net is None:
+        return state.next_rev(), ":warning: That network is no longer in the PeeringDB mirror."
+    ix_id, ix_name = _exchange_ix(core, state)
+    ip = state.peer_ip
+    where = ""
+    if ix_id is not None:
+        ports = pdb.network_at_exchange(core.db, net.id, ix_id)
+        v4 = [p.ipaddr4 for p in ports if p.ipaddr4]
+        v6 = [p.ipaddr6 for p in ports if p.ipaddr6]
+        choice = (v4 or v6 or [None])[0]
+        ip = _norm_ip(choice) if choice else ip
+        where = (f" · {len(v4) + len(v6)} address(es) at {ix_name}, `{ip}` chosen" if choice
+                 else f" · not listed at {ix_name} in PeeringDB")
+    new = state.next_rev(
+        peer_id=None, peeringdb_net_id=net.id, peer_name=_peer_name_from(net.name), peer_asn=f"AS{net.asn}",
+        peer_ip=ip or None, as_set=_first_as_set(net.irr_as_set) or state.as_set,
+        max_prefixes_v4=str(net.info_prefixes4) if net.info_prefixes4 else None,
+        max_prefixes_v6=str(net.info_prefixes6) if net.info_prefixes6 else None)
+    note = (f"Filled in from PeeringDB: *{escape(net.name)}* AS{net.asn}{where}. "
+            "You can still edit the fields.")
+    return new, note
 
 
 def as_set_message(core: Core, text: str | None) -> str:
@@ -212,8 +322,25 @@ def inline_errors(errors: dict[str, str], view_blocks: list[dict]) -> dict[str, 
     return out
 
 
-def create(core: Core, state: WizardState, *, view_id: str, user: str) -> tuple[dict[str, Any], SessionView | None]:
-    """Step 5: store the session once. Returns the ack payload and the session if this call made it."""
+def create(core: Core, state: WizardState, *, view_id: str, user: str, values: dict[str, Any] | None = None,
+           view_blocks: list[dict] | None = None) -> tuple[dict[str, Any], SessionView | None]:
+    """Step 5: store the session once. Returns the ack payload and the session if this call made it.
+
+    The pre-flight checks run again here (the mirror or the sessions may have changed since the
+    view was drawn): a ❌ needs the "create anyway" box, and that choice is recorded."""
+    values = values or {}
+    pf = _preflight(core, state)
+    override: list[str] | None = None
+    if pf.blocked:
+        ticked = ANYWAY in (values.get("anyway") or [])
+        has_box = any(block_name(b.get("block_id", "")) == "anyway" for b in view_blocks or [])
+        if not has_box:  # drawn before the check failed: show it now
+            return {"response_action": "update", "view": render(core, state.next_rev())}, None
+        if not ticked:
+            return {"response_action": "errors", "errors": inline_errors(
+                {"anyway": "A pre-flight check failed (❌): tick “Create anyway” to create the session regardless."},
+                view_blocks or [])}, None
+        override = [f"{c.status} {c.text}" for c in pf.failed]
     md5 = None
     if state.md5_enc:
         try:
@@ -224,12 +351,28 @@ def create(core: Core, state: WizardState, *, view_id: str, user: str) -> tuple[
                 "md5": "The MD5 password entered earlier can no longer be read; type it again."})}, None
     try:
         session, created = create_session_once(core, draft_of(state, md5), actor=user,
-                                               request_key=request_key(view_id, state))
+                                               request_key=request_key(view_id, state), preflight_override=override)
     except InvalidInput as exc:
         return _back_to_errors(core, state, exc.errors), None
     except Conflict as exc:
         return _back_to_errors(core, state, {"peer_ip": str(exc)}), None
     return {"response_action": "clear"}, (session if created else None)
+
+
+def create_other_family(core: Core, state: WizardState, values: dict[str, Any], *, view_id: str,
+                        user: str) -> SessionView | None:
+    """The second session the confirmation step offered (the peer's other address family at the
+    exchange), when ticked. Only the address pre-flight offers is used, never the submitted text."""
+    wanted = values.get("also") or []
+    if not wanted:
+        return None
+    offered = _preflight(core, state).other_family_ip
+    if offered is None or offered not in wanted:
+        return None
+    md5 = core.secrets.decrypt(state.md5_enc) if state.md5_enc else None
+    draft = draft_of(state.model_copy(update={"peer_ip": offered}), md5)
+    session, created = create_session_once(core, draft, actor=user, request_key=request_key(view_id, state) + ":af")
+    return session if created else None
 
 
 def _back_to_errors(core: Core, state: WizardState, field_errors: dict[str, str]) -> dict[str, Any]:
@@ -266,8 +409,12 @@ def post_detail(client: WebClient, ui: Any, session: SessionView, *, channel: st
 def report_not_posted(client: WebClient, session_id: int, *, channel: str | None, user: str, reason: str) -> None:
     """The session was created but its detail message could not be posted: say so, only to the
     user (ephemeral in the channel, else a DM)."""
-    text = (f":warning: Session #{session_id} created, but its message could not be posted: {reason.rstrip('.')}. "
-            f"Use `/peering show {session_id}`.")
+    tell_user(client, f":warning: Session #{session_id} created, but its message could not be posted: "
+                      f"{reason.rstrip('.')}. Use `/peering show {session_id}`.", channel=channel, user=user)
+
+
+def tell_user(client: WebClient, text: str, *, channel: str | None, user: str) -> None:
+    """A message only the user sees: ephemeral in the channel, else a DM."""
     if channel:
         try:
             client.chat_postEphemeral(channel=channel, user=user, text=text)
@@ -277,7 +424,7 @@ def report_not_posted(client: WebClient, session_id: int, *, channel: str | None
     try:
         client.chat_postMessage(channel=user, text=text)
     except SlackApiError as exc:
-        log.error("cannot tell %s that session #%s was not posted (%s)", user, session_id, exc.response.get("error"))
+        log.error("cannot tell %s something (%s)", user, exc.response.get("error"))
 
 
 def _update(client: WebClient, view: dict[str, Any], new_view: dict[str, Any]) -> None:
@@ -349,7 +496,7 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
     def peer_picked(client: WebClient, view: dict, state: WizardState, values: dict, action: dict) -> None:
         new = apply_step(state, 3, values, lenient=True).state
         value = (action.get("selected_option") or {}).get("value") or ""
-        ref, _, ip = value.removeprefix("peer:").partition("|")
+        ref, _, ip = value.partition("|")
         if not (ref.isascii() and ref.isdigit()):
             return  # cleared the selection: nothing to fill in
         try:
@@ -360,9 +507,28 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
         ip = ip or (peer.ips[0] if len(peer.ips) == 1 else new.peer_ip or "")
         new = new.next_rev(peer_id=peer.id, peeringdb_net_id=peer.peeringdb_net_id, peer_name=peer.name,
                            peer_asn=f"AS{peer.asn}", peer_ip=ip or None)
-        source = "PeeringDB lookup (known peers)" if action.get("action_id") == Action.WIZARD_PEERINGDB else "local peers"
-        _update(client, view, render(core, new, note=f"Filled in from {source}: *{escape(peer.name)}* AS{peer.asn}"
+        _update(client, view, render(core, new, note=f"Filled in from local peers: *{escape(peer.name)}* AS{peer.asn}"
                                                       + (f" · `{ip}`" if ip else "") + ". You can still edit the fields."))
+
+    @modal_action
+    def network_picked(client: WebClient, view: dict, state: WizardState, values: dict, action: dict) -> None:
+        new = apply_step(state, 3, values, lenient=True).state
+        value = (action.get("selected_option") or {}).get("value") or ""
+        ref = value.removeprefix("net:")
+        if not value.startswith("net:") or not (ref.isascii() and ref.isdigit()):
+            return  # cleared, or the "mirror is empty" notice: nothing to fill in
+        new, note = fill_from_network(core, new, int(ref))
+        _update(client, view, render(core, new, note=note))
+
+    @modal_action
+    def network_ip_picked(client: WebClient, view: dict, state: WizardState, values: dict, action: dict) -> None:
+        new = apply_step(state, 3, values, lenient=True).state
+        ip = (action.get("selected_option") or {}).get("value") or ""
+        try:
+            ip = str(parse_ip(ip))
+        except FieldError:
+            return
+        _update(client, view, render(core, new.next_rev(peer_ip=ip), note=f"Peer IP set to `{ip}` (from PeeringDB)."))
 
     @modal_action
     def as_set_validate(client: WebClient, view: dict, state: WizardState, values: dict, action: dict) -> None:
@@ -374,13 +540,44 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
         new = apply_step(state, 4, values, lenient=True).state.next_rev()
         _update(client, view, render(core, new, message=IMPORT_NOT_CONFIGURED))
 
-    def peer_options(ack: Ack, body: dict) -> None:
-        try:
-            peers = catalog.search_peers(core.db, str(body.get("value") or "")[:100], limit=100)
-        except Exception:  # noqa: BLE001 - an empty list rather than a spinning select
-            log.exception("peer search failed")
-            peers = []
-        ack(options=peer_search_options(peers))
+    def suggestions(fn: Callable[[str, dict], list[dict[str, Any]]]) -> Callable[..., None]:
+        """A block_suggestion listener: options for the typed text; an empty list if it fails
+        rather than a select that spins."""
+
+        def listener(ack: Ack, body: dict) -> None:
+            try:
+                options = fn(str(body.get("value") or "")[:100], body)[:OPTIONS_MAX]
+            except Exception:  # noqa: BLE001
+                log.exception("%s suggestions failed", fn.__name__)
+                options = []
+            ack(options=options)
+
+        listener.__name__ = fn.__name__
+        return listener
+
+    @suggestions
+    def network_options(text: str, body: dict) -> list[dict[str, Any]]:
+        if pdb.mirror_is_empty(core.db):
+            return pdb_search_options([], mirror_empty=True)
+        hits = pdb.search_networks(core.db, text)
+        return pdb_search_options([NetworkOption(h.id, h.asn, h.name, h.irr_as_set) for h in hits], mirror_empty=False)
+
+    @suggestions
+    def exchange_options(text: str, body: dict) -> list[dict[str, Any]]:
+        return [option("No Exchange" if x.is_none else x.name, str(x.id)) for x in pickers.search_exchanges(core.db, text)]
+
+    @suggestions
+    def router_options(text: str, body: dict) -> list[dict[str, Any]]:
+        return [option(f"{name} ({platform})", str(rid)) for rid, name, platform in pickers.search_routers(core.db, text)]
+
+    @suggestions
+    def peer_group_options(text: str, body: dict) -> list[dict[str, Any]]:
+        state = WizardState.decode((body.get("view") or {}).get("private_metadata"))
+        return [option(name, str(gid)) for gid, name in pickers.search_peer_groups(core.db, state.router_id, text)]
+
+    @suggestions
+    def local_peer_options_for(text: str, body: dict) -> list[dict[str, Any]]:
+        return local_peer_options(pickers.search_local_peers(core.db, text))
 
     def submit(ack: Ack, body: dict, client: WebClient) -> None:
         user = (body.get("user") or {}).get("id", "")
@@ -389,7 +586,8 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
             if state.step < 5:
                 ack(**next_step(core, state, values, view.get("blocks") or []))
                 return
-            answer, session = create(core, state, view_id=view.get("id", ""), user=user)
+            answer, session = create(core, state, view_id=view.get("id", ""), user=user, values=values,
+                                     view_blocks=view.get("blocks") or [])
         except Exception as exc:  # noqa: BLE001 - domain errors as they are; others with a reference id
             ack(response_action="update", view=error_view(user_text(exc)))
             return
@@ -400,15 +598,36 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
             except Exception as exc:  # noqa: BLE001 - the session exists: tell the user how to see it
                 log.warning("could not post session #%s detail", session.id)
                 report_not_posted(client, session.id, channel=state.channel, user=user, reason=user_text(exc))
+            _second_session(client, state, values, view_id=view.get("id", ""), user=user)
+
+    def _second_session(client: WebClient, state: WizardState, values: dict, *, view_id: str, user: str) -> None:
+        """The other address family's session, when the user ticked it on the confirmation step."""
+        try:
+            other = create_other_family(core, state, values, view_id=view_id, user=user)
+        except Exception as exc:  # noqa: BLE001 - the first session exists; say why the second does not
+            log.info("second session not created: %s", type(exc).__name__)
+            tell_user(client, f":warning: The other address family's session was not created: {user_text(exc)}",
+                      channel=state.channel, user=user)
+            return
+        if other is not None:
+            try:
+                post_detail(client, ui, other, channel=state.channel, user=user)
+            except Exception as exc:  # noqa: BLE001
+                report_not_posted(client, other.id, channel=state.channel, user=user, reason=user_text(exc))
 
     app.action(Action.ADD_SESSION)(add_button)
     app.action(Action.WIZARD_PREV)(previous)
     app.action(Action.WIZARD_ROUTER)(router_changed)
-    app.action(Action.WIZARD_PEERINGDB)(peer_picked)
+    app.action(Action.WIZARD_PEERINGDB)(network_picked)
+    app.action(Action.WIZARD_PEERINGDB_IP)(network_ip_picked)
     app.action(Action.WIZARD_LOCAL_PEER)(peer_picked)
     app.action(Action.WIZARD_AS_SET_VALIDATE)(as_set_validate)
     app.action(Action.WIZARD_AS_SET_IMPORT)(as_set_import)
-    app.options(Action.WIZARD_PEERINGDB)(peer_options)
+    app.options(Action.WIZARD_PEERINGDB)(network_options)
+    app.options(Action.WIZARD_EXCHANGE)(exchange_options)
+    app.options(Action.WIZARD_ROUTER)(router_options)
+    app.options(Action.WIZARD_PEER_GROUP)(peer_group_options)
+    app.options(Action.WIZARD_LOCAL_PEER)(local_peer_options_for)
     app.view(Callback.WIZARD)(submit)
 
 

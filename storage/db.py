@@ -1,17 +1,34 @@
 """Engine and session factory (SQLite by default, PostgreSQL), and schema upgrades via Alembic."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+log = logging.getLogger("peerbot.db")
+
+
+@contextmanager
+def _quiet_alembic() -> Iterator[None]:
+    """Alembic logs at INFO what it does on every upgrade, even a no-op one (eight lines at each
+    start); keep its warnings, drop the chatter for the duration of the command."""
+    logger = logging.getLogger("alembic")
+    saved = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(saved)
 
 
 def make_engine(url: str) -> Engine:
@@ -30,7 +47,9 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_pre_ping=True)
+    # Workers each hold a connection for their router lock (PostgreSQL advisory lock) besides
+    # their unit of work: room for both.
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=30)
 
 
 class Database:
@@ -61,10 +80,21 @@ class Database:
         return cfg
 
     def upgrade(self, revision: str = "head") -> None:
-        command.upgrade(self.alembic_config(), revision)
+        with _quiet_alembic():
+            before = self.revision()
+            command.upgrade(self.alembic_config(), revision)
+            after = self.revision()
+        if after != before:  # one line when something changed, none on an ordinary start
+            log.info("database schema migrated from %s to %s", before or "empty", after)
 
     def downgrade(self, revision: str) -> None:
-        command.downgrade(self.alembic_config(), revision)
+        with _quiet_alembic():
+            command.downgrade(self.alembic_config(), revision)
+
+    def revision(self) -> str | None:
+        """The schema's current Alembic revision (None: never migrated)."""
+        with _quiet_alembic(), self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
 
     def dispose(self) -> None:
         self.engine.dispose()

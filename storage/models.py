@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -33,8 +33,15 @@ def _enum(cls: type[enum.Enum], name: str) -> Enum:
     return Enum(cls, name=name, native_enum=False, length=16, values_callable=lambda c: [m.value for m in c])
 
 
+# Tables whose ids travel in Slack buttons never reuse an id, so that a button on an old message
+# cannot act on a newer row (SQLite reuses the highest deleted rowid without AUTOINCREMENT;
+# PostgreSQL sequences never go back). Migration 0003 rebuilt them on SQLite.
+_IDS_NEVER_REUSED = {"sqlite_autoincrement": True}
+
+
 class Router(Base):
     __tablename__ = "router"
+    __table_args__ = _IDS_NEVER_REUSED
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
     host: Mapped[str] = mapped_column(String(255))
@@ -66,11 +73,14 @@ class PeerGroup(Base):
 
 class Exchange(Base):
     __tablename__ = "exchange"
+    __table_args__ = _IDS_NEVER_REUSED
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128), unique=True)
     peeringdb_ix_id: Mapped[int | None] = mapped_column(Integer)
     lan_prefix_v4: Mapped[str | None] = mapped_column(String(64))
     lan_prefix_v6: Mapped[str | None] = mapped_column(String(64))
+    # Name and LAN prefixes come from the PeeringDB mirror and follow it on each sync (issue 9).
+    peeringdb_managed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # The built-in "No Exchange" row used by local/custom and PNI sessions.
     is_none: Mapped[bool] = mapped_column(Boolean, default=False)
 
@@ -89,6 +99,7 @@ class AsSet(Base):
 
 class Peer(Base):
     __tablename__ = "peer"
+    __table_args__ = _IDS_NEVER_REUSED
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(128))
     asn: Mapped[int] = mapped_column(BigInteger, index=True)
@@ -102,7 +113,7 @@ class Peer(Base):
 
 class Session(Base):
     __tablename__ = "session"
-    __table_args__ = (UniqueConstraint("router_id", "peer_ip", name="uq_session_router_peer_ip"),)
+    __table_args__ = (UniqueConstraint("router_id", "peer_ip", name="uq_session_router_peer_ip"), _IDS_NEVER_REUSED)
     id: Mapped[int] = mapped_column(primary_key=True)
     session_type: Mapped[SessionType] = mapped_column(_enum(SessionType, "session_type"))
     exchange_id: Mapped[int] = mapped_column(ForeignKey("exchange.id"))
@@ -124,6 +135,9 @@ class Session(Base):
     last_state_change: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_polled: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Max-prefix limits, filled from PeeringDB's info_prefixes4/6 by the wizard (issue 9); editable.
+    max_prefixes_v4: Mapped[int | None] = mapped_column(Integer)
+    max_prefixes_v6: Mapped[int | None] = mapped_column(Integer)
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -148,6 +162,87 @@ class AuditEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
 
+class AppMeta(Base):
+    """Settings of the installation itself, one row each (migration 0003): e.g. "secret_kdf",
+    the salt and scrypt parameters that turn PEERBOT_SECRET_KEY into the encryption key. They
+    live beside the data they protect, so every process sharing the database agrees on them."""
+
+    __tablename__ = "app_meta"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+
+
+class ChangeState(str, enum.Enum):
+    REQUESTED = "requested"  # waiting for an approver
+    APPROVED = "approved"  # may run; a worker claims it
+    RUNNING = "running"  # claimed: its commands may be on the router
+    DONE = "done"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    EXPIRED = "expired"  # too old, or what it would push changed since it was asked for
+    CANCELLED = "cancelled"
+
+
+OPEN_CHANGE_STATES = (ChangeState.REQUESTED, ChangeState.APPROVED, ChangeState.RUNNING)
+
+
+class ChangeRequest(Base):
+    """A router change, stored before anything touches a router; every router change is one."""
+
+    __tablename__ = "change_request"
+    __table_args__ = _IDS_NEVER_REUSED
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(32))  # configure | config_push | admin_up | admin_down | delete
+    state: Mapped[ChangeState] = mapped_column(_enum(ChangeState, "change_state"), index=True)
+    summary: Mapped[str] = mapped_column(Text)  # what changes, on which router(s): safe to show
+    router_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # sha256 over what the sessions would render (masked) + their key ciphertexts: a request whose
+    # fingerprint differs from today's is stale and cannot be approved or run.
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    # Config Manager: the text as the user submitted it (it may hold a key typed in clear), Fernet
+    # encrypted; decrypted only to push it.
+    edited_encrypted: Mapped[str | None] = mapped_column(Text)
+    needs_approval: Mapped[bool] = mapped_column(Boolean, default=True)
+    requested_by: Mapped[str] = mapped_column(String(64))
+    requested_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    decided_by: Mapped[str | None] = mapped_column(String(64))  # approver, rejecter or canceller
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reason: Mapped[str | None] = mapped_column(Text)  # why rejected / cancelled / expired
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    runner: Mapped[str | None] = mapped_column(String(128))  # host:pid of the process that ran it
+    outcome: Mapped[str | None] = mapped_column(Text)  # one line, safe to show
+    idempotency_key: Mapped[str | None] = mapped_column(String(160), unique=True)
+    # where it was asked from, and its approval message (so any process can update them)
+    origin_channel: Mapped[str | None] = mapped_column(String(32))
+    origin_ts: Mapped[str | None] = mapped_column(String(32))
+    origin_response_url: Mapped[str | None] = mapped_column(String(512))
+    approval_channel: Mapped[str | None] = mapped_column(String(32))
+    approval_ts: Mapped[str | None] = mapped_column(String(32))
+    reported_state: Mapped[str | None] = mapped_column(String(16))  # the state Slack last showed
+
+    items: Mapped[list[ChangeRequestItem]] = relationship(
+        back_populates="request", cascade="all, delete-orphan", order_by="ChangeRequestItem.id")
+
+
+class ChangeRequestItem(Base):
+    """One session of a request: its exact commands (masked) and its result."""
+
+    __tablename__ = "change_request_item"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("change_request.id", ondelete="CASCADE"), index=True)
+    # no foreign key: the request outlives a deleted session (it is the audit of that delete)
+    session_id: Mapped[int] = mapped_column(Integer, index=True)
+    router_id: Mapped[int] = mapped_column(Integer)
+    label: Mapped[str] = mapped_column(String(255))  # "Peer AS65001 192.0.2.1 on edge1"
+    commands: Mapped[list[str]] = mapped_column(JSON, default=list)  # masked, as shown to the approver
+    ok: Mapped[bool | None] = mapped_column(Boolean)
+    result: Mapped[str | None] = mapped_column(Text)
+
+    request: Mapped[ChangeRequest] = relationship(back_populates="items")
+
+
 class IdempotencyKey(Base):
     """Keys of requests already carried out (wizard Create, buttons), so a retry does nothing twice."""
 
@@ -155,3 +250,149 @@ class IdempotencyKey(Base):
     key: Mapped[str] = mapped_column(String(128), primary_key=True)
     result_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# ---------------------------------------------------------------------------------------------
+# PeeringDB mirror (issue 9, migration 0004). Primary keys are PeeringDB's own ids; no foreign
+# keys between the mirror tables, because an incremental sync applies each object type on its own
+# (in its own transaction) and PeeringDB may list a child before we hold its parent.
+# Only the fields peerbot uses, plus `status` and `updated`.
+# ---------------------------------------------------------------------------------------------
+
+
+class PdbOrg(Base):
+    __tablename__ = "pdb_org"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(255))
+    aka: Mapped[str | None] = mapped_column(String(255))
+    website: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PdbNet(Base):
+    __tablename__ = "pdb_net"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    org_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    name: Mapped[str] = mapped_column(String(255))
+    # lower(name), kept by the sync: an indexed column for prefix range scans in the type-ahead.
+    name_lc: Mapped[str] = mapped_column(String(255), index=True)
+    aka: Mapped[str | None] = mapped_column(String(255))
+    asn: Mapped[int] = mapped_column(BigInteger, index=True)
+    irr_as_set: Mapped[str | None] = mapped_column(Text)
+    info_prefixes4: Mapped[int | None] = mapped_column(Integer)
+    info_prefixes6: Mapped[int | None] = mapped_column(Integer)
+    policy_general: Mapped[str | None] = mapped_column(String(32))
+    info_ipv6: Mapped[bool | None] = mapped_column(Boolean)
+    info_unicast: Mapped[bool | None] = mapped_column(Boolean)
+    website: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PdbNetToken(Base):
+    """Search index of pdb_net: every suffix (≥ 3 characters) of every word of name, aka and
+    irr_as_set, lower-cased. A substring query becomes a prefix range scan over this table."""
+
+    __tablename__ = "pdb_net_token"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    net_id: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+
+
+class PdbPoc(Base):
+    __tablename__ = "pdb_poc"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    net_id: Mapped[int] = mapped_column(Integer, index=True)
+    role: Mapped[str | None] = mapped_column(String(32))  # Policy, NOC, Technical, Abuse, ...
+    visible: Mapped[str | None] = mapped_column(String(16))  # Public, Users, Private
+    name: Mapped[str | None] = mapped_column(String(255))
+    phone: Mapped[str | None] = mapped_column(String(100))
+    email: Mapped[str | None] = mapped_column(String(255))
+    url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PdbIx(Base):
+    __tablename__ = "pdb_ix"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    org_id: Mapped[int | None] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(255))
+    name_long: Mapped[str | None] = mapped_column(String(255))
+    city: Mapped[str | None] = mapped_column(String(192))
+    country: Mapped[str | None] = mapped_column(String(8))
+    website: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PdbIxLan(Base):
+    __tablename__ = "pdb_ixlan"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ix_id: Mapped[int] = mapped_column(Integer, index=True)
+    name: Mapped[str | None] = mapped_column(String(255))
+    mtu: Mapped[int | None] = mapped_column(Integer)
+    rs_asn: Mapped[int | None] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PdbIxPfx(Base):
+    __tablename__ = "pdb_ixpfx"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    ixlan_id: Mapped[int] = mapped_column(Integer, index=True)
+    protocol: Mapped[str] = mapped_column(String(8))  # "IPv4" | "IPv6"
+    prefix: Mapped[str] = mapped_column(String(64))
+    in_dfz: Mapped[bool | None] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PdbNetIxLan(Base):
+    __tablename__ = "pdb_netixlan"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    net_id: Mapped[int] = mapped_column(Integer, index=True)
+    ix_id: Mapped[int] = mapped_column(Integer, index=True)
+    ixlan_id: Mapped[int] = mapped_column(Integer)
+    asn: Mapped[int] = mapped_column(BigInteger)
+    ipaddr4: Mapped[str | None] = mapped_column(String(64))
+    ipaddr6: Mapped[str | None] = mapped_column(String(64))
+    speed: Mapped[int | None] = mapped_column(BigInteger)  # Mbit/s
+    is_rs_peer: Mapped[bool | None] = mapped_column(Boolean)
+    operational: Mapped[bool | None] = mapped_column(Boolean)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    updated: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class PdbSyncState(Base):
+    """When each PeeringDB object type was last synced; `since` is the next ?since= value."""
+
+    __tablename__ = "pdb_sync_state"
+    object_type: Mapped[str] = mapped_column(String(16), primary_key=True)
+    since: Mapped[int] = mapped_column(BigInteger)  # unix epoch (PeeringDB's clock)
+    synced_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    row_count: Mapped[int] = mapped_column(Integer, default=0)
+# --- end of PeeringDB mirror ------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------------
+# Email log (issue 9, migration 0005): mail sent to peers from the session detail message.
+# ---------------------------------------------------------------------------------------------
+
+
+class EmailLog(Base):
+    """One email that the SMTP server accepted. Failed sends are not here (they are in the audit)."""
+
+    __tablename__ = "email_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # SET NULL: the record of what was mailed to whom outlives the session; the label says which it was.
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("session.id", ondelete="SET NULL"), index=True)
+    session_label: Mapped[str] = mapped_column(String(255))  # "Example Peer AS65601 192.0.2.10 on edge1"
+    actor: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cc: Mapped[list[str]] = mapped_column(JSON, default=list)
+    template: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(255))
+    message_id: Mapped[str | None] = mapped_column(String(255))
+# --- end of email log ------------------------------------------------------------------------

@@ -39,13 +39,19 @@ class NeighborSpec:
     prefix_list_name: str | None = None
     prefixes: tuple[str, ...] = ()  # CIDRs of the import filter (resolved AS-SET)
     admin_down: bool = False
+    # Whether the neighbor is already on the router (a re-configure). On FRR, IOS-XE and EOS a
+    # NEW neighbor is created shut down and enabled by the last line, so a push cut short
+    # (timeout, dropped connection) leaves no live session without its key or import filter;
+    # an existing one is not shut (that would flap it). Default False: treat as new (safe).
+    exists_on_router: bool = False
 
     def __repr__(self) -> str:  # keep the MD5 key out of logs and tracebacks
         pw = MASK if self.md5_password else None
         return (f"NeighborSpec(local_asn={self.local_asn}, peer_ip={self.peer_ip!r}, remote_asn={self.remote_asn}, "
                 f"description={self.description!r}, address_family={self.address_family}, "
                 f"peer_group={self.peer_group!r}, md5_password={pw!r}, max_prefixes={self.max_prefixes}, "
-                f"prefix_list_name={self.prefix_list_name!r}, prefixes={self.prefixes!r}, admin_down={self.admin_down})")
+                f"prefix_list_name={self.prefix_list_name!r}, prefixes={self.prefixes!r}, admin_down={self.admin_down}, "
+                f"exists_on_router={self.exists_on_router})")
 
 
 @dataclass(frozen=True)

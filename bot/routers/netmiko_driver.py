@@ -51,7 +51,7 @@ JUNOS_ERRORS = r"^\s*(?:syntax error|unknown command|missing argument|invalid \w
 @dataclass(frozen=True)
 class Profile:
     device_type: str
-    state_command: str
+    state_commands: tuple[str, ...]  # read in order; together they list every default-VRF neighbor
     error_pattern: str
     commit: bool = False  # candidate-config platforms: push() commits, save() has nothing to do
     config_mode_command: str | None = None  # None: netmiko's default for the device type
@@ -61,15 +61,20 @@ class Profile:
 
 PROFILES: dict[Platform, Profile] = {
     # vtysh starts in enable mode and speaks IOS-like CLI; the lab validates this combination
-    Platform.FRR: Profile("cisco_ios", "show bgp neighbors json", FRR_ERRORS),
-    Platform.IOS_XE: Profile("cisco_xe", "show bgp all neighbors", _CISCO_ERRORS, check_enable=True),
-    Platform.IOS_XR: Profile("cisco_xr", "show bgp neighbors", _CISCO_ERRORS, commit=True,
+    Platform.FRR: Profile("cisco_ios", ("show bgp neighbors json",), FRR_ERRORS),
+    Platform.IOS_XE: Profile("cisco_xe", ("show bgp all neighbors",), _CISCO_ERRORS, check_enable=True),
+    Platform.IOS_XR: Profile("cisco_xr", ("show bgp neighbors",), _CISCO_ERRORS, commit=True,
                              discard_command="abort"),
     # "configure private": our commit cannot pick up someone else's half-finished edit, and
-    # uncommitted changes vanish on exit
-    Platform.JUNOS: Profile("juniper_junos", "show bgp neighbor | display json", JUNOS_ERRORS,
+    # uncommitted changes vanish on exit. The state command lists the peers of every routing
+    # instance; the parser keeps the master instance's.
+    Platform.JUNOS: Profile("juniper_junos", ("show bgp neighbor | display json",), JUNOS_ERRORS,
                             commit=True, config_mode_command="configure private", discard_command="rollback 0"),
-    Platform.EOS: Profile("arista_eos", "show ip bgp neighbors | json", _CISCO_ERRORS, check_enable=True),
+    # `show ip bgp neighbors` lists IPv4-transport peers only; IPv6-transport peers are listed by
+    # `show ipv6 bgp peers` (its name since EOS 4.23; both routing models). `show bgp neighbors`
+    # lists both but exists only in the multi-agent model.
+    Platform.EOS: Profile("arista_eos", ("show ip bgp neighbors | json", "show ipv6 bgp peers | json"),
+                          _CISCO_ERRORS, check_enable=True),
 }
 
 
@@ -198,9 +203,16 @@ class NetmikoDriver:
 
     # ------------------------------------------------------------------ state
     def neighbors(self) -> dict[str, NeighborState]:
+        result: dict[str, NeighborState] = {}
+        for command in self.profile.state_commands:  # any failed read fails the whole poll
+            for ip, state in self._read_neighbors(command).items():
+                result.setdefault(ip, state)
+        return result
+
+    def _read_neighbors(self, command: str) -> dict[str, NeighborState]:
         conn = self._session()
         try:
-            output = conn.send_command(self.profile.state_command, read_timeout=max(self.timeout, 10))
+            output = conn.send_command(command, read_timeout=max(self.timeout, 10))
         except Exception as exc:
             raise self._translate(exc, "read BGP neighbors") from None
         if output.lstrip().startswith("%"):  # e.g. "% BGP not active"
@@ -208,7 +220,7 @@ class NetmikoDriver:
         if not output.strip() and self.platform in JSON_STATE_PLATFORMS:
             # JSON platforms answer "{}" when there are no neighbors: nothing at all is a failed
             # read, and taking it for "no neighbors" would make a Delete skip the router.
-            raise RouterError(f"{self.creds.host}: empty answer to '{self.profile.state_command}'")
+            raise RouterError(f"{self.creds.host}: empty answer to '{command}'")
         try:
             return PARSERS[self.platform](output)
         except (ValueError, KeyError, TypeError) as exc:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
-from bot.routers.base import MASK, NeighborSpec, Platform
+from bot.redact import mask_password_args
+from bot.routers.base import NeighborSpec, Platform
 
 ACTIONS = ("neighbor_create", "admin_down", "admin_up", "delete")
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
@@ -87,12 +88,13 @@ def _context(spec: NeighborSpec) -> dict:
         # an AS-SET usually resolves to both families: keep those of this session only
         "prefixes": [p for p in spec.prefixes if ipaddress.ip_network(p, strict=False).version == spec.address_family],
         "group": spec.peer_group or JUNOS_DEFAULT_GROUP,
+        # line-by-line platforms: a new neighbor is created shut and enabled by the last line
+        "hold_down": not spec.exists_on_router,
     }
 
 
 def mask_secrets(lines: list[str], spec: NeighborSpec) -> list[str]:
-    """Copy of `lines` with the MD5 password replaced by ******** (for Slack, logs, audit)."""
-    secret = spec.md5_password
-    if not secret:
-        return list(lines)
-    return [line.replace(secret, MASK) for line in lines]
+    """Copy of `lines` with the password argument of the password line replaced by ********
+    (for Slack, logs, audit). By position, never by value: a key that equals the peer's ASN
+    or is one character long must not garble the other lines, nor be given away by them."""
+    return [mask_password_args(line) for line in lines]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy import select
 
 from bot.errors import PeerbotError
@@ -58,7 +58,10 @@ class RouterIn(BaseModel):
 
 class ExchangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=128)
+    # With `peeringdb_ix: <id>`, name and LAN prefixes come from the PeeringDB mirror (and follow
+    # it on each sync); a name given here still wins.
+    peeringdb_ix: int | None = Field(default=None, ge=1)
+    name: str | None = Field(default=None, min_length=1, max_length=128)
     peeringdb_ix_id: int | None = None
     lan_prefix_v4: str | None = None
     lan_prefix_v6: str | None = None
@@ -72,6 +75,12 @@ class ExchangeIn(BaseModel):
         if net.version != (4 if info.field_name.endswith("v4") else 6):
             raise ValueError(f"{v} is not an IPv{4 if info.field_name.endswith('v4') else 6} prefix")
         return str(net)
+
+    @model_validator(mode="after")
+    def _named(self) -> ExchangeIn:
+        if self.name is None and self.peeringdb_ix is None:
+            raise ValueError("an exchange needs a name or peeringdb_ix")
+        return self
 
 
 class InventoryIn(BaseModel):
@@ -142,6 +151,8 @@ def load_inventory(db: Database, path: Path) -> LoadReport:
                     s.add(group)
                 _apply(group, {"description": g.description}, report, f"peer group {r.name}/{g.name}", g_created)
         for x in inv.exchanges:
+            if x.peeringdb_ix is not None:
+                x = _from_peeringdb(s, x)
             if re.fullmatch(r"(?i)no exchange", x.name):
                 raise InventoryError("'No Exchange' is built in; do not list it")
             ex = s.scalar(select(Exchange).where(Exchange.name == x.name))
@@ -149,5 +160,17 @@ def load_inventory(db: Database, path: Path) -> LoadReport:
             if created:
                 ex = Exchange(name=x.name, is_none=False)
                 s.add(ex)
-            _apply(ex, x.model_dump(exclude={"name"}), report, f"exchange {x.name}", created)
+            _apply(ex, x.model_dump(exclude={"name", "peeringdb_ix"}) | (
+                {"peeringdb_managed": True} if x.peeringdb_ix else {}), report, f"exchange {x.name}", created)
     return report
+
+
+def _from_peeringdb(s, x: ExchangeIn) -> ExchangeIn:  # noqa: ANN001
+    from bot.peeringdb.exchanges import ix_from_mirror
+
+    try:
+        ix = ix_from_mirror(s, x.peeringdb_ix)
+    except PeerbotError as exc:
+        raise InventoryError(f"exchange peeringdb_ix {x.peeringdb_ix}: {exc}") from None
+    return x.model_copy(update={"name": x.name or ix.name, "peeringdb_ix_id": ix.ix_id,
+                                "lan_prefix_v4": ix.lan_prefix_v4, "lan_prefix_v6": ix.lan_prefix_v6})

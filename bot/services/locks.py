@@ -1,19 +1,56 @@
-"""In-process guards for router changes: one change at a time per session, and one SSH
-configuration session at a time per router (two config sessions interleaving their lines on one
-router is how half-applied configs happen)."""
+"""Guards for router changes: one change at a time per session, and one SSH configuration session
+at a time per router (two config sessions interleaving their lines on one router is how
+half-applied configs happen).
+
+The router lock holds across processes, with the database as the coordinator:
+- PostgreSQL: a session-level advisory lock `pg_advisory_lock(PEERBOT, router_id)` on a
+  connection of its own, held for the whole change; a crashed process loses it with its connection.
+- SQLite file: `flock` on a lock file beside the database (the CLI and the bot on one host).
+- In-memory SQLite: in-process only.
+Inside one process a thread-local count makes it re-entrant (a request run holds the router,
+and the change it calls takes the same lock again).
+"""
 from __future__ import annotations
 
+import fcntl
+import os
+import re
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, text
+
+from bot.errors import Conflict
+
+ADVISORY_CLASS = 0x50424F54  # "PBOT": the first key of every peerbot advisory lock
+POLL = 0.1
+
+
+class RouterBusy(Conflict):
+    """The router is being changed by someone else and did not become free in time."""
 
 
 class ChangeLocks:
-    def __init__(self) -> None:
+    def __init__(self, engine: Engine | None = None, lock_dir: Path | None = None) -> None:
         self._guard = threading.Lock()
         self._busy: set[int] = set()
         self._routers: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
+        self._held = threading.local()
+        self._engine = engine if engine is not None and engine.dialect.name == "postgresql" else None
+        self._lock_dir = lock_dir
+
+    @classmethod
+    def for_engine(cls, engine: Engine) -> ChangeLocks:
+        lock_dir = None
+        if engine.dialect.name == "sqlite":
+            m = re.match(r"sqlite(?:\+\w+)?:///(.+)", engine.url.render_as_string())
+            if m and m.group(1) != ":memory:" and "mode=memory" not in m.group(1):
+                lock_dir = Path(m.group(1) + ".locks")
+        return cls(engine, lock_dir)
 
     @contextmanager
     def sessions(self, ids: Iterable[int]) -> Iterator[set[int]]:
@@ -27,6 +64,106 @@ class ChangeLocks:
             with self._guard:
                 self._busy -= claimed
 
-    def router(self, router_id: int) -> threading.Lock:
+    def _counts(self) -> dict[int, int]:
+        if not hasattr(self._held, "counts"):
+            self._held.counts = {}
+        return self._held.counts
+
+    @contextmanager
+    def router(self, router_id: int, timeout: float | None = None) -> Iterator[None]:
+        """Hold `router_id` (blocking; RouterBusy after `timeout` seconds when given)."""
+        if not self.try_router(router_id, timeout=timeout if timeout is not None else -1):
+            raise RouterBusy(f"Another change to router #{router_id} is in progress; try again later.")
+        try:
+            yield
+        finally:
+            self.release_router(router_id)
+
+    @contextmanager
+    def routers(self, router_ids: Iterable[int], timeout: float | None = None) -> Iterator[None]:
+        """Several routers, always in id order (two requests on the same pair never deadlock)."""
+        with ExitStack() as stack:
+            for rid in sorted(set(router_ids)):
+                stack.enter_context(self.router(rid, timeout))
+            yield
+
+    # -- the primitive: try (with a deadline; -1 waits forever, 0 does not wait) ---------------------
+    def try_router(self, router_id: int, timeout: float = 0) -> bool:
+        counts = self._counts()
+        if counts.get(router_id):
+            counts[router_id] += 1
+            return True
+        deadline = None if timeout < 0 else time.monotonic() + timeout
+        local = self._routers_lock(router_id)
+        if not local.acquire(timeout=-1 if deadline is None else max(0.0, timeout)):
+            return False
+        try:
+            handle = self._acquire_shared(router_id, deadline)
+        except BaseException:
+            local.release()
+            raise
+        if handle is None:
+            local.release()
+            return False
+        counts[router_id] = 1
+        self._held.handles = {**getattr(self._held, "handles", {}), router_id: handle}
+        return True
+
+    def release_router(self, router_id: int) -> None:
+        counts = self._counts()
+        counts[router_id] -= 1
+        if counts[router_id]:
+            return
+        del counts[router_id]
+        handle = self._held.handles.pop(router_id)
+        try:
+            self._release_shared(router_id, handle)
+        finally:
+            self._routers_lock(router_id).release()
+
+    def _routers_lock(self, router_id: int) -> threading.Lock:
         with self._guard:
             return self._routers[router_id]
+
+    # -- across processes --------------------------------------------------------------------------
+    def _acquire_shared(self, router_id: int, deadline: float | None) -> object | None:
+        if self._engine is not None:
+            conn = self._engine.connect()
+            try:
+                while True:
+                    got = conn.execute(text("SELECT pg_try_advisory_lock(:c, :r)"),
+                                       {"c": ADVISORY_CLASS, "r": router_id}).scalar()
+                    conn.commit()
+                    if got:
+                        return conn
+                    if deadline is not None and time.monotonic() >= deadline:
+                        conn.close()
+                        return None
+                    time.sleep(POLL)
+            except BaseException:
+                conn.close()
+                raise
+        if self._lock_dir is not None:
+            self._lock_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._lock_dir / f"router-{router_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    return fd
+                except BlockingIOError:
+                    if deadline is not None and time.monotonic() >= deadline:
+                        os.close(fd)
+                        return None
+                    time.sleep(POLL)
+        return True  # in-process only
+
+    def _release_shared(self, router_id: int, handle: object) -> None:
+        if self._engine is not None:
+            conn = handle
+            try:
+                conn.execute(text("SELECT pg_advisory_unlock(:c, :r)"), {"c": ADVISORY_CLASS, "r": router_id})  # type: ignore[attr-defined]
+                conn.commit()  # type: ignore[attr-defined]
+            finally:
+                conn.close()  # type: ignore[attr-defined]
+        elif self._lock_dir is not None:
+            os.close(handle)  # type: ignore[arg-type]  # closing the fd drops the flock

@@ -39,6 +39,21 @@ class SessionDraft(BaseModel):
     peer_asn: str | None = None
     peer_ip: str | None = None
     as_set: str | None = None
+    max_prefixes_v4: str | None = None  # raw input; from PeeringDB's info_prefixes4 after a lookup
+    max_prefixes_v6: str | None = None
+
+
+MAX_PREFIXES = 10_000_000
+
+
+def parse_max_prefixes(text: str | int | None, family: int) -> int | None:
+    """An optional max-prefix limit: empty, or a whole number 1-10,000,000."""
+    raw = str(text if text is not None else "").strip().replace(",", "").replace("_", "")
+    if not raw:
+        return None
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PREFIXES:
+        raise FieldError(f"IPv{family} max-prefix: a whole number from 1 to {MAX_PREFIXES:,}, or empty.")
+    return int(raw)
 
 
 @dataclass
@@ -54,7 +69,7 @@ class DraftCheck:
 STEP_FIELDS = {
     1: ("session_type", "exchange_id", "notes"),
     2: ("router_id", "peer_group_id", "local_asn", "md5"),
-    3: ("peer_name", "peer_asn", "peer_ip"),
+    3: ("peer_name", "peer_asn", "peer_ip", "max_prefixes_v4", "max_prefixes_v6"),
     4: ("as_set",),
 }
 
@@ -138,6 +153,8 @@ def check_draft(core: Core, draft: SessionDraft, steps: tuple[int, ...] = (1, 2,
         attempt("peer_name", lambda: cli_safe_text(draft.peer_name, field="Peer name", max_len=PEER_NAME_MAX, required=True))
         attempt("peer_asn", _peer_asn)
         attempt("peer_ip", _peer_ip)
+        attempt("max_prefixes_v4", lambda: parse_max_prefixes(draft.max_prefixes_v4, 4))
+        attempt("max_prefixes_v6", lambda: parse_max_prefixes(draft.max_prefixes_v6, 6))
         attempt("as_set", lambda: parse_as_set(draft.as_set))
     return chk
 
@@ -151,10 +168,13 @@ def create_session(core: Core, draft: SessionDraft, *, actor: str, request_key: 
     return create_session_once(core, draft, actor=actor, request_key=request_key)[0]
 
 
-def create_session_once(core: Core, draft: SessionDraft, *, actor: str,
-                        request_key: str | None = None) -> tuple[SessionView, bool]:
+def create_session_once(core: Core, draft: SessionDraft, *, actor: str, request_key: str | None = None,
+                        preflight_override: list[str] | None = None) -> tuple[SessionView, bool]:
     """`create_session`, also saying whether this call made the session (False: an earlier call
-    with the same `request_key` did), so that a surface announces a new session only once."""
+    with the same `request_key` did), so that a surface announces a new session only once.
+
+    `preflight_override`: the failed pre-flight checks the user chose to create anyway; recorded
+    as an audit event in the same transaction."""
     if request_key:
         existing = _session_for_key(core, request_key)
         if existing is not None:
@@ -180,6 +200,8 @@ def create_session_once(core: Core, draft: SessionDraft, *, actor: str,
                 peer=peer, peer_ip=str(ip), address_family=ip.version,
                 md5_encrypted=core.secrets.encrypt(md5) if md5 else None, as_set=as_set,
                 notes=clean_text(draft.notes, field="Notes", max_len=NOTES_MAX, multiline=True), created_by=actor,
+                max_prefixes_v4=parse_max_prefixes(draft.max_prefixes_v4, 4),
+                max_prefixes_v6=parse_max_prefixes(draft.max_prefixes_v6, 6),
             )
             s.add(row)
             s.flush()
@@ -187,6 +209,10 @@ def create_session_once(core: Core, draft: SessionDraft, *, actor: str,
                 s.add(IdempotencyKey(key=request_key, result_id=row.id))
             audit.record(s, actor=actor, action="session.create", object_type="session", object_id=row.id,
                          after=_audit_fields(row))
+            if preflight_override:
+                audit.record(s, actor=actor, action="session.preflight_override", object_type="session",
+                             object_id=row.id, after={"failed_checks": list(preflight_override)},
+                             detail="created despite failed pre-flight checks")
             s.flush()
             s.refresh(row)
             view = SessionView.of(row)
@@ -235,4 +261,5 @@ def _audit_fields(row: Session) -> dict:
         "peer_group_id": row.peer_group_id, "local_asn": row.local_asn, "peer_ip": row.peer_ip,
         "peer_asn": row.peer.asn, "peer_name": row.peer.name, "as_set": row.as_set,
         "md5": "set" if row.md5_encrypted else None,
+        "max_prefixes_v4": row.max_prefixes_v4, "max_prefixes_v6": row.max_prefixes_v6,
     }

@@ -13,7 +13,6 @@ from sqlalchemy.orm import joinedload
 from bot.core import Core
 from bot.errors import NotFound, PeerbotError
 from bot.routers import NeighborSpec, Platform, RouterCredentials, RouterDriver, get_driver, mask_secrets, render
-from bot.redact import mask_password_args
 from storage.models import AdminStatus, AsSet, Router, Session
 
 Action = str  # "configure" | "admin_down" | "admin_up" | "deconfigure"
@@ -67,13 +66,13 @@ def neighbor_spec(core: Core, row: Session, s) -> NeighborSpec:  # noqa: ANN001
 
 
 PREFIX_LIST_PREFIX = "PEERBOT-AS"
-# A secret typed into Config Manager (e.g. a new MD5 when none is stored) is not in the spec:
-# mask whatever follows a password keyword too, before a line is shown, logged or audited.
 
 
 def mask_lines(lines: list[str], spec: NeighborSpec) -> list[str]:
-    """`lines` with the session's MD5 and anything after a password keyword replaced by ********."""
-    return [mask_password_args(ln) for ln in mask_secrets(lines, spec)]
+    """`lines` (rendered, or edited in Config Manager) with the argument of each password line
+    replaced by ********: by position, so that a typed key is masked as well as the stored one,
+    and a key that also occurs elsewhere (an ASN, a single character) leaves those places alone."""
+    return mask_secrets(lines, spec)
 
 
 

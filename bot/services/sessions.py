@@ -65,7 +65,8 @@ class SessionQuery:
         if self.router:
             stmt = stmt.where(func.lower(Router.name) == self.router.lower())
         if self.exchange:
-            stmt = stmt.where(func.lower(Exchange.name).contains(self.exchange.lower()))
+            # autoescape: "%" and "_" typed by a user are characters, not LIKE wildcards
+            stmt = stmt.where(func.lower(Exchange.name).contains(self.exchange.lower(), autoescape=True))
         if self.asn is not None:
             stmt = stmt.where(Peer.asn == self.asn)
         if self.state:
@@ -78,9 +79,10 @@ class SessionQuery:
             else:
                 stmt = stmt.where(Session.bgp_state == STATE_WORDS[self.state])
         if self.text:
-            like = f"%{self.text.lower()}%"
-            stmt = stmt.where(or_(func.lower(Peer.name).like(like), Session.peer_ip.like(like),
-                                  func.lower(Session.notes).like(like)))
+            text = self.text.lower()
+            stmt = stmt.where(or_(func.lower(Peer.name).contains(text, autoescape=True),
+                                  Session.peer_ip.contains(text, autoescape=True),
+                                  func.lower(Session.notes).contains(text, autoescape=True)))
         return stmt
 
 

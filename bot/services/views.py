@@ -4,9 +4,55 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from storage.models import Session
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
+from storage.models import OPEN_CHANGE_STATES, ChangeRequest, ChangeRequestItem, ChangeState, EmailLog, Session
 
 ESTABLISHED = "Established"
+
+
+@dataclass(frozen=True)
+class LastEmail:
+    """The last email sent to the peer about a session (bot/services/email.py)."""
+
+    actor: str
+    sent_at: datetime
+    recipients: tuple[str, ...]
+    template: str  # e.g. "peering_request"
+
+    @classmethod
+    def of_session(cls, s: Session) -> LastEmail | None:
+        orm = object_session(s)
+        if orm is None or s.id is None:
+            return None
+        with orm.no_autoflush:
+            row = orm.scalar(select(EmailLog).where(EmailLog.session_id == s.id)
+                             .order_by(EmailLog.sent_at.desc(), EmailLog.id.desc()).limit(1))
+        return cls(row.actor, row.sent_at, tuple(row.recipients or ()), row.template) if row else None
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """The session's open change request (requested, approved or running), if any."""
+
+    request_id: int
+    action: str
+    state: str
+    requested_by: str
+
+    @classmethod
+    def of_session(cls, s: Session) -> PendingChange | None:
+        orm = object_session(s)
+        if orm is None or s.id is None:
+            return None
+        with orm.no_autoflush:
+            row = orm.execute(
+                select(ChangeRequest.id, ChangeRequest.action, ChangeRequest.state, ChangeRequest.requested_by)
+                .join(ChangeRequestItem, ChangeRequestItem.request_id == ChangeRequest.id)
+                .where(ChangeRequestItem.session_id == s.id, ChangeRequest.state.in_(OPEN_CHANGE_STATES))
+                .order_by(ChangeRequest.id.desc()).limit(1)).first()
+        return cls(row[0], row[1], ChangeState(row[2]).value, row[3]) if row else None
 
 
 @dataclass(frozen=True)
@@ -43,6 +89,8 @@ class SessionView:
     created_by: str | None
     created_at: datetime
     updated_at: datetime
+    last_email: LastEmail | None = None
+    pending_change: PendingChange | None = None
 
     @property
     def is_up(self) -> bool:
@@ -70,7 +118,8 @@ class SessionView:
             bgp_state=s.bgp_state, prefixes_received=s.prefixes_received, prefixes_accepted=s.prefixes_accepted,
             prefixes_advertised=s.prefixes_advertised, last_state_change=s.last_state_change,
             last_polled=s.last_polled, last_error=s.last_error, created_by=s.created_by,
-            created_at=s.created_at, updated_at=s.updated_at,
+            created_at=s.created_at, updated_at=s.updated_at, last_email=LastEmail.of_session(s),
+            pending_change=PendingChange.of_session(s),
         )
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from bot.services.catalog import PeerView, RouterView
 from bot.services.views import SessionPage, SessionView
 from handlers.ids import Action
+from handlers.views.email import last_email_line
 from handlers.views.common import (
     MAX_BUTTON, MAX_MODAL_TITLE, ago, actions, button, confirm_dialog, context, escape, escape_clipped,
     fields_section, header, message, plain, section, state_label,
@@ -126,6 +127,12 @@ def session_detail(v: SessionView, available: Collection[str] = (), note: str | 
         blocks.append(section(f":warning: *Last error*\n{escape(v.last_error)}"))
     if note:
         blocks.append(section(note))
+    elif v.pending_change:
+        from handlers.views.approvals import pending_line
+
+        blocks.append(section(pending_line(v.pending_change)))
+    if v.last_email:
+        blocks.append(context(last_email_line(v.last_email)))
     blocks.append(context(
         f"Last polled {ago(v.last_polled)} · created by {('<@' + v.created_by + '>') if v.created_by and not v.created_by.startswith('cli:') else escape(v.created_by or '?')}"
         f" {ago(v.created_at)} · updated {ago(v.updated_at)}"

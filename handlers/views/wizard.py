@@ -22,7 +22,7 @@ from bot.errors import PeerbotError
 from bot.services.catalog import ExchangeView, PeerView, RouterView
 from handlers.ids import Action, Callback
 from handlers.views.common import (
-    MAX_MODAL_TITLE, Block, actions, button, clip, context, escape, fields_section, plain, section,
+    MAX_MODAL_TITLE, Block, actions, button, clip, clip_mrkdwn, context, escape, fields_section, plain, section,
 )
 
 STEPS = 5
@@ -69,6 +69,8 @@ class WizardState(BaseModel):
     peer_asn: str | None = Field(None, alias="a")
     peer_ip: str | None = Field(None, alias="i")
     as_set: str | None = Field(None, alias="as")
+    max_prefixes_v4: str | None = Field(None, alias="m4")  # filled from PeeringDB, editable
+    max_prefixes_v6: str | None = Field(None, alias="m6")
 
     def encode(self) -> str:
         head = self.model_dump_json(by_alias=True, exclude_none=True)
@@ -98,19 +100,24 @@ FIELD_OF = {  # SessionDraft field -> wizard input name
     "session_type": "type", "exchange_id": "exchange", "notes": "notes", "router_id": "router",
     "peer_group_id": "peer_group", "local_asn": "local_asn", "md5": "md5", "peer_name": "peer_name",
     "peer_asn": "peer_asn", "peer_ip": "peer_ip", "as_set": "as_set",
+    "max_prefixes_v4": "max_prefixes_v4", "max_prefixes_v6": "max_prefixes_v6",
 }
 STEP_INPUTS = {
     1: ("type", "exchange", "notes"),
     2: ("router", "peer_group", "local_asn", "md5", "md5_clear"),
-    3: ("peeringdb", "local_peer", "peer_name", "peer_asn", "peer_ip"),
+    3: ("peeringdb", "pdb_ip", "local_peer", "peer_name", "peer_asn", "peer_ip", "max_prefixes_v4", "max_prefixes_v6"),
     4: ("as_set",),
-    5: (),
+    5: ("also", "anyway"),
 }
 LABELS = {
     "type": "Session type", "exchange": "Exchange", "notes": "Notes", "router": "Router", "peer_group": "Peer group",
     "local_asn": "Local ASN", "md5": "MD5 password", "peer_name": "Peer name", "peer_asn": "Peer ASN",
-    "peer_ip": "Peer IP address", "as_set": "AS-SET",
+    "peer_ip": "Peer IP address", "as_set": "AS-SET", "max_prefixes_v4": "Max prefixes IPv4",
+    "max_prefixes_v6": "Max prefixes IPv6", "anyway": "Create anyway", "also": "Other address family",
 }
+MAX_PREFIXES_INPUT_MAX = 10
+ANYWAY = "anyway"
+PDB_EMPTY = "PeeringDB mirror is empty: run `peerbot peeringdb sync`"
 
 
 def block_id(name: str, rev: int) -> str:
@@ -193,8 +200,11 @@ def apply_step(state: WizardState, step: int, values: dict[str, Any], *, lenient
     elif step == 3:
         upd = {"peer_name": _keep(values.get("peer_name"), PEER_NAME_MAX, lenient=lv),
                "peer_asn": _keep(values.get("peer_asn"), ASN_INPUT_MAX, lenient=lv),
-               "peer_ip": _keep(values.get("peer_ip"), IP_INPUT_MAX, lenient=lv)}
-        extra.picks = {"peeringdb": values.get("peeringdb"), "local_peer": values.get("local_peer")}
+               "peer_ip": _keep(values.get("peer_ip"), IP_INPUT_MAX, lenient=lv),
+               "max_prefixes_v4": _keep(values.get("max_prefixes_v4"), MAX_PREFIXES_INPUT_MAX, lenient=lv),
+               "max_prefixes_v6": _keep(values.get("max_prefixes_v6"), MAX_PREFIXES_INPUT_MAX, lenient=lv)}
+        extra.picks = {"peeringdb": values.get("peeringdb"), "local_peer": values.get("local_peer"),
+                       "pdb_ip": values.get("pdb_ip")}
     elif step == 4:
         upd = {"as_set": _keep(values.get("as_set"), AS_SET_INPUT_MAX, lenient=lv)}
     extra.state = state.model_copy(update=upd)
@@ -212,6 +222,19 @@ def _select(action_id: str, options: Sequence[dict[str, Any]], selected: str | N
     el: dict[str, Any] = {"type": "static_select", "action_id": action_id, "placeholder": plain(placeholder),
                           "options": opts}
     chosen = next((o for o in opts if o["value"] == selected), None)
+    if chosen is not None:
+        el["initial_option"] = chosen
+    return el
+
+
+def _pick(action_id: str, options: Sequence[dict[str, Any]], selected: str | None, placeholder: str) -> dict[str, Any]:
+    """A static select while the options fit Slack's 100; above that a type-ahead external_select
+    (its options come from the handler's block_suggestion listener for `action_id`)."""
+    if len(options) <= OPTIONS_MAX:
+        return _select(action_id, options, selected, placeholder)
+    el: dict[str, Any] = {"type": "external_select", "action_id": action_id, "placeholder": plain(placeholder),
+                          "min_query_length": 0}
+    chosen = next((o for o in options if o["value"] == selected), None)
     if chosen is not None:
         el["initial_option"] = chosen
     return el
@@ -274,15 +297,15 @@ def step1_view(state: WizardState, exchanges: Sequence[ExchangeView], errors: di
     blocks = [
         _progress(1), *_problems(errors, ("type", "exchange", "notes")),
         _input("type", r, type_el),
-        _input("exchange", r, _select("exchange", ix_opts, str(state.exchange_id) if state.exchange_id else None,
-                                      "Choose an exchange"),
+        _input("exchange", r, _pick(Action.WIZARD_EXCHANGE, ix_opts, str(state.exchange_id) if state.exchange_id else None,
+                                    "Choose an exchange"),
                hint="A local/custom peer uses “No Exchange”; a public (IXP) session needs an exchange."),
         _input("notes", r, _text("notes", state.notes, max_length=NOTES_MAX, multiline=True,
                                  placeholder="Ticket, contact, anything useful"), optional=True,
                hint=f"Optional, at most {NOTES_MAX} characters."),
     ]
     if len(exchanges) > OPTIONS_MAX:
-        blocks.append(context(f"Showing the first {OPTIONS_MAX} of {len(exchanges)} exchanges."))
+        blocks.append(context(f"{len(exchanges)} exchanges: type part of a name to find one."))
     return _modal(state, blocks)
 
 
@@ -295,8 +318,8 @@ def step2_view(state: WizardState, routers: Sequence[RouterView], groups: Sequen
         blocks.append(section(":warning: No routers in the inventory yet: load them with `peerbot inventory load`."))
     else:
         r_opts = [option(f"{x.name} ({x.platform})", str(x.id)) for x in routers]
-        blocks.append(_input("router", r, _select(Action.WIZARD_ROUTER, r_opts, str(router.id) if router else None,
-                                                  "Choose a router"), dispatch=True,
+        blocks.append(_input("router", r, _pick(Action.WIZARD_ROUTER, r_opts, str(router.id) if router else None,
+                                                "Choose a router"), dispatch=True,
                              hint="Its peer groups and local ASNs appear when you choose it."))
     if router is None:
         if routers:
@@ -304,9 +327,9 @@ def step2_view(state: WizardState, routers: Sequence[RouterView], groups: Sequen
     else:
         if groups:
             g_opts = [option(name, str(gid)) for gid, name in groups]
-            blocks.append(_input("peer_group", r, _select("peer_group", g_opts,
-                                                          str(state.peer_group_id) if state.peer_group_id else None,
-                                                          "Choose a peer group"), optional=True))
+            blocks.append(_input("peer_group", r, _pick(Action.WIZARD_PEER_GROUP, g_opts,
+                                                        str(state.peer_group_id) if state.peer_group_id else None,
+                                                        "Choose a peer group"), optional=True))
         else:
             blocks.append(context(f"{escape(router.name)} has no peer groups."))
         a_opts = [option(f"AS{a}", str(a)) for a in router.local_asns]
@@ -340,22 +363,89 @@ def local_peer_options(peers: Sequence[PeerView]) -> list[dict[str, Any]]:
     return opts
 
 
-def peer_search_options(peers: Sequence[PeerView]) -> list[dict[str, Any]]:
-    """external_select suggestions (block_suggestion): value "peer:<id>" (PeeringDB will add "net:<id>")."""
-    return [option(f"{p.name} (AS{p.asn})", f"peer:{p.id}") for p in peers[:OPTIONS_MAX]]
+@dataclass(frozen=True)
+class NetworkOption:
+    """A PeeringDB network as the lookup offers it (from bot.peeringdb.search.NetworkHit)."""
+
+    id: int
+    asn: int
+    name: str
+    irr_as_set: str | None = None
+
+
+@dataclass(frozen=True)
+class IpAtExchange:
+    """One of the chosen network's addresses at the session's exchange (a PeeringDB netixlan)."""
+
+    ip: str
+    family: int
+    speed: int | None = None
+    is_rs_peer: bool | None = None
+
+
+@dataclass(frozen=True)
+class PeeringDBInfo:
+    """What step 3 says about the lookup: is the mirror filled, when was it synced, and (after a
+    network was chosen) its addresses at the session's exchange."""
+
+    empty: bool = True
+    synced: str | None = None  # "3 h ago"
+    exchange: str | None = None  # the session's exchange, when linked to PeeringDB
+    ips: tuple[IpAtExchange, ...] = ()
+    network: str | None = None  # "Cloudflare (AS13335)" once chosen
+
+
+def pdb_search_options(hits: Sequence[NetworkOption], *, mirror_empty: bool) -> list[dict[str, Any]]:
+    """block_suggestion options for the PeeringDB lookup: value "net:<id>"; a mirror that is not
+    synced yet says so as the only option (choosing it does nothing)."""
+    if mirror_empty:
+        return [option(PDB_EMPTY, "none:empty")]
+    return [option(f"AS{h.asn} {h.name}" + (f" · {h.irr_as_set}" if h.irr_as_set else ""), f"net:{h.id}")
+            for h in hits[:OPTIONS_MAX]]
+
+
+def local_peer_search_options(peers: Sequence[PeerView]) -> list[dict[str, Any]]:
+    return local_peer_options(peers)
+
+
+def _speed(mbps: int | None) -> str:
+    if not mbps:
+        return ""
+    return f"{mbps // 1000}G" if mbps >= 1000 and mbps % 1000 == 0 else f"{mbps}M"
+
+
+def _ip_options(ips: Sequence[IpAtExchange]) -> list[dict[str, Any]]:
+    out = []
+    for a in ips[:OPTIONS_MAX]:
+        extra = " · ".join(x for x in (f"IPv{a.family}", _speed(a.speed), "RS peer" if a.is_rs_peer else "") if x)
+        out.append(option(f"{a.ip} ({extra})", a.ip))
+    return out
 
 
 def step3_view(state: WizardState, local_peers: Sequence[PeerView], errors: dict[str, str] | None = None,
-               note: str | None = None, warning: str | None = None) -> dict[str, Any]:
+               note: str | None = None, warning: str | None = None, pdb: PeeringDBInfo | None = None) -> dict[str, Any]:
     r = state.rev
-    blocks: list[Block] = [_progress(3), *_problems(errors, ("peer_name", "peer_asn", "peer_ip"))]
-    blocks.append(_input("peeringdb", r, {"type": "external_select", "action_id": Action.WIZARD_PEERINGDB,
-                                          "placeholder": plain("Type a name or ASN"), "min_query_length": 1},
-                         label="PeeringDB lookup", optional=True, dispatch=True,
-                         hint="PeeringDB is not connected yet: this searches the peers peerbot already knows."))
+    pdb = pdb or PeeringDBInfo()
+    blocks: list[Block] = [_progress(3), *_problems(errors, ("peer_name", "peer_asn", "peer_ip", "max_prefixes_v4",
+                                                             "max_prefixes_v6"))]
+    if pdb.empty:
+        hint = PDB_EMPTY + "."
+    else:
+        hint = ("Answered from the local PeeringDB mirror" + (f" (synced {pdb.synced})" if pdb.synced else "")
+                + ": by name, ASN or AS-SET.")
+    lookup: dict[str, Any] = {"type": "external_select", "action_id": Action.WIZARD_PEERINGDB,
+                              "placeholder": plain("Type a name, ASN or AS-SET"), "min_query_length": 1}
+    blocks.append(_input("peeringdb", r, lookup, label="PeeringDB lookup", optional=True, dispatch=True, hint=hint))
+    if pdb.ips and pdb.exchange:
+        blocks.append(_input("pdb_ip", r, _select(Action.WIZARD_PEERINGDB_IP, _ip_options(pdb.ips), state.peer_ip,
+                                                  "Choose an address"),
+                             label=clip(f"{pdb.network or 'Its'} addresses at {pdb.exchange}", 2000), optional=True,
+                             dispatch=True, hint="From PeeringDB: choosing one fills the peer IP below."))
+    elif pdb.network and pdb.exchange:
+        blocks.append(context(f"PeeringDB lists no address for {escape(pdb.network)} at {escape(pdb.exchange)}."))
     opts = local_peer_options(local_peers)
     if opts:
-        blocks.append(_input("local_peer", r, _select(Action.WIZARD_LOCAL_PEER, opts, None, "Choose a local peer"),
+        blocks.append(_input("local_peer", r, _pick(Action.WIZARD_LOCAL_PEER, opts, None, "Choose a local peer"),
                              label="Local peer lookup", optional=True, dispatch=True,
                              hint="An existing local/custom peer and one of its addresses."))
     else:
@@ -370,6 +460,12 @@ def step3_view(state: WizardState, local_peers: Sequence[PeerView], errors: dict
                hint="65001 or AS65001."),
         _input("peer_ip", r, _text("peer_ip", state.peer_ip, max_length=IP_INPUT_MAX, placeholder="192.0.2.10"),
                hint="The peer's address; for an IXP session it must be inside the exchange LAN."),
+        _input("max_prefixes_v4", r, _text("max_prefixes_v4", state.max_prefixes_v4, max_length=MAX_PREFIXES_INPUT_MAX,
+                                           placeholder="e.g. 1000"), optional=True,
+               hint="Optional; PeeringDB's IPv4 prefix count after a lookup."),
+        _input("max_prefixes_v6", r, _text("max_prefixes_v6", state.max_prefixes_v6, max_length=MAX_PREFIXES_INPUT_MAX,
+                                           placeholder="e.g. 100"), optional=True,
+               hint="Optional; PeeringDB's IPv6 prefix count after a lookup."),
     ]
     if warning:
         blocks.append(context(f":warning: {escape(warning)}"))
@@ -398,6 +494,8 @@ class Summary:
     peer_group: str | None
     peer_known: str | None = None  # "existing peer #12" when a lookup chose one
     warnings: tuple[str, ...] = ()
+    checks: tuple[tuple[str, str], ...] = ()  # pre-flight (status ✅/⚠️/❌, text)
+    other_family_ip: str | None = None  # offered as a second session
 
 
 def step5_view(state: WizardState, summary: Summary) -> dict[str, Any]:
@@ -422,6 +520,18 @@ def step5_view(state: WizardState, summary: Summary) -> dict[str, Any]:
         blocks.append(section(f"*Notes*\n{escape(s.notes)}"))
     for w in summary.warnings:
         blocks.append(context(f":warning: {escape(w)} (not an error: you can still create the session)"))
+    if summary.checks:
+        lines = [f"{status} {escape(text)}" for status, text in summary.checks[:20]]
+        blocks.append(section(clip_mrkdwn("*Pre-flight checks*\n" + "\n".join(lines), 3000)))
+    if summary.other_family_ip:
+        family = 6 if ":" in summary.other_family_ip else 4
+        blocks.append(_input("also", s.rev, {"type": "checkboxes", "action_id": "also", "options": [
+            option(f"Also create the IPv{family} session ({summary.other_family_ip})", summary.other_family_ip)]},
+            optional=True))
+    if any(status == "❌" for status, _ in summary.checks):
+        blocks.append(_input("anyway", s.rev, {"type": "checkboxes", "action_id": "anyway", "options": [
+            option("Create anyway, despite the ❌ checks", ANYWAY)]}, optional=True,
+            hint="Recorded in the audit trail with the failed checks."))
     blocks.append(context("The session is stored but not configured on the router: use *Configure* on its detail message."))
     return _modal(state, blocks, submit="Create Session")
 

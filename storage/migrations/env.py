@@ -13,12 +13,28 @@ if engine is None:  # plain `alembic` CLI use: take the URL from the environment
     engine = make_engine(os.environ.get("PEERBOT_DATABASE_URL", "sqlite:///peerbot.db"))
 
 with engine.connect() as connection:
-    context.configure(
-        connection=connection,
-        target_metadata=Base.metadata,
-        render_as_batch=connection.dialect.name == "sqlite",  # SQLite needs batch ALTERs
-        compare_type=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
-    connection.commit()
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A batch migration rebuilds a table (copy, drop, rename). With foreign keys on, the drop
+        # would cascade into the tables that point at it (0003 rebuilds `router`: every peer
+        # group would go). The pragma only takes effect outside a transaction: set it first.
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=sqlite,  # SQLite needs batch ALTERs
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"migration left {len(broken)} rows with a dangling foreign key")
+        connection.commit()
+    finally:
+        if sqlite:  # the connection goes back to the pool: as make_engine set it up
+            connection.rollback()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+            connection.commit()

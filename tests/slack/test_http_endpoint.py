@@ -2,10 +2,15 @@
 from __future__ import annotations
 
 import copy
+import hashlib
+import hmac
 import json
+import socket
 import time
+from contextlib import ExitStack
 from urllib.parse import urlencode
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
@@ -28,6 +33,8 @@ def test_forged_requests_bolt_cannot_parse_get_401(bot: RunningBot) -> None:
     assert bot.send.post(garbage, signed=False).status_code == 401
     assert bot.send.post(garbage, timestamp="soon", signature="v0=00").status_code == 401  # type: ignore[arg-type]
     assert bot.send.post(garbage, timestamp=now - 400, signature=sign(bot.send.secret, garbage, now - 400)).status_code == 401
+    assert bot.send.post(garbage, timestamp=now + 400, signature=sign(bot.send.secret, garbage, now + 400)).status_code == 401
+    assert bot.send.post(garbage, signature="v0=\u00e9" + "0" * 63).status_code == 401  # non-ASCII header
     big = "x" * 1_100_000
     assert bot.send.post(big, signature=sign(bot.send.secret, big, now)).status_code == 413
 
@@ -77,14 +84,20 @@ def test_bad_signatures_are_rejected_and_change_nothing(bot: RunningBot) -> None
     assert _db_counts(bot) == db_before  # rejected before any listener ran
     # positive signal: one validly signed request afterwards is answered, and it is the only call
     assert bot.send.post(_bulk_delete_body(bot, other.id)).status_code == 200
-    done = bot.slack.wait_for("response_url", lambda c: "Bulk Delete" in json.dumps(c.args), after=before)
-    assert "1 of 1 succeeded" in json.dumps(done.args)
-    assert bot.slack.calls[before:] == [done]
+    # (never configured: a database-only change, no approval needed)
+    done = bot.slack.wait_for("response_url", lambda c: f"Session #{other.id} deleted" in json.dumps(c.args),
+                              after=before)
+    assert "Done" in json.dumps(done.args)
+    # its own notes only (and Bolt's check of the bot token, made at the first request it authorizes)
+    assert {c.method for c in bot.slack.calls[before:]} - {"auth.test"} == {"response_url"}
     sessions, audits = _db_counts(bot)
     assert sessions == [keep.id] and audits > db_before[1]
-    with bot.core.db.session() as s:  # every new audit row is about the valid request's session
+    with bot.core.db.session() as s:  # every new audit row is about the valid request and its session
         new = list(s.scalars(select(AuditEvent).order_by(AuditEvent.id).offset(db_before[1])))
-        assert {(e.object_type, str(e.object_id)) for e in new} == {("session", str(other.id))}
+        request_ids = {str(e.object_id) for e in new if e.object_type == "change_request"}
+        assert len(request_ids) == 1
+        assert {(e.object_type, str(e.object_id)) for e in new} == {("session", str(other.id))} | {
+            ("change_request", rid) for rid in request_ids}
 
 
 def test_peering_list_is_acked_then_posts_sessions(bot: RunningBot) -> None:
@@ -210,3 +223,149 @@ def test_router_and_peer_details_report_failures(bot: RunningBot) -> None:
         bot.send.button(action_id, str(value))
         msg = bot.slack.wait_for("response_url", after=mark).args
         assert "expired_trigger_id" in json.dumps(msg["blocks"]) and msg["response_type"] == "ephemeral"
+
+
+def _button_payload(bot: RunningBot, **changes: object) -> dict:
+    p = copy.deepcopy(load_payload("block_actions_message.json"))
+    p.update(user={"id": "U111", "username": "user", "name": "user", "team_id": "T111"}, team={"id": "T111"},
+             channel={"id": "C111", "name": "netops"}, response_url=bot.send.response_url,
+             trigger_id=f"{int(time.time())}.555.trigger")
+    p["actions"] = [{"action_id": Action.LIST_SHOW, "block_id": "b", "type": "button", "value": "1",
+                     "text": {"type": "plain_text", "text": "View"}, "action_ts": f"{time.time():.6f}"}]
+    p.update(changes)
+    return p
+
+
+def _malformed_bodies(bot: RunningBot) -> dict[str, bytes]:
+    def form(payload: object) -> bytes:
+        return urlencode({"payload": payload if isinstance(payload, str) else json.dumps(payload)}).encode()
+
+    button = _button_payload(bot)
+    no_actions = _button_payload(bot)
+    del no_actions["actions"]
+    return {
+        "non-UTF-8 body": b"payload=%7B%7D&text=\xff\xfe\xfa",
+        "payload=not json": form("not json"),
+        "payload=[]": form([]),
+        "payload=123": form(123),
+        "JSON body that is a list": b"[1, 2]",
+        "actions: []": form(_button_payload(bot, actions=[])),
+        "missing actions": form(no_actions),
+        "actions is not a list": form(_button_payload(bot, actions={"a": 1})),
+        "action is not an object": form(_button_payload(bot, actions=["x"])),
+        "button value not a string": form(_button_payload(bot, actions=[{**button["actions"][0], "value": 7}])),
+        "button value an object": form(_button_payload(bot, actions=[{**button["actions"][0], "value": {"a": 1}}])),
+        "action_id not a string": form(_button_payload(bot, actions=[{**button["actions"][0], "action_id": 5}])),
+        "user not an object": form(_button_payload(bot, user="U111")),
+        "view submission without a view": form({"type": "view_submission", "user": {"id": "U111"}}),
+        "suggestion value not a string": form({"type": "block_suggestion", "user": {"id": "U111"},
+                                               "action_id": Action.WIZARD_PEERINGDB, "block_id": "b", "value": []}),
+    }
+
+
+def test_signed_malformed_payloads_get_400_and_one_log_line(bot: RunningBot, caplog) -> None:  # noqa: ANN001
+    """A validly signed body that is not a Slack payload of the right shape: 400 and one log
+    line naming the problem, never a 500, a traceback, or a listener run."""
+    import logging
+
+    for what, raw in _malformed_bodies(bot).items():
+        caplog.clear()
+        mark = bot.slack.mark()
+        now = int(time.time())
+        sig = "v0=" + hmac.new(bot.send.secret.encode(), f"v0:{now}:".encode() + raw, hashlib.sha256).hexdigest()
+        r = bot.send.http.post(bot.send.endpoint, data=raw, timeout=10, headers={
+            "Content-Type": "application/x-www-form-urlencoded", "X-Slack-Request-Timestamp": str(now),
+            "X-Slack-Signature": sig})
+        assert r.status_code == 400, (what, r.status_code, r.text[:200])
+        records = [rec for rec in caplog.records if rec.levelno >= logging.WARNING]
+        assert len(records) == 1, (what, [rec.getMessage() for rec in records])
+        assert records[0].exc_info is None and "Traceback" not in caplog.text, what
+        assert "malformed" in records[0].getMessage(), what
+        assert bot.slack.calls[mark:] == [], what
+    # the same endpoint still answers a well-formed button
+    mark = bot.slack.mark()
+    assert bot.send.interactive(_button_payload(bot)).status_code == 200
+    assert "No session #1" in json.dumps(bot.slack.wait_for("response_url", after=mark).args)
+
+
+# -- HTTP limits: bodies refused before they are read, idle connections do not block -------
+def _address(bot: RunningBot) -> tuple[str, int]:
+    host, port = bot.url.removeprefix("http://").split(":")
+    return host, int(port)
+
+
+def _status_line(conn: socket.socket) -> bytes:
+    """The first line of the server's answer (generous timeout; no timing is asserted)."""
+    conn.settimeout(30)
+    data = b""
+    while b"\r\n" not in data:
+        chunk = conn.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    return data.split(b"\r\n", 1)[0]
+
+
+def _signed_headers(bot: RunningBot, body: bytes) -> bytes:
+    now = int(time.time())
+    sig = "v0=" + hmac.new(bot.send.secret.encode(), f"v0:{now}:".encode() + body, hashlib.sha256).hexdigest()
+    return (f"X-Slack-Request-Timestamp: {now}\r\nX-Slack-Signature: {sig}\r\n"
+            "Content-Type: application/x-www-form-urlencoded\r\n").encode()
+
+
+def test_huge_declared_body_is_refused_before_it_is_read(bot: RunningBot) -> None:
+    """An unsigned 200 MiB body declared in Content-Length: 413 after the headers and 100 bytes,
+    i.e. the server answered without waiting for (or reading) the body."""
+    with socket.create_connection(_address(bot), timeout=30) as conn:
+        conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     b"Content-Length: 209715200\r\n\r\n" + b"x" * 100)
+        assert _status_line(conn).startswith(b"HTTP/1.1 413")
+    assert requests.get(bot.url + "/healthz", timeout=30).status_code == 200
+
+
+def test_oversized_chunked_body_is_cut_off(bot: RunningBot) -> None:
+    """Chunked bodies (Slack never sends them) are held to the same 1 MB: 413, not read to the end."""
+    with socket.create_connection(_address(bot), timeout=30) as conn:
+        conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nTransfer-Encoding: chunked\r\n\r\n")
+        chunk = b"%x\r\n" % 65536 + b"y" * 65536 + b"\r\n"
+        try:
+            for _ in range(20):  # 1.25 MiB, no final chunk
+                conn.sendall(chunk)
+        except OSError:
+            pass  # the server may stop reading once it has refused the request
+        assert _status_line(conn).startswith(b"HTTP/1.1 413")
+
+
+@pytest.mark.parametrize("length", [b"abc", b"-1", b"+5", b"1, 1", b"0x10"])
+def test_invalid_content_length_is_400(bot: RunningBot, length: bytes) -> None:
+    body = b"command=%2Fpeering&text=help"
+    with socket.create_connection(_address(bot), timeout=30) as conn:
+        conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\n" + _signed_headers(bot, body)
+                     + b"Content-Length: " + length + b"\r\n\r\n" + body)
+        assert _status_line(conn).startswith(b"HTTP/1.1 400")
+
+
+def test_body_without_content_length_is_not_processed(bot: RunningBot) -> None:
+    """A signed body sent without Content-Length is not read as the request's body: 401 (the
+    empty body does not match the signature), and no listener runs."""
+    body = b"command=%2Fpeering&text=help&user_id=U111&channel_id=C111&response_url=" + bot.send.response_url.encode()
+    mark = bot.slack.mark()
+    with socket.create_connection(_address(bot), timeout=30) as conn:
+        conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\n" + _signed_headers(bot, body) + b"\r\n" + body)
+        assert _status_line(conn).startswith(b"HTTP/1.1 401")
+    assert requests.get(bot.url + "/healthz", timeout=30).status_code == 200
+    assert bot.slack.calls[mark:] == []
+
+
+def test_idle_and_half_open_connections_do_not_stop_the_server(bot: RunningBot) -> None:
+    """105 connections that send nothing or half a request (more than waitress' default limit of
+    100): /healthz and a signed command are still answered while they stay open."""
+    with ExitStack() as held:
+        for n in range(105):
+            conn = held.enter_context(socket.create_connection(_address(bot), timeout=30))
+            if n % 2:
+                conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Len")
+        assert requests.get(bot.url + "/healthz", timeout=30).status_code == 200
+        mark = bot.slack.mark()
+        assert bot.send.command("help").status_code == 200
+        assert "/peering list" in json.dumps(bot.slack.wait_for("response_url", after=mark, timeout=30).args)

@@ -10,13 +10,17 @@ import time
 import pytest
 from sqlalchemy import select
 
-import handlers.router_actions as router_actions
+import bot.change_runner as change_runner
 from bot.services.changes import Changes
 from handlers.ids import Action, Callback
 from storage.models import AdminStatus, Session
 from tests.factories import make_session
 from tests.fake_router import FakeNeighbor, FakeRouter
-from tests.harness.bot import RunningBot, db_row, dump, has, open_config_manager, submit_config_manager
+from storage.models import ChangeRequest
+from tests.harness.bot import (
+    VIEWER, RunningBot, approval_outcome, approval_posted, approve, db_row, dump, has, open_config_manager,
+    request_and_approve, submit_config_manager,
+)
 from tests.harness.slack_requests import load_payload
 
 MD5 = "Md5-Secr3t-Key"
@@ -28,8 +32,8 @@ def router(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> FakeRouter:
     fake = FakeRouter()
     monkeypatch.setattr(bot.core, "driver_factory", fake.factory)  # the bot reaches "routers" through the core
     monkeypatch.setenv("PEERBOT_TEST_ROUTER_PASSWORD", ROUTER_PASSWORD)
-    monkeypatch.setattr(router_actions, "FOLLOW_INTERVAL", 0.05)
-    monkeypatch.setattr(router_actions, "FOLLOW_TIMEOUT", 3.0)
+    monkeypatch.setattr(change_runner, "FOLLOW_INTERVAL", 0.05)
+    monkeypatch.setattr(change_runner, "FOLLOW_TIMEOUT", 3.0)
     return fake
 
 
@@ -54,40 +58,39 @@ def test_detail_offers_the_router_buttons(bot: RunningBot) -> None:
     assert {Action.CONFIGURE, Action.CONFIG_MANAGER, Action.ADMIN_DOWN, Action.REFRESH, Action.DELETE} <= ids
 
 
-def test_configure_button_pushes_and_updates_the_message(bot: RunningBot, router: FakeRouter) -> None:
+def test_configure_button_asks_then_an_approver_runs_it(bot: RunningBot, router: FakeRouter) -> None:
     v = make_session(bot.core, ip="192.0.2.10", md5=MD5)
     mark = bot.slack.mark()
     r = bot.send.button(Action.CONFIGURE, str(v.id))
     assert r.status_code == 200 and r.text == ""
-    progress_call = bot.slack.wait_for("response_url", has("talking to the router"), after=mark)
-    progress = progress_call.args
-    assert progress["replace_original"] is True
-    assert not [b for b in progress["blocks"] if b["type"] == "actions"]  # no double clicks meanwhile
-    # the exact commands about to be pushed are shown before the push, MD5 masked
-    shown = dump(progress["blocks"])
-    assert "Pushing:" in shown and "neighbor 192.0.2.10 remote-as 65601" in shown
-    assert "neighbor 192.0.2.10 password ********" in shown and MD5 not in shown
-    done_call = bot.slack.wait_for("response_url", has("Commands sent"), after=mark)
-    assert bot.slack.calls.index(progress_call) < bot.slack.calls.index(done_call)
-    assert "Commands sent" not in shown
-    done = done_call.args
+    posted = approval_posted(bot, mark)
+    shown = dump(posted.args["blocks"])
+    # the approver reads what changes, where, the exact commands (MD5 masked) and who asked
+    assert "Configure Example Peer AS65601 192.0.2.10 on edge1" in shown and "<@U111>" in shown
+    assert "neighbor 192.0.2.10 remote-as 65601" in shown and "password ********" in shown and MD5 not in shown
+    assert router.pushes == [] and not db_row(bot, v.id).configured  # nothing ran yet
+    # the detail message says it waits
+    waiting = bot.slack.wait_for("chat.update", lambda c: c.args.get("channel") == "C111"
+                                 and "Waiting for approval" in dump(c.args), after=mark).args
+    assert waiting["ts"] == "1700000000.000001"
+    approve(bot, posted)
+    done = approval_outcome(bot, mark).args
     text = dump(done["blocks"])
-    assert done["replace_original"] is True
-    assert "Configured 192.0.2.10 on edge1" in text and "neighbor 192.0.2.10 remote-as 65601" in text
-    assert "password ********" in text and "Established" in text
+    assert "Configured 192.0.2.10 on edge1" in text and "approved by <@U222>" in text
+    assert not [b for b in done["blocks"] if b["type"] == "actions"]  # decided: no buttons
     assert db_row(bot, v.id).configured and router.neighbors["192.0.2.10"].password == MD5
+    detail = bot.slack.wait_for("chat.update", lambda c: c.args.get("channel") == "C111"
+                                and "Configured 192.0.2.10" in dump(c.args), after=mark).args
+    assert "Established" in dump(detail["blocks"])
     assert MD5 not in dump([c.args for c in bot.slack.calls])
 
 
 def test_configure_failure_is_shown_and_changes_nothing(bot: RunningBot, router: FakeRouter) -> None:
     v = make_session(bot.core, ip="192.0.2.10")
     router.fail_connect = "auth"
-    mark = bot.slack.mark()
-    bot.send.button(Action.CONFIGURE, str(v.id))
-    done = bot.slack.wait_for("response_url", has("Configure failed"), after=mark).args
+    done = request_and_approve(bot, Action.CONFIGURE, str(v.id), words="Failed").args
     text = dump(done["blocks"])
     assert "authentication failed for peerbot-lab@127.0.0.1:2222" in text and "Nothing was changed" in text
-    assert Action.CONFIGURE in text  # the buttons are back
     r = db_row(bot, v.id)
     assert not r.configured and r.bgp_state is None
     assert ROUTER_PASSWORD not in dump([c.args for c in bot.slack.calls])
@@ -95,25 +98,17 @@ def test_configure_failure_is_shown_and_changes_nothing(bot: RunningBot, router:
 
 def test_admin_down_then_up_follows_the_state(bot: RunningBot, router: FakeRouter) -> None:
     v = make_session(bot.core, ip="192.0.2.10")
-    mark = bot.slack.mark()
-    bot.send.button(Action.CONFIGURE, str(v.id))
-    bot.slack.wait_for("response_url", has("Commands sent"), after=mark)
-    mark = bot.slack.mark()
-    bot.send.button(Action.ADMIN_DOWN, str(v.id))
-    down = bot.slack.wait_for("response_url", has("Admin Down* by"), after=mark).args
-    assert "neighbor 192.0.2.10 shutdown" in dump(down["blocks"]) and "Admin down" in dump(down["blocks"])
-    ids = {e["action_id"] for b in down["blocks"] if b["type"] == "actions" for e in b["elements"]}
-    assert Action.ADMIN_UP in ids and Action.ADMIN_DOWN not in ids
+    request_and_approve(bot, Action.CONFIGURE, str(v.id))
+    down = request_and_approve(bot, Action.ADMIN_DOWN, str(v.id)).args
+    assert "neighbor 192.0.2.10 shutdown" in dump(down["blocks"])
     assert db_row(bot, v.id).admin_status == AdminStatus.DOWN
     # the peer takes a moment to come back: the message is updated once it is Established
     router.neighbors["192.0.2.10"].state = "Active"
     threading.Timer(0.5, lambda: setattr(router.neighbors["192.0.2.10"], "state", "Established")).start()
     mark = bot.slack.mark()
-    bot.send.button(Action.ADMIN_UP, str(v.id))
-    up = bot.slack.wait_for("response_url", has("Admin Up* by"), after=mark).args
-    assert "no neighbor 192.0.2.10 shutdown" in dump(up["blocks"]) and "Active" in dump(up["blocks"])
-    final = bot.slack.wait_for("response_url", has("BGP state now *Established*"), after=mark, timeout=5).args
-    assert final["replace_original"] is True
+    up = request_and_approve(bot, Action.ADMIN_UP, str(v.id)).args
+    assert "no neighbor 192.0.2.10 shutdown" in dump(up["blocks"])
+    bot.slack.wait_for("chat.update", has("BGP state now Established"), after=mark, timeout=5)
     r = db_row(bot, v.id)
     assert r.admin_status == AdminStatus.UP and r.bgp_state == "Established"
 
@@ -123,7 +118,7 @@ def test_refresh_button_reads_the_neighbor(bot: RunningBot, router: FakeRouter) 
     # configured by hand on the router, unknown to the DB's state
     router.neighbors["192.0.2.10"] = FakeNeighbor(remote_asn=65601, state="OpenSent")
     mark = bot.slack.mark()
-    bot.send.button(Action.REFRESH, str(v.id))
+    bot.send.button(Action.REFRESH, str(v.id), user=VIEWER)  # reading needs no role
     done = bot.slack.wait_for("response_url", has("Refreshed from edge1"), after=mark).args
     assert "OpenSent" in dump(done["blocks"]) and db_row(bot, v.id).bgp_state == "OpenSent"
     router.fail_connect = "unreachable"
@@ -134,15 +129,13 @@ def test_refresh_button_reads_the_neighbor(bot: RunningBot, router: FakeRouter) 
 
 def test_delete_replaces_the_detail_with_a_note(bot: RunningBot, router: FakeRouter) -> None:
     v = make_session(bot.core, ip="192.0.2.10", name="Alpha Net")
+    request_and_approve(bot, Action.CONFIGURE, str(v.id))
     mark = bot.slack.mark()
-    bot.send.button(Action.CONFIGURE, str(v.id))
-    bot.slack.wait_for("response_url", has("Commands sent"), after=mark)
-    mark = bot.slack.mark()
-    bot.send.button(Action.DELETE, str(v.id))
-    gone = bot.slack.wait_for("response_url", has("was deleted by"), after=mark).args
-    text = dump(gone["blocks"])
-    assert gone["replace_original"] is True and "Alpha Net" in text and "no neighbor 192.0.2.10" in text
-    assert not [b for b in gone["blocks"] if b["type"] == "actions"]
+    done = request_and_approve(bot, Action.DELETE, str(v.id)).args
+    assert "no neighbor 192.0.2.10" in dump(done["blocks"])
+    gone = bot.slack.wait_for("chat.update", lambda c: c.args.get("channel") == "C111"
+                              and "deleted" in dump(c.args), after=mark).args
+    assert "Alpha Net" in dump(gone["blocks"]) and not [b for b in gone["blocks"] if b["type"] == "actions"]
     assert db_row(bot, v.id) is None and router.neighbors == {}
 
 
@@ -157,23 +150,24 @@ def test_config_manager_opens_validates_and_pushes(bot: RunningBot, router: Fake
     assert "neighbor 192.0.2.10 password ********" in text and MD5 not in dump(modal)
     assert json.loads(modal["private_metadata"]) == {"sid": v.id, "ch": "C111", "ts": "1700000000.000001"}
 
-    def submit(commands: str):  # noqa: ANN202
-        values = {Action.CONFIG_COMMANDS: {Action.CONFIG_COMMANDS: {"type": "plain_text_input", "value": commands}}}
-        return bot.send.view_submission(modal, values)
-
-    bad = submit(text + "\nneighbor 192.0.2.99 remote-as 1")
+    bad = submit_config_manager(bot, modal, text + "\nneighbor 192.0.2.99 remote-as 1")
     assert bad.status_code == 200
     err = bad.json()
     assert err["response_action"] == "errors" and "192.0.2.99" in err["errors"][Action.CONFIG_COMMANDS]
-    bad = submit(text + "\nneighbor 192.0.2.10 description a;b")
+    bad = submit_config_manager(bot, modal, text + "\nneighbor 192.0.2.10 description a;b")
     assert "not allowed" in bad.json()["errors"][Action.CONFIG_COMMANDS]
     assert router.pushes == []
     mark = bot.slack.mark()
-    ok = submit(text.replace("description Example Peer AS65601", "description Edited In Slack"))
+    ok = submit_config_manager(bot, modal, text.replace("description Example Peer AS65601", "description Edited In Slack"))
     assert ok.status_code == 200 and ok.text == ""  # closes the modal
-    update = bot.slack.wait_for("chat.update", has("Commands sent"), after=mark).args
-    assert update["channel"] == "C111" and update["ts"] == "1700000000.000001"
-    assert "description Edited In Slack" in dump(update["blocks"])
+    posted = approval_posted(bot, mark)
+    assert "Config Manager push" in dump(posted.args) and "description Edited In Slack" in dump(posted.args)
+    assert router.pushes == []
+    approve(bot, posted)
+    approval_outcome(bot, mark)
+    update = bot.slack.wait_for("chat.update", lambda c: c.args.get("channel") == "C111"
+                                and "Done" in dump(c.args), after=mark).args
+    assert update["ts"] == "1700000000.000001"
     nbr = router.neighbors["192.0.2.10"]
     assert nbr.description == "Edited In Slack" and nbr.password == MD5
     assert db_row(bot, v.id).configured
@@ -183,71 +177,44 @@ def test_config_manager_opens_validates_and_pushes(bot: RunningBot, router: Fake
 MESSAGE_CALLS = ("chat.update", "chat.postMessage", "chat.postEphemeral", "response_url")
 
 
-def test_rejected_config_manager_submission_leaves_the_detail_message_alone(bot: RunningBot, router: FakeRouter) -> None:
-    """Bolt runs the lazy listener after an `errors` ack too: it must not touch the message."""
+def test_rejected_config_manager_submission_stores_and_posts_nothing(bot: RunningBot, router: FakeRouter) -> None:
     v = make_session(bot.core, ip="192.0.2.10")
     modal, text = open_config_manager(bot, v.id)
     mark = bot.slack.mark()
     for bad in (text + "\nneighbor 192.0.2.99 remote-as 1", "router bgp 64500\nno router bgp 64500", ""):
         answer = submit_config_manager(bot, modal, bad).json()
         assert answer["response_action"] == "errors" and answer["errors"][Action.CONFIG_COMMANDS]
-    # then a valid push: the only message calls after the rejected ones are its own two
-    assert submit_config_manager(bot, modal, text).text == ""
-    bot.slack.wait_for("chat.update", has("Commands sent"), after=mark)
-    calls = [c for c in bot.slack.calls[mark:] if c.method in MESSAGE_CALLS]
-    assert [c.method for c in calls] == ["chat.update", "chat.update"], [dump(c.args)[:200] for c in calls]
-    assert "talking to the router" in dump(calls[0].args) and "Commands sent" in dump(calls[1].args)
-    assert len(router.pushes) == 1
+    assert [c for c in bot.slack.calls[mark:] if c.method in MESSAGE_CALLS] == []
+    with bot.core.db.session() as s:
+        assert s.scalar(select(ChangeRequest.id)) is None
 
 
-def test_config_manager_push_refused_by_the_service_is_an_error_note(bot: RunningBot, router: FakeRouter,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    """Changes.configure checks edited commands itself: its InvalidInput is shown on the detail."""
-    from bot.errors import InvalidInput
-
+def test_config_manager_push_retried_by_slack_makes_one_request(bot: RunningBot, router: FakeRouter) -> None:
+    """The same view submitted twice (Slack retries when an ack is late) is one request."""
     v = make_session(bot.core, ip="192.0.2.10")
     modal, text = open_config_manager(bot, v.id)
-
-    def refuse(self, session_id, actor, commands=None):  # noqa: ANN001, ANN202
-        raise InvalidInput({"commands": "Line outside this session's neighbor (192.0.2.10): sneaky"})
-
-    monkeypatch.setattr(Changes, "configure", refuse)
-    mark = bot.slack.mark()
     assert submit_config_manager(bot, modal, text).text == ""
-    update = bot.slack.wait_for("chat.update", has("Configure failed"), after=mark).args
-    shown = dump(update["blocks"])
-    assert "outside this session" in shown and f"Session #{v.id}" in shown
-    assert Action.CONFIGURE in shown  # the detail and its buttons are back, not just an error
-    assert router.pushes == []
+    assert submit_config_manager(bot, modal, text).text == ""
+    with bot.core.db.session() as s:
+        assert len(list(s.scalars(select(ChangeRequest.id)))) == 1
 
 
 def test_config_manager_puts_the_md5_back_once(bot: RunningBot, router: FakeRouter) -> None:
-    """The edited lines go to Changes.configure as shown (masked): with the key put back before
-    that, a key that looks like a command word would fail the service's own check."""
+    """The edited lines are kept (encrypted) as submitted: the mask becomes the stored key at push."""
     key = "Md5-load-Key"
     v = make_session(bot.core, ip="192.0.2.10", md5=key)
     modal, text = open_config_manager(bot, v.id)
     mark = bot.slack.mark()
     assert submit_config_manager(bot, modal, text).text == ""
-    bot.slack.wait_for("chat.update", has("Commands sent"), after=mark)
+    approve(bot, approval_posted(bot, mark))
+    approval_outcome(bot, mark)
     assert router.neighbors["192.0.2.10"].password == key
     assert key not in dump([c.args for c in bot.slack.calls])
+    with bot.core.db.session() as s:
+        assert key not in dump([r.edited_encrypted for r in s.scalars(select(ChangeRequest))])
 
 
-def test_config_manager_posts_when_the_message_cannot_be_updated(bot: RunningBot, router: FakeRouter) -> None:
-    v = make_session(bot.core, ip="192.0.2.10")
-    mark = bot.slack.mark()
-    bot.send.button(Action.CONFIG_MANAGER, str(v.id))
-    modal = bot.slack.wait_for("views.open", after=mark).args["view"]
-    bot.slack.fail_methods["chat.update"] = "message_not_found"
-    mark = bot.slack.mark()
-    text = [b for b in modal["blocks"] if b.get("block_id") == Action.CONFIG_COMMANDS][0]["element"]["initial_value"]
-    bot.send.view_submission(modal, {Action.CONFIG_COMMANDS: {Action.CONFIG_COMMANDS: {"value": text}}})
-    posted = bot.slack.wait_for("chat.postMessage", has("Commands sent"), after=mark).args
-    assert posted["channel"] == "C111"
-
-
-def test_bulk_admin_down_one_connection_and_summary(bot: RunningBot, router: FakeRouter) -> None:
+def test_bulk_admin_down_is_one_request_one_connection(bot: RunningBot, router: FakeRouter) -> None:
     ids = [make_session(bot.core, ip=f"192.0.2.{n}", asn=str(65600 + n), name=f"Peer {n}").id for n in (10, 11, 12)]
     mark = bot.slack.mark()
     bot.send.command("list")
@@ -257,31 +224,32 @@ def test_bulk_admin_down_one_connection_and_summary(bot: RunningBot, router: Fak
     assert select_["type"] == "multi_static_select" and len(select_["options"]) == 3
     buttons = {e["action_id"]: e for e in bulk["elements"][1:]}
     assert buttons[f"{Action.BULK_ACTION}-deconfigure"]["confirm"]["style"] == "danger"
-    # selecting is acked and does nothing else
-    assert click(bot, Action.BULK_SELECT, "").status_code == 200
-    # configure them first through the service (one connection), then bulk Admin Down from Slack
-    Changes(bot.core).run("configure", ids, "U111")
+    assert click(bot, Action.BULK_SELECT, "").status_code == 200  # selecting is acked, nothing else
+    Changes(bot.core).run("configure", ids, "U111")  # configured already (one connection)
     assert router.connections == 1
     state = {"bulk": {Action.BULK_SELECT: {"type": "multi_static_select",
                                            "selected_options": [o for o in select_["options"]]}}}
     down = buttons[f"{Action.BULK_ACTION}-admin_down"]
     mark = bot.slack.mark()
     click(bot, down["action_id"], down["value"], state=state)
-    done = bot.slack.wait_for("response_url", has("Bulk Admin Down"), after=mark).args
-    text = dump(done["blocks"])
-    assert done["replace_original"] is True and "3 of 3 succeeded" in text and "Admin down" in text
+    posted = approval_posted(bot, mark)
+    assert "Admin Down 3 sessions on edge1" in dump(posted.args)
+    approve(bot, posted)
+    done = approval_outcome(bot, mark).args
+    assert "3 of 3 session(s) done" in dump(done["blocks"])
     assert router.connections == 2 and router.saves == 2
     assert all(db_row(bot, i).admin_status == AdminStatus.DOWN for i in ids)
-    # nothing selected: a hint, no router work
+    # nothing selected: a hint, nothing stored
     mark = bot.slack.mark()
     click(bot, down["action_id"], down["value"])
-    assert "Select one or more" in dump(bot.slack.wait_for("response_url", after=mark).args)
+    bot.slack.wait_for("response_url", has("Select one or more"), after=mark)
     # bulk delete removes sessions and neighbors
     mark = bot.slack.mark()
     delete = buttons[f"{Action.BULK_ACTION}-deconfigure"]
     click(bot, delete["action_id"], delete["value"], state={"bulk": {Action.BULK_SELECT: {
         "selected_options": select_["options"][:2]}}})
-    assert "2 of 2 succeeded" in dump(bot.slack.wait_for("response_url", has("Bulk Delete"), after=mark).args)
+    approve(bot, approval_posted(bot, mark))
+    assert "2 of 2 session(s) done" in dump(approval_outcome(bot, mark).args)
     with bot.core.db.session() as s:
         assert list(s.scalars(select(Session.id))) == [ids[2]]
     assert sorted(router.neighbors) == ["192.0.2.12"]
@@ -295,7 +263,7 @@ def test_peering_refresh_polls_and_lists_changes(bot: RunningBot, router: FakeRo
     bot.send.command("refresh edge1")
     out = bot.slack.wait_for("response_url", has("Refreshed"), after=mark).args
     text = dump(out["blocks"])
-    assert out["response_type"] == "ephemeral"
+    assert out["replace_original"] is True  # replaces the ephemeral "Polling…" answer
     assert "edge1: 1 session(s) polled, 1 changed" in text and "Established → *Active*" in text
     assert "edge2" not in text and db_row(bot, v.id).bgp_state == "Active"
     mark = bot.slack.mark()

@@ -287,22 +287,19 @@ def test_peer_lookups_autofill(bot: RunningBot) -> None:
     to_step3(w)
     b = inputs(w.view)["peeringdb"]
     assert b["element"]["type"] == "external_select" and b["dispatch_action"] is True
-    assert "not connected yet" in b["hint"]["text"]
-    r = bot.send.suggestion(Action.WIZARD_PEERINGDB, "alpha", block_id=b["block_id"], view=w.view)
-    options = r.json()["options"]
-    assert [o["text"]["text"] for o in options] == ["Alpha Networks (AS65601)"]
-    assert bot.send.suggestion(Action.WIZARD_PEERINGDB, "AS65601", block_id=b["block_id"]).json()["options"] == options
-    assert bot.send.suggestion(Action.WIZARD_PEERINGDB, "nobody", block_id=b["block_id"]).json() == {"options": []}
-    w.select("peeringdb", options[0]["value"], peer_ip="192.0.2.99")
-    p = inputs(w.view)
-    assert [p[n]["element"]["initial_value"] for n in ("peer_name", "peer_asn", "peer_ip")] == [
-        "Alpha Networks", "AS65601", "192.0.2.10"]  # its one IP
-    assert "AS65601 is a reserved ASN" in text_of(w.view["blocks"])  # a warning, not blocking
+    # An empty mirror says so, in the hint and as the only suggestion (choosing it does nothing).
+    assert "PeeringDB mirror is empty: run `peerbot peeringdb sync`" in b["hint"]["text"]
+    options = bot.send.suggestion(Action.WIZARD_PEERINGDB, "alpha", block_id=b["block_id"], view=w.view).json()["options"]
+    assert [o["text"]["text"] for o in options] == ["PeeringDB mirror is empty: run `peerbot peeringdb sync`"]
+    r = bot.send.view_action(w.view, {"type": "external_select", "action_id": Action.WIZARD_PEERINGDB,
+                                      "block_id": b["block_id"], "selected_option": options[0]}, values_for(w.view))
+    assert r.status_code == 200
     # local peer lookup: a peer and one of its IPs
     local = inputs(w.view)["local_peer"]["element"]
     assert [o["text"]["text"] for o in local["options"]] == ["Alpha Networks AS65601 · 192.0.2.10"]
     w.select("local_peer", f"{known.peer_id}|192.0.2.10", peer_name="edited", peer_asn="1", peer_ip="")
     assert inputs(w.view)["peer_name"]["element"]["initial_value"] == "Alpha Networks"
+    assert "AS65601 is a reserved ASN" in text_of(w.view["blocks"])  # a warning, not blocking
     # the user can still edit: a second session with the same peer on another IP
     answer = w.submit(peer_ip="192.0.2.10")
     assert answer["response_action"] == "errors" and "already has a session" in text_of(answer)

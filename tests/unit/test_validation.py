@@ -65,10 +65,17 @@ def test_notes_allow_newlines_but_no_controls() -> None:
         clean_text("bell\x07", field="Notes", max_len=100, multiline=True)
 
 
-@pytest.mark.parametrize("text", ["has space", "x" * 81, "semi;colon", "tab\tkey", "new\nline", "ümlaut", "help?me"])
+@pytest.mark.parametrize("text", ["has space", "x" * 81, "semi;colon", "tab\tkey", "new\nline", "ümlaut", "help?me",
+                                  "a", "64500", "7-chars"])
 def test_md5_refused(text: str) -> None:
     with pytest.raises(FieldError):
         parse_md5(text)
+
+
+def test_md5_length_limits() -> None:
+    assert parse_md5("8-chars!"[:7] + "x") == "8-charsx" and parse_md5("k" * 80) == "k" * 80
+    with pytest.raises(FieldError, match="at least 8"):
+        parse_md5("short")
 
 
 def test_as_set_forms() -> None:

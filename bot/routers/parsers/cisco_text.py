@@ -1,4 +1,4 @@
-"""Regex parser for Cisco-style `show bgp ... neighbors` text (IOS-XE, and IOS-XR as fallback).
+"""Regex parser for Cisco-style `show bgp ... neighbors` text (IOS-XE and IOS-XR).
 
 Both print one block per neighbor that starts with "BGP neighbor is <ip>". Inside a block:
   IOS-XE: "BGP neighbor is 192.0.2.2,  remote AS 64501, external link"

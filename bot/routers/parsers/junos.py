@@ -1,20 +1,42 @@
-"""Junos: `show bgp neighbor | display json` (all peers of the master instance).
+"""Junos: `show bgp neighbor | display json`, peers of the master instance only.
 
-Junos JSON wraps every value as [{"data": "..."}]. A peer has "peer-address"
-("192.0.2.2+179" while a TCP session exists), "peer-as", "peer-state", "description",
-"last-error", "bgp-rib" (one entry per table: received/accepted/advertised-prefix-count) and
-"bgp-option-information"/"bgp-options-extended" which contains "Shutdown" when the peer is
-administratively shut. Note that peerbot's admin-down on Junos *deactivates* the neighbor
-(`deactivate protocols bgp group G neighbor X`), and an inactive neighbor is not shown at all:
-the driver then reports it as absent. The output has no session uptime, so uptime is None.
+Junos JSON wraps every value as [{"data": "..."}] (an empty element is [{}] or
+[{"data": [null]}]). A peer has "peer-address" ("192.0.2.2+179" while a TCP session exists),
+"peer-as", "peer-state", "description", "last-error", "peer-cfg-rti" (the routing instance it is
+configured in: "master" for the global table), "bgp-option-information"/"bgp-options-extended"
+(contains "Shutdown" when the peer is administratively shut) and "bgp-rib": one entry per table
+the peer's routes are in, with "name", "rib-bit", "send-state" and the received/accepted/
+advertised-prefix-count.
+
+Routing instances: the command lists the peers of every instance. peerbot manages the global
+table (master instance) only, so peers of other instances (VRFs, virtual routers) are not
+reported at all, and a VRF peer that reuses a master peer's address cannot stand in for it.
+
+Prefix counts: besides the tables a session's families are carried in (the primary tables:
+they have a "rib-bit" and a real send-state), a peer lists every table its routes are copied to
+(rib-groups, EVPN/VPN instance tables: no "rib-bit", send-state "not advertising"). Those repeat
+the same routes, so only primary tables count, and of those only the unicast table of the
+session's family (inet.0 for an IPv4 peer, inet6.0 for an IPv6 one), which is the session
+peerbot configures. A peer without that table (e.g. an EVPN-only iBGP session) reports the sum
+of its primary tables.
+
+Note that peerbot's admin-down on Junos *deactivates* the neighbor (`deactivate protocols bgp
+group G neighbor X`), and an inactive neighbor is not shown at all: the driver then reports it as
+absent. The output has no session uptime, so uptime is None.
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 
 from bot.routers.base import NeighborState
 from bot.routers.parsers.common import norm_ip, normalize_state, to_int
+
+MASTER_INSTANCE = "master"
+# the global table's instance; a peer without peer-cfg-rti (older releases) is a master peer
+_GLOBAL_INSTANCE_NAMES = {MASTER_INSTANCE, "default"}
+_FAMILY_TABLE = {4: "inet.0", 6: "inet6.0"}
 
 
 def parse_neighbors(output: str) -> dict[str, NeighborState]:
@@ -22,6 +44,8 @@ def parse_neighbors(output: str) -> dict[str, NeighborState]:
     result: dict[str, NeighborState] = {}
     for info in data.get("bgp-information", []):
         for peer in info.get("bgp-peer", []):
+            if (_v(peer, "peer-cfg-rti") or MASTER_INSTANCE) not in _GLOBAL_INSTANCE_NAMES:
+                continue  # a VRF / virtual-router peer: not in the table peerbot manages
             st = _state(peer)
             result[st.peer_ip] = st
     return result
@@ -32,7 +56,7 @@ def _v(obj: dict, key: str) -> str | None:
     items = obj.get(key) or []
     if items and isinstance(items[0], dict):
         value = items[0].get("data")
-        return None if value is None else str(value).strip()
+        return None if value is None or isinstance(value, list) else str(value).strip()
     return None
 
 
@@ -45,12 +69,13 @@ def _state(peer: dict) -> NeighborState:
     state = normalize_state(_v(peer, "peer-state"))
     options = peer.get("bgp-option-information") or [{}]
     extended = (_v(options[0], "bgp-options-extended") or "").split()
-    ribs = peer.get("bgp-rib") or []
+    ip = _address(_v(peer, "peer-address") or "")
+    ribs = _session_ribs(peer.get("bgp-rib") or [], ip)
     last_error = _v(peer, "last-error")
     if last_error in (None, "", "None") or state == "Established":
         last_error = None
     return NeighborState(
-        peer_ip=_address(_v(peer, "peer-address") or ""),
+        peer_ip=ip,
         state=state,
         admin_down="Shutdown" in extended,
         remote_asn=to_int(_v(peer, "peer-as")),
@@ -61,6 +86,24 @@ def _state(peer: dict) -> NeighborState:
         last_error=last_error,
         description=_v(peer, "description"),
     )
+
+
+def _session_ribs(ribs: list[dict], ip: str) -> list[dict]:
+    """The tables whose counters describe the session: see the module docstring."""
+    primary = [rib for rib in ribs if _is_primary(rib)]
+    try:
+        family_table = _FAMILY_TABLE[ipaddress.ip_address(ip).version]
+    except ValueError:  # not an address (should not happen for a master peer): count what is there
+        return primary
+    own = [rib for rib in primary if _v(rib, "name") == family_table]
+    return own or primary
+
+
+def _is_primary(rib: dict) -> bool:
+    if _v(rib, "rib-bit"):
+        return True
+    # no bit: a copy (send-state "not advertising"), unless the release does not print bits
+    return (_v(rib, "send-state") or "not advertising").lower() != "not advertising"
 
 
 def _sum(ribs: list[dict], key: str) -> int | None:

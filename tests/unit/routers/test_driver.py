@@ -37,6 +37,11 @@ STATE_FIXTURES = {
     Platform.JUNOS: ("junos", "show_bgp_neighbor.json", "192.0.2.2"),
     Platform.EOS: ("eos", "show_ip_bgp_neighbors.json", "192.0.2.2"),
 }
+# EOS lists IPv4- and IPv6-transport peers under two commands
+EOS_STATE_OUTPUTS = {
+    "show ip bgp neighbors | json": fixture("eos", "show_ip_bgp_neighbors.json"),
+    "show ipv6 bgp peers | json": fixture("eos", "show_ipv6_bgp_peers.json"),
+}
 
 
 class FakeConnection:
@@ -44,8 +49,9 @@ class FakeConnection:
     error line; like netmiko, send_config_set raises while still in config mode."""
 
     def __init__(self, *, output: str = "", reject: dict[str, str] | None = None, commit_error: str | None = None,
-                 enable_mode: bool = True):
+                 enable_mode: bool = True, outputs: dict[str, str] | None = None):
         self.output = output
+        self.outputs = outputs or {}  # per-command answers; `output` for any other command
         self.reject = reject or {}
         self.commit_error = commit_error
         self.in_config = False
@@ -92,7 +98,7 @@ class FakeConnection:
         self.calls.append(("send_command", cmd))
         if isinstance(self.output, BaseException):
             raise self.output
-        return self.output
+        return self.outputs.get(cmd, self.output)
 
     def save_config(self):
         self.calls.append(("save_config",))
@@ -211,13 +217,41 @@ def test_get_driver_implements_the_protocol():
 
 # ----------------------------------------------------------------------------- state
 @pytest.mark.parametrize("platform", list(Platform))
-def test_neighbors_uses_exactly_one_command(platform):
+def test_neighbors_sends_the_platform_state_commands_and_nothing_else(platform):
     folder, name, ip = STATE_FIXTURES[platform]
     conn = FakeConnection(output=fixture(folder, name))
     d, _ = driver_with(conn, platform)
     result = d.neighbors()
-    assert [c for c in conn.calls if c[0] == "send_command"] == [("send_command", PROFILES[platform].state_command)]
+    sent = [c[1] for c in conn.calls if c[0] == "send_command"]
+    assert sent == list(PROFILES[platform].state_commands)
+    assert len(sent) == (2 if platform is Platform.EOS else 1)
     assert result[ip].is_established
+
+
+def test_eos_polls_ipv4_and_ipv6_transport_peers():
+    """`show ip bgp neighbors` lists only IPv4-transport peers; the IPv6 ones come from
+    `show ipv6 bgp peers` (EOS >= 4.23 name of `show ipv6 bgp neighbors`)."""
+    conn = FakeConnection(outputs=EOS_STATE_OUTPUTS)
+    d, _ = driver_with(conn, Platform.EOS)
+    result = d.neighbors()
+    assert set(result) == {"192.0.2.2", "192.0.2.10", "192.0.2.30", "2001:db8::2", "2001:db8::3"}
+    v6 = d.neighbor("2001:DB8::2")
+    assert (v6.state, v6.prefixes_received, v6.prefixes_advertised) == ("Established", 7, 2)
+    assert result["192.0.2.2"].prefixes_received == 12
+
+
+def test_eos_failed_ipv6_read_fails_the_poll():
+    """Half an answer is not "no IPv6 neighbors": a Delete must not skip the router on it."""
+    conn = FakeConnection(outputs={"show ip bgp neighbors | json": EOS_STATE_OUTPUTS["show ip bgp neighbors | json"],
+                                   "show ipv6 bgp peers | json": "% Invalid input (at token 2: 'bgp')"})
+    d, _ = driver_with(conn, Platform.EOS)
+    with pytest.raises(RouterError, match="Invalid input"):
+        d.neighbors()
+    conn = FakeConnection(outputs={"show ip bgp neighbors | json": EOS_STATE_OUTPUTS["show ip bgp neighbors | json"],
+                                   "show ipv6 bgp peers | json": ""})
+    d, _ = driver_with(conn, Platform.EOS)
+    with pytest.raises(RouterError, match=re.escape("empty answer to 'show ipv6 bgp peers | json'")):
+        d.neighbors()
 
 
 def test_neighbor_lookup_normalises_the_address():

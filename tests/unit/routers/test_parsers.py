@@ -79,6 +79,21 @@ def test_ios_xe_show_bgp_all_neighbors():
     assert active.last_error == "BGP Notification received of session 1, Hold Timer Expired"
 
 
+def test_ios_xe_real_layout_with_tcp_details_asdot_and_vrf_twin():
+    """The shape IOS-XE prints: TCP details at column 0 after each block, empty family headers,
+    an asdot remote AS, and a VRF neighbor that reuses a global neighbor's address."""
+    result = ios_xe.parse_neighbors(fixture("ios-xe", "show_bgp_all_neighbors_vrf.txt"))
+    assert set(result) == {"192.0.2.2", "192.0.2.40"}
+    assert result["192.0.2.2"] == NeighborState(
+        peer_ip="192.0.2.2", state="Established", admin_down=False, remote_asn=64501,
+        prefixes_received=12, prefixes_accepted=12, prefixes_advertised=3, uptime_seconds=93600,
+        last_error=None, description="AS64501 Example Transit",
+    )
+    idle = result["192.0.2.40"]
+    assert (idle.state, idle.admin_down, idle.remote_asn) == ("Idle", False, 65637)  # asdot 1.101
+    assert (idle.last_error, idle.uptime_seconds) == ("Active open failed", 6 * 3600 + 6 * 60 + 59)
+
+
 def test_ios_xe_neighbor_listed_under_two_families_is_counted_once_per_family():
     block = """BGP neighbor is 192.0.2.2,  remote AS 64501, external link
   BGP state = Established, up for 00:10:00
@@ -93,7 +108,8 @@ def test_ios_xe_neighbor_listed_under_two_families_is_counted_once_per_family():
 
 
 # ----------------------------------------------------------------------------- IOS-XR
-def test_ios_xr_show_bgp_neighbors_textfsm():
+def test_ios_xr_show_bgp_neighbors():
+    """Older XR layout (the one ntc-templates' TextFSM template was written for)."""
     result = ios_xr.parse_neighbors(fixture("ios-xr", "show_bgp_neighbors.txt"))
     assert set(result) == {"192.0.2.2", "192.0.2.10", "2001:db8::3"}
     up = result["192.0.2.2"]
@@ -110,15 +126,36 @@ def test_ios_xr_show_bgp_neighbors_textfsm():
     assert idle.last_error == "BGP Notification received: hold time expired"
 
 
-def test_ios_xr_falls_back_to_regex_when_textfsm_rejects_a_line():
-    text = fixture("ios-xr", "show_bgp_neighbors.txt").replace(
-        "  Cumulative no. of prefixes denied: 2. \n",
-        "  Exact no. of prefixes denied : 0.\n  Cumulative no. of prefixes denied: 2. \n")
-    via_regex = cisco_text.parse_neighbors(text)
-    assert ios_xr.parse_neighbors(text) == via_regex
-    assert via_regex["192.0.2.2"].prefixes_accepted == 12
-    assert via_regex["192.0.2.10"].admin_down is True
-    assert via_regex["2001:db8::3"].state == "Idle"
+def test_ios_xr_7_layout_with_message_stats_and_capability_table():
+    """XR 6.x/7.x print "Entered Neighbor NSR TCP mode", an Adv/Rcvd capability table and
+    "Message stats"; ntc-templates' TextFSM template stops with an error on the first of them."""
+    result = ios_xr.parse_neighbors(fixture("ios-xr", "show_bgp_neighbors_xr7.txt"))
+    assert set(result) == {"192.0.2.2", "192.0.2.10", "2001:db8::3"}
+    assert result["192.0.2.2"] == NeighborState(
+        peer_ip="192.0.2.2", state="Established", admin_down=False, remote_asn=64501,
+        prefixes_received=12, prefixes_accepted=12, prefixes_advertised=3, uptime_seconds=9 * 86400,
+        last_error=None, description="AS64501 Example Transit",
+    )
+    shut = result["192.0.2.10"]
+    assert (shut.state, shut.admin_down, shut.remote_asn) == ("Idle", True, 64502)
+    assert shut.last_error == "Admin. shutdown (CEASE notification sent - administrative shutdown)"
+    down = result["2001:db8::3"]
+    assert (down.state, down.admin_down, down.prefixes_accepted) == ("Active", False, 0)
+    assert down.last_error == "BGP Notification received: hold time expired"
+
+
+def test_ios_xr_has_one_text_parser_and_no_textfsm(monkeypatch, caplog):
+    """One parser for every XR release: no TextFSM attempt, no fallback, nothing to log."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ntc_templates", None)  # importing either now fails
+    monkeypatch.setitem(sys.modules, "ntc_templates.parse", None)
+    monkeypatch.setitem(sys.modules, "textfsm", None)
+    caplog.set_level("DEBUG", logger="bot.routers")
+    for name in ("show_bgp_neighbors.txt", "show_bgp_neighbors_xr7.txt"):
+        text = fixture("ios-xr", name)
+        assert ios_xr.parse_neighbors(text) == cisco_text.parse_neighbors(text)
+    assert not caplog.records
 
 
 # ----------------------------------------------------------------------------- Junos
@@ -138,23 +175,102 @@ def test_junos_display_json():
     assert active.prefixes_received is None
 
 
+def _junos_peers(doc: dict) -> list[dict]:
+    return doc["bgp-information"][0]["bgp-peer"]
+
+
+def test_junos_reports_only_master_instance_peers():
+    """`show bgp neighbor` lists the peers of every routing instance; peerbot manages the
+    master instance (the global table) only, so VRF peers are not "our" neighbors."""
+    result = junos.parse_neighbors(fixture("junos", "show_bgp_neighbor_instances.json"))
+    assert set(result) == {"192.0.2.2", "192.0.2.20", "2001:db8::3"}  # not CUST-A's 198.51.100.9
+    transit = result["192.0.2.2"]
+    assert (transit.state, transit.remote_asn, transit.description) == ("Established", 64501, "AS64501 Example Transit")
+
+
+@pytest.mark.parametrize("vrf_first", [False, True])
+def test_junos_vrf_peer_with_the_same_address_never_replaces_the_master_one(vrf_first):
+    import json
+
+    doc = json.loads(fixture("junos", "show_bgp_neighbor_instances.json"))
+    peers = _junos_peers(doc)
+    vrf_twin = next(p for p in peers if p["peer-cfg-rti"][0]["data"] == "CUST-A"
+                    and p["peer-address"][0]["data"] == "192.0.2.2")
+    peers.remove(vrf_twin)
+    peers.insert(0 if vrf_first else len(peers), vrf_twin)
+    st = junos.parse_neighbors(json.dumps(doc))["192.0.2.2"]
+    assert (st.state, st.remote_asn, st.prefixes_received) == ("Established", 64501, 12)
+
+
+def test_junos_counts_only_the_primary_table_of_the_session_family():
+    """Secondary tables (rib-group copies, EVPN instance tables: no rib-bit, "not advertising")
+    repeat the same routes; summing them tripled an EVPN peer's 5 routes to 15."""
+    result = junos.parse_neighbors(fixture("junos", "show_bgp_neighbor_instances.json"))
+    counts = {ip: (s.prefixes_received, s.prefixes_accepted, s.prefixes_advertised) for ip, s in result.items()}
+    assert counts == {
+        "192.0.2.2": (12, 11, 3),      # inet.0; the TRANSIT-LEAK.inet.0 copy is not counted
+        "192.0.2.20": (5, 5, 15),      # bgp.evpn.0 only (no inet.0/inet6.0 on an EVPN session)
+        "2001:db8::3": (7, 7, 2),      # inet6.0
+    }
+
+
+def test_junos_other_primary_tables_of_a_session_are_not_added_to_its_family():
+    """A v4 session that also carries inet6/flow routes: peerbot's session is the inet.0 one."""
+    import json
+
+    doc = json.loads(fixture("junos", "show_bgp_neighbor_instances.json"))
+    transit = next(p for p in _junos_peers(doc) if p["peer-address"][0]["data"] == "192.0.2.2+179")
+    extra = json.loads(json.dumps(transit["bgp-rib"][0]))
+    extra["name"] = [{"data": "inet6.0"}]
+    extra["rib-bit"] = [{"data": "40000"}]
+    transit["bgp-rib"].append(extra)
+    st = junos.parse_neighbors(json.dumps(doc))["192.0.2.2"]
+    assert (st.prefixes_received, st.prefixes_accepted, st.prefixes_advertised) == (12, 11, 3)
+
+
 # ----------------------------------------------------------------------------- EOS
 def test_eos_show_ip_bgp_neighbors_json():
-    now = 1764152243.0
-    result = eos.parse_neighbors(fixture("eos", "show_ip_bgp_neighbors.json"), now=now)
-    up = result["192.0.2.2"]
-    assert up == NeighborState(
+    result = eos.parse_neighbors(fixture("eos", "show_ip_bgp_neighbors.json"))
+    assert set(result) == {"192.0.2.2", "192.0.2.10", "192.0.2.30"}
+    assert result["192.0.2.2"] == NeighborState(
         peer_ip="192.0.2.2", state="Established", admin_down=False, remote_asn=64501,
-        prefixes_received=12, prefixes_accepted=11, prefixes_advertised=3, uptime_seconds=93784,
+        prefixes_received=12, prefixes_accepted=12, prefixes_advertised=3, uptime_seconds=93784,
         last_error=None, description="AS64501 Example Transit",
     )
     shut = result["192.0.2.10"]
     assert (shut.state, shut.admin_down, shut.last_error) == ("Idle", True, "Administratively shut down")
-    assert shut.uptime_seconds == 312
-    active = result["2001:db8::3"]
+    active = result["192.0.2.30"]
     assert (active.state, active.admin_down) == ("Active", False)
-    assert active.last_error == "Hold Timer Expired Error/Unspecified"
-    assert active.uptime_seconds == 2467
+    assert active.last_error == "Cease/connection rejected"  # establishFailHint
+
+
+def test_eos_ipv6_peer_counts_come_from_the_v6_counters():
+    """EOS fills prefixesReceived/Sent for IPv4 unicast and v6PrefixesReceived/Sent for IPv6
+    unicast; an IPv6 session showed 0 received when only the first pair was read."""
+    result = eos.parse_neighbors(fixture("eos", "show_ipv6_bgp_peers.json"))
+    assert set(result) == {"2001:db8::2", "2001:db8::3"}
+    v6 = result["2001:db8::2"]
+    assert (v6.state, v6.prefixes_received, v6.prefixes_accepted, v6.prefixes_advertised) == ("Established", 7, 7, 2)
+    assert v6.last_error is None  # the collision "Cease" is history once the session is up
+    down = result["2001:db8::3"]
+    assert (down.state, down.admin_down) == ("Active", False)
+    assert down.last_error == "Hold Timer Expired Error/Unspecified"  # lastErrorRcvdCode/Subcode
+
+
+def test_eos_only_the_default_vrf_is_read():
+    import json
+
+    doc = json.loads(fixture("eos", "show_ip_bgp_neighbors.json"))
+    twin = json.loads(json.dumps(doc["vrfs"]["default"]["peerList"][0]))
+    twin.update(asn="65010", state="Active", vrf="CUST-A")
+    doc["vrfs"]["CUST-A"] = {"peerList": [twin]}
+    st = eos.parse_neighbors(json.dumps(doc))["192.0.2.2"]
+    assert (st.state, st.remote_asn) == ("Established", 64501)
+
+
+def test_eos_no_bgp_or_no_peers():
+    assert eos.parse_neighbors('{"vrfs": {}}') == {}
+    assert eos.parse_neighbors('{"vrfs": {"default": {"peerList": []}}}') == {}
 
 
 # ----------------------------------------------------------------------------- shared

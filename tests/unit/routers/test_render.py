@@ -17,6 +17,7 @@ EXPECTED_CREATE_V4 = {
         "ip prefix-list AS64501-IN seq 10 permit 198.51.100.0/25",
         "router bgp 64500",
         "neighbor 192.0.2.6 remote-as 64501",
+        "neighbor 192.0.2.6 shutdown",
         "neighbor 192.0.2.6 peer-group IXP",
         "neighbor 192.0.2.6 description AS64501 Example Net",
         f"neighbor 192.0.2.6 password {MD5}",
@@ -25,6 +26,7 @@ EXPECTED_CREATE_V4 = {
         "neighbor 192.0.2.6 prefix-list AS64501-IN in",
         "neighbor 192.0.2.6 maximum-prefix 100",
         "exit-address-family",
+        "no neighbor 192.0.2.6 shutdown",
         "exit",
     ],
     Platform.IOS_XE: [
@@ -32,6 +34,7 @@ EXPECTED_CREATE_V4 = {
         "ip prefix-list AS64501-IN seq 10 permit 198.51.100.0/25",
         "router bgp 64500",
         "neighbor 192.0.2.6 remote-as 64501",
+        "neighbor 192.0.2.6 shutdown",
         "neighbor 192.0.2.6 peer-group IXP",
         "neighbor 192.0.2.6 description AS64501 Example Net",
         f"neighbor 192.0.2.6 password {MD5}",
@@ -40,6 +43,7 @@ EXPECTED_CREATE_V4 = {
         "neighbor 192.0.2.6 prefix-list AS64501-IN in",
         "neighbor 192.0.2.6 maximum-prefix 100",
         "exit-address-family",
+        "no neighbor 192.0.2.6 shutdown",
         "exit",
     ],
     Platform.IOS_XR: [
@@ -82,6 +86,7 @@ EXPECTED_CREATE_V4 = {
         "ip prefix-list AS64501-IN seq 20 permit 198.51.100.0/25",
         "router bgp 64500",
         "neighbor 192.0.2.6 remote-as 64501",
+        "neighbor 192.0.2.6 shutdown",
         "neighbor 192.0.2.6 peer group IXP",
         "neighbor 192.0.2.6 description AS64501 Example Net",
         f"neighbor 192.0.2.6 password 0 {MD5}",
@@ -90,6 +95,7 @@ EXPECTED_CREATE_V4 = {
         "neighbor 192.0.2.6 activate",
         "neighbor 192.0.2.6 prefix-list AS64501-IN in",
         "exit",
+        "no neighbor 192.0.2.6 shutdown",
         "exit",
     ],
 }
@@ -98,6 +104,7 @@ EXPECTED_CREATE_V6 = {
     Platform.FRR: [
         "router bgp 64500",
         "neighbor 2001:db8::6 remote-as 64501",
+        "neighbor 2001:db8::6 shutdown",
         "neighbor 2001:db8::6 description AS64501 v6",
         "address-family ipv4 unicast",
         "no neighbor 2001:db8::6 activate",
@@ -105,11 +112,13 @@ EXPECTED_CREATE_V6 = {
         "address-family ipv6 unicast",
         "neighbor 2001:db8::6 activate",
         "exit-address-family",
+        "no neighbor 2001:db8::6 shutdown",
         "exit",
     ],
     Platform.IOS_XE: [
         "router bgp 64500",
         "neighbor 2001:db8::6 remote-as 64501",
+        "neighbor 2001:db8::6 shutdown",
         "neighbor 2001:db8::6 description AS64501 v6",
         "address-family ipv4 unicast",
         "no neighbor 2001:db8::6 activate",
@@ -117,6 +126,7 @@ EXPECTED_CREATE_V6 = {
         "address-family ipv6 unicast",
         "neighbor 2001:db8::6 activate",
         "exit-address-family",
+        "no neighbor 2001:db8::6 shutdown",
         "exit",
     ],
     Platform.IOS_XR: [
@@ -136,10 +146,12 @@ EXPECTED_CREATE_V6 = {
     Platform.EOS: [
         "router bgp 64500",
         "neighbor 2001:db8::6 remote-as 64501",
+        "neighbor 2001:db8::6 shutdown",
         "neighbor 2001:db8::6 description AS64501 v6",
         "address-family ipv6",
         "neighbor 2001:db8::6 activate",
         "exit",
+        "no neighbor 2001:db8::6 shutdown",
         "exit",
     ],
 }
@@ -317,3 +329,72 @@ def test_all_actions_render_for_all_platforms():
     for platform in Platform:
         for action in ACTIONS:
             assert render(platform, action, SPEC_V4)
+
+
+@pytest.mark.parametrize("key", ["64501", "6", "a", "192.0.2.6"])
+def test_mask_secrets_masks_by_position_not_by_value(key: str) -> None:
+    """A key that is the peer's ASN, one character, or the address must leave the other lines
+    alone: substring masking would garble them and give the key away by context."""
+    spec = dataclasses.replace(SPEC_V4, md5_password=key)
+    for platform in Platform:
+        lines = render(platform, "neighbor_create", spec)
+        masked = mask_secrets(lines, spec)
+        changed = [(a, b) for a, b in zip(lines, masked) if a != b]
+        assert len(changed) == 1, (platform, changed)
+        before, after = changed[0]
+        head, _, tail = before.rpartition(key)  # the key is the last argument of the password line
+        assert after == f"{head}********{tail}" and tail in ("", '"'), (platform, after)
+        assert "password" in after or "authentication-key" in after
+
+
+LINE_BY_LINE = (Platform.FRR, Platform.IOS_XE, Platform.EOS)
+
+
+@pytest.mark.parametrize("platform", LINE_BY_LINE)
+@pytest.mark.parametrize("spec", [SPEC_V4, SPEC_V6])
+def test_a_push_cut_short_never_leaves_a_new_neighbor_up(platform, spec):
+    """Whatever line a timeout or dropped connection stops at, a new neighbor is either absent
+    or shut down; only the complete push enables it (with its key and filter in place). The
+    shutdown must follow remote-as at once: these CLIs refuse it for a neighbor that does not
+    exist yet, so that one line is the shortest window there can be."""
+    from tests.fake_router import FakeRouter
+
+    lines = render(platform, "neighbor_create", spec)
+    assert lines[-2] == f"no neighbor {spec.peer_ip} shutdown" and lines[-1] == "exit"
+    created = lines.index(f"neighbor {spec.peer_ip} remote-as {spec.remote_asn}")
+    assert lines[created + 1] == f"neighbor {spec.peer_ip} shutdown"
+    for cut in [*range(created + 1), *range(created + 2, len(lines) - 1)]:
+        router = FakeRouter()
+        for line in lines[:cut]:
+            router.apply(line)
+        nbr = router.neighbors.get(spec.peer_ip)
+        assert nbr is None or nbr.shutdown, (platform, lines[:cut])
+    router = FakeRouter()
+    for line in lines:
+        router.apply(line)
+    assert not router.neighbors[spec.peer_ip].shutdown
+
+
+@pytest.mark.parametrize("platform", LINE_BY_LINE)
+def test_an_existing_neighbor_is_reconfigured_without_a_flap(platform):
+    spec = dataclasses.replace(SPEC_V4, exists_on_router=True)
+    lines = render(platform, "neighbor_create", spec)
+    assert not any("shutdown" in ln for ln in lines)
+    new = [ln for ln in EXPECTED_CREATE_V4[platform] if "shutdown" not in ln]
+    assert lines == new
+
+
+@pytest.mark.parametrize("platform", LINE_BY_LINE)
+@pytest.mark.parametrize("exists", [False, True])
+def test_an_admin_down_session_stays_shut(platform, exists):
+    spec = dataclasses.replace(SPEC_V4, admin_down=True, exists_on_router=exists)
+    lines = render(platform, "neighbor_create", spec)
+    assert lines.index("neighbor 192.0.2.6 shutdown") == lines.index("neighbor 192.0.2.6 remote-as 64501") + 1
+    assert "no neighbor 192.0.2.6 shutdown" not in lines
+
+
+@pytest.mark.parametrize("platform", [Platform.IOS_XR, Platform.JUNOS])
+def test_commit_platforms_ignore_the_flag(platform):
+    """IOS-XR and Junos commit the whole change at once: nothing to hold down."""
+    assert render(platform, "neighbor_create", SPEC_V4) == render(
+        platform, "neighbor_create", dataclasses.replace(SPEC_V4, exists_on_router=True))

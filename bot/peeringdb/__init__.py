@@ -1,0 +1,1 @@
+"""PeeringDB as a data source: an API client, a local mirror kept by sync, and searches over it."""

@@ -1,0 +1,159 @@
+"""The Email button of the session detail message: a modal to write to the peer, then SMTP.
+
+- Email (button): ack, then open the modal at once (the trigger_id lives 3 s; composing is a DB
+  read and a template render). A user who may not send gets an ephemeral "not allowed" instead.
+- Template (select in the modal): a new draft, through views.update.
+- Send (submission): checked in the ack (inline errors: no recipient, a line break in the
+  subject, a body too long, not allowed); SMTP runs in the lazy listener, after the ack, and the
+  result updates the detail message (or comes as an ephemeral message when it cannot).
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.access import Role
+from bot.core import Core
+from bot.errors import InvalidInput
+from bot.services.email import Draft, EmailRecord, check, compose, default_template, parse_template, send
+from bot.services.sessions import get_session
+from handlers.errors import user_text
+from handlers.ids import Action, Callback
+from handlers.views.email import EmailMeta, email_modal, failed_message, field_errors, sent_message, sent_note, submitted
+from handlers.views.sessions import error_message, session_detail
+
+log = logging.getLogger("peerbot.handlers.email")
+
+
+def _actor(body: dict) -> str:
+    return (body.get("user") or {}).get("id", "unknown")
+
+
+def _session_id(body: dict) -> int:
+    value = str(body["actions"][0].get("value", ""))
+    if not (value.isascii() and value.isdigit()) or len(value) > 10:
+        raise InvalidInput({"session": "this button carries no session id"})
+    return int(value)
+
+
+def _draft(view: dict) -> tuple[EmailMeta, Draft]:
+    meta, recipients, subject, body = submitted(view)
+    draft = Draft(session_id=meta.session_id, template=meta.template, subject=subject, body=body,
+                  recipients=tuple(recipients))
+    return meta, draft
+
+
+class EmailListeners:
+    def __init__(self, core: Core, ui: Any):
+        self.core = core
+        self.ui = ui
+
+    # -- the button -----------------------------------------------------------------------------
+    def open(self, ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        try:
+            sid, actor = _session_id(body), _actor(body)
+            self.core.access.require(actor, Role.OPERATOR, "send email")
+            container = body.get("container") or {}
+            channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+            view = get_session(self.core.db, sid)
+            draft = compose(self.core, sid, default_template(view))
+            meta = EmailMeta(sid, channel, container.get("message_ts"), draft.template)
+            client.views_open(trigger_id=body["trigger_id"], view=email_modal(draft, view, meta))
+        except Exception as exc:  # noqa: BLE001 - not allowed, no contacts, not configured: say so
+            respond(response_type="ephemeral", replace_original=False, **error_message(user_text(exc)))
+
+    # -- the template select --------------------------------------------------------------------
+    def change_template(self, ack: Ack, body: dict, client: WebClient) -> None:
+        ack()
+        view = body.get("view") or {}
+        try:
+            meta = EmailMeta.load(view.get("private_metadata", ""))
+            template = parse_template(str((body["actions"][0].get("selected_option") or {}).get("value", "")))
+            draft = compose(self.core, meta.session_id, template)
+            modal = email_modal(draft, get_session(self.core.db, meta.session_id), replace(meta, template=template))
+        except Exception as exc:  # noqa: BLE001 - keep the modal, tell the user why nothing changed
+            text = user_text(exc)
+            try:
+                client.chat_postEphemeral(channel=EmailMeta.load(view.get("private_metadata", "")).channel or _actor(body),
+                                          user=_actor(body), **error_message(text))
+            except Exception:  # noqa: BLE001
+                log.warning("could not report a template change failure: %s", text)
+            return
+        try:
+            client.views_update(view_id=view.get("id"), hash=view.get("hash"), view=modal)
+        except SlackApiError as exc:  # hash_conflict: the user changed it again meanwhile; the newer call wins
+            log.info("views.update of the email modal failed: %s", (exc.response or {}).get("error"))
+
+    # -- Send -----------------------------------------------------------------------------------
+    def validate(self, ack: Ack, body: dict, view: dict) -> None:
+        """In the ack (no SMTP here): permission and fields, shown next to the fields."""
+        template = None
+        try:
+            meta, draft = _draft(view)
+            template = meta.template
+            check(self.core, meta.session_id, _actor(body), draft)
+        except InvalidInput as exc:
+            ack(response_action="errors", errors=field_errors(exc.errors, template))
+            return
+        except Exception as exc:  # noqa: BLE001 - e.g. not allowed, session deleted, no contacts any more
+            ack(response_action="errors", errors=field_errors({"recipients": user_text(exc)}, template))
+            return
+        ack()  # closes the modal; send_email sends
+
+    def send_email(self, body: dict, view: dict, client: WebClient) -> None:
+        # Bolt runs this lazy listener even when the ack answered `errors`: check again, quietly.
+        try:
+            meta, draft = _draft(view)
+            check(self.core, meta.session_id, _actor(body), draft)
+        except Exception:  # noqa: BLE001 - already shown inline by validate
+            return
+        actor = _actor(body)
+        try:
+            record = send(self.core, meta.session_id, actor, draft)
+        except Exception as exc:  # noqa: BLE001 - SMTP down, recipient refused, ...: the user must know
+            self._tell(client, meta, actor, failed_message(user_text(exc)))
+            return
+        self._report_sent(client, meta, actor, record)
+
+    def _report_sent(self, client: WebClient, meta: EmailMeta, actor: str, record: EmailRecord) -> None:
+        """Update the detail message the modal came from (it now shows the last email)."""
+        if meta.channel and meta.message_ts:
+            try:
+                msg = session_detail(get_session(self.core.db, meta.session_id), self.ui.detail_actions,
+                                     note=sent_note(record))
+                client.chat_update(channel=meta.channel, ts=meta.message_ts, **msg)
+                return
+            except Exception as exc:  # noqa: BLE001 - e.g. a response_url message the bot cannot edit
+                log.info("chat.update after email failed (%s); telling the user instead", type(exc).__name__)
+        self._tell(client, meta, actor, sent_message(record))
+
+    def _tell(self, client: WebClient, meta: EmailMeta, actor: str, msg: dict[str, Any]) -> None:
+        """Ephemeral in the channel of the detail message; else a DM."""
+        if meta.channel:
+            try:
+                client.chat_postEphemeral(channel=meta.channel, user=actor, **msg)
+                return
+            except SlackApiError as exc:
+                log.info("chat.postEphemeral failed (%s); sending a DM", (exc.response or {}).get("error"))
+        try:
+            client.chat_postMessage(channel=actor, **msg)
+        except SlackApiError:
+            log.exception("could not report an email result to %s", actor)
+
+
+def register(app: App, core: Core, ui: Any) -> None:
+    listeners = EmailListeners(core, ui)
+
+    def ack_now(ack: Ack) -> None:
+        ack()
+
+    app.action(Action.EMAIL)(listeners.open)
+    app.action(Action.EMAIL_TEMPLATE)(listeners.change_template)
+    app.action(Action.EMAIL_RECIPIENTS)(ack_now)  # only changes the modal's state
+    app.view(Callback.EMAIL)(ack=listeners.validate, lazy=[listeners.send_email])

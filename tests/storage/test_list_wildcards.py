@@ -1,0 +1,43 @@
+"""`/peering list` filters are literal text: `%` and `_` are characters, not LIKE wildcards."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.core import Core
+from bot.services.inventory import load_inventory
+from bot.services.sessions import list_sessions
+from tests.factories import make_session
+from tests.harness.bot import settings_for
+
+INVENTORY = Path(__file__).parents[1] / "data" / "inventory.yml"
+
+
+@pytest.fixture
+def any_core(database_url: str, slack, tmp_path: Path):  # noqa: ANN001, ANN201
+    c = Core.from_settings(settings_for(database_url, slack, tmp_path))
+    load_inventory(c.db, INVENTORY)
+    yield c
+    c.db.dispose()
+
+
+def _names(core: Core, query: str) -> list[str]:
+    return sorted(v.peer_name for v in list_sessions(core.db, query, page_size=100).items)
+
+
+def test_free_text_and_exchange_filters_are_literal(any_core: Core) -> None:
+    make_session(any_core, ip="192.0.2.10", name="Uptime 100% Networks", asn="65601")
+    make_session(any_core, ip="192.0.2.11", name="Under_Score", asn="65602")
+    make_session(any_core, ip="192.0.2.12", name="Plain", asn="65603", notes="ticket 50% done")
+    make_session(any_core, ip="198.51.100.7", name="Other", asn="65604", exchange="OTHER-IX", router="edge2")
+    assert _names(any_core, "%") == ["Plain", "Uptime 100% Networks"]
+    assert _names(any_core, "_") == ["Under_Score"]
+    assert _names(any_core, "under_score") == ["Under_Score"]
+    assert _names(any_core, "100%") == ["Uptime 100% Networks"]
+    assert _names(any_core, "0.2.1_") == []  # "_" would match the digit of 192.0.2.10-12
+    assert _names(any_core, "ix:%") == []
+    assert _names(any_core, "ix:_") == []
+    assert _names(any_core, "ix:OTHER-IX") == ["Other"]
+    assert _names(any_core, "ix:example") == ["Plain", "Under_Score", "Uptime 100% Networks"]
+    assert _names(any_core, "plain") == ["Plain"]
