@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from bot.errors import PeerbotError
 from bot.logs import setup_logging
@@ -72,10 +72,10 @@ def serve(
         settings.require_slack(socket_mode)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+    slack_status = _check_slack(settings, socket_mode)
     core = make_core(settings)
     if settings.inventory:
         _load_inventory(core, settings.inventory)
-    slack_status = _check_slack(settings, socket_mode)
     from bot.app import build_app
 
     app = build_app(core, socket_mode=socket_mode)
@@ -91,24 +91,28 @@ def serve(
 
 
 def _check_slack(settings: Settings, socket_mode: bool):  # noqa: ANN202
-    """auth.test before anything starts. A rejected token stops here (exit 2). Slack unreachable:
+    """Ask Slack before anything starts. A rejected token stops here (exit 2). Slack unreachable:
     Socket Mode cannot work without it (exit 1, a supervisor may retry); HTTP mode serves anyway
     with /healthz "not ready" and keeps trying in the background."""
-    from slack_sdk import WebClient
+    from bot.slack_status import SlackStatus, TokenRejected, check_client
 
-    from bot.slack_status import SlackStatus, TokenRejected
+    def client(token: SecretStr | None):  # noqa: ANN202
+        return check_client(token.get_secret_value() if token else None, settings.slack_api_url)
 
-    token = settings.slack_bot_token.get_secret_value()  # type: ignore[union-attr] # require_slack checked it
-    status = SlackStatus(WebClient(token=token, base_url=settings.slack_api_url, timeout=10))
-    try:
-        ready = status.check()
-    except TokenRejected as exc:
-        raise fail(str(exc)) from None
-    if not ready:
-        if socket_mode:
-            raise fail(status.reason, 1)
-        log.warning("%s; serving anyway: /healthz answers 503 until Slack accepts the token", status.reason)
-    return status
+    checks = [SlackStatus(client(settings.slack_bot_token))]
+    if socket_mode:
+        checks.append(SlackStatus(client(settings.slack_app_token), variable="SLACK_APP_TOKEN",
+                                  method="apps.connections.open"))
+    for status in checks:
+        try:
+            ready = status.check()
+        except TokenRejected as exc:
+            raise fail(str(exc)) from None
+        if not ready:
+            if socket_mode:
+                raise fail(status.reason, 1)
+            log.warning("%s; serving anyway: /healthz answers 503 until Slack accepts the token", status.reason)
+    return checks[0]
 
 
 def _run_socket_mode(app, app_token: str) -> None:  # noqa: ANN001
@@ -231,24 +235,10 @@ def sessions_list(query: Annotated[list[str] | None, typer.Argument(help="Filter
 
 
 def _change(action: str, session_id: int) -> None:
-    """Run one router change through the same service the Slack buttons use."""
-    settings = load_settings()
-    setup_logging("WARNING")
-    from bot.services.changes import Changes
-    from bot.services.router_config import plan
+    """Ask for a router change through the same change requests the Slack buttons use."""
+    from bot.cli_changes import carry_out
 
-    core = make_core(settings)
-    changes = Changes(core)
-    try:
-        if action == "configure":
-            typer.echo("Pushing:\n  " + "\n  ".join(plan(core, session_id, "configure").masked))
-        result = {"configure": changes.configure, "admin_down": changes.admin_down, "admin_up": changes.admin_up,
-                  "deconfigure": changes.delete}[action](session_id, actor())
-    except PeerbotError as exc:
-        raise fail(str(exc), 1) from None
-    if not result.ok:
-        raise fail(result.message, 1)
-    typer.echo(result.message)
+    carry_out(action, session_id)
 
 
 @sessions_cli.command("configure")
@@ -274,7 +264,7 @@ def sessions_delete(session_id: int, yes: Annotated[bool, typer.Option("--yes", 
     """Remove the neighbor from the router (when configured), then the session."""
     if not yes:
         typer.confirm(f"Delete session #{session_id} (and its neighbor on the router)?", abort=True)
-    _change("deconfigure", session_id)
+    _change("delete", session_id)
 
 
 @cli.command()
@@ -345,6 +335,16 @@ def exchanges_import(
                f"IPv4 {ex.lan_prefix_v4 or '-'}, IPv6 {ex.lan_prefix_v6 or '-'}")
     if found.other_prefixes:
         typer.echo("  further LAN prefixes not used: " + ", ".join(found.other_prefixes))
+
+
+def _add_change_commands() -> None:
+    from bot.cli_changes import audit, changes_cli
+
+    cli.add_typer(changes_cli, name="changes")
+    cli.command("audit")(audit)
+
+
+_add_change_commands()
 
 
 def main() -> None:

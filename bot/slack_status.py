@@ -25,6 +25,16 @@ FIRST_RETRY = 1.0  # seconds
 MAX_RETRY = 60.0
 
 
+def check_client(token: str | None, base_url: str) -> WebClient:
+    """A client for these checks: one attempt a call, and silent, since the caller reports each
+    outcome in one line (the SDK would log every failed attempt at ERROR as well)."""
+    quiet = logging.getLogger("peerbot.slack.check")
+    quiet.propagate = False
+    if not quiet.handlers:
+        quiet.addHandler(logging.NullHandler())
+    return WebClient(token=token, base_url=base_url, timeout=10, logger=quiet, retry_handlers=[])
+
+
 class TokenRejected(Exception):
     """Slack answered and refused SLACK_BOT_TOKEN; the message names Slack's error code."""
 
@@ -32,8 +42,12 @@ class TokenRejected(Exception):
 class SlackStatus:
     """What `/healthz` reports about Slack: ready, or not ready and why."""
 
-    def __init__(self, client: WebClient):
+    def __init__(self, client: WebClient, *, variable: str = "SLACK_BOT_TOKEN", method: str = "auth.test"):
+        """`client` holds the token of `variable`; `method` is the Web API call that checks it
+        (the app-level token of Socket Mode: apps.connections.open)."""
         self._client = client
+        self._variable = variable
+        self._method = method
         self._lock = threading.Lock()
         self._ready = False
         self._reason = "Slack not checked yet"
@@ -50,16 +64,16 @@ class SlackStatus:
             return self._reason
 
     def check(self) -> bool:
-        """One auth.test: True when ready; False when Slack is unreachable (the reason is kept);
+        """One call: True when ready; False when Slack is unreachable (the reason is kept);
         raises TokenRejected when Slack refuses the token."""
         try:
-            self._client.auth_test()
+            self._client.api_call(self._method)
         except SlackApiError as exc:
             code = str(exc.response.get("error") or "") if isinstance(exc.response.data, dict) else ""
             status = exc.response.status_code
             if code in TRANSIENT_ERRORS or status == 429 or status >= 500 or not code:
                 return self._not_ready(f"Slack unreachable: it answered {code or f'HTTP {status}'}")
-            raise TokenRejected(f"Slack rejected SLACK_BOT_TOKEN ({code[:60]})") from None
+            raise TokenRejected(f"Slack rejected {self._variable} ({code[:60]})") from None
         except (OSError, SlackClientError) as exc:  # URLError, timeouts, refused connections
             return self._not_ready(f"Slack unreachable: {_why(exc)}")
         with self._lock:

@@ -55,26 +55,26 @@ class Services:
 def services_middleware(core: Core, runner: ChangeRunner, ui: UiConfig):  # noqa: ANN201
     """Puts the services on Bolt's context (listeners take `context`), and turns away anyone who
     is not a viewer (PEERBOT_VIEWERS) before any listener runs."""
+    from slack_bolt.response import BoltResponse
+
     from bot.access import Role
     from handlers.views.sessions import error_message
 
     services = Services(core, runner, ui)
 
-    def middleware(context, body, next, ack, respond, logger) -> None:  # noqa: ANN001, A002
+    def middleware(context, body, next, respond, logger):  # noqa: ANN001, ANN202, A002
         context["services"] = services
         user = context.user_id or ""
         if core.access.has(user, Role.VIEWER):
-            next()
-            return
+            return next()
         logger.info("refused a request from %s: not a viewer", user[:32])
         text = "You are not allowed to use peerbot here: ask an admin to add you to PEERBOT_VIEWERS."
         if body.get("type") == "block_suggestion":
-            ack(options=[])
-        elif body.get("command"):
-            ack(text=text)
-        else:
-            ack()
-            if body.get("response_url"):
-                respond(response_type="ephemeral", replace_original=False, **error_message(text))
+            return BoltResponse(status=200, body={"options": []})
+        if body.get("command"):
+            return BoltResponse(status=200, body=text)  # shown to the user alone
+        if body.get("response_url"):
+            respond(response_type="ephemeral", replace_original=False, **error_message(text))
+        return BoltResponse(status=200, body="")
 
     return middleware

@@ -24,7 +24,9 @@ from bot.services.email import Draft, EmailRecord, check, compose, default_templ
 from bot.services.sessions import get_session
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
-from handlers.views.email import EmailMeta, email_modal, failed_message, field_errors, sent_message, sent_note, submitted
+from handlers.views.email import (
+    EmailMeta, email_modal, error_modal, failed_message, field_errors, sent_message, sent_note, submitted,
+)
 from handlers.views.sessions import error_message, session_detail
 
 log = logging.getLogger("peerbot.handlers.email")
@@ -77,11 +79,10 @@ class EmailListeners:
             template = parse_template(str((body["actions"][0].get("selected_option") or {}).get("value", "")))
             draft = compose(self.core, meta.session_id, template)
             modal = email_modal(draft, get_session(self.core.db, meta.session_id), replace(meta, template=template))
-        except Exception as exc:  # noqa: BLE001 - keep the modal, tell the user why nothing changed
+        except Exception as exc:  # noqa: BLE001 - keep the modal; say why on a modal pushed over it
             text = user_text(exc)
             try:
-                client.chat_postEphemeral(channel=EmailMeta.load(view.get("private_metadata", "")).channel or _actor(body),
-                                          user=_actor(body), **error_message(text))
+                client.views_push(trigger_id=body["trigger_id"], view=error_modal(text))
             except Exception:  # noqa: BLE001
                 log.warning("could not report a template change failure: %s", text)
             return

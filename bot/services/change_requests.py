@@ -58,6 +58,7 @@ EXECUTES = {"configure": "configure", "config_push": "configure", "admin_up": "a
             "admin_down": "admin_down", "delete": "deconfigure"}
 MAX_SESSIONS = 100  # one request (a bulk action) holds at most this many sessions
 MAX_REASON = 500
+ROUTER_BUSY_WAIT = 2.0  # seconds a worker waits for a router another change holds
 TERMINAL = frozenset({ChangeState.DONE, ChangeState.FAILED, ChangeState.REJECTED, ChangeState.EXPIRED,
                       ChangeState.CANCELLED})
 UNKNOWN_OUTCOME = ("Outcome unknown: peerbot stopped while this change was running. Check the router; "
@@ -353,7 +354,9 @@ class ChangeRequests:
             if req is None or req.state != ChangeState.APPROVED:
                 return None
             routers = list(req.router_ids or [])
-        timeout = lock_timeout if lock_timeout is not None else self.core.settings.router_timeout * 30
+        # A busy router is not waited for long: the worker moves on, the request stays approved
+        # and the sweep offers it again (workers never pile up behind one hanging router).
+        timeout = lock_timeout if lock_timeout is not None else ROUTER_BUSY_WAIT
         got = []
         try:
             for rid in sorted(routers):  # in id order: two requests on the same routers never deadlock

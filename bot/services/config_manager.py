@@ -169,6 +169,8 @@ class _Scope:
             return m.group("pre") + (f'"{stored_key}"' if quoted else stored_key)
         if MASK in line:
             raise InvalidInput({"commands": f"{MASK} may only be the whole key argument: {_shown(line)}"})
+        if key == stored_key:  # checked when it was stored (perhaps under older rules): keep it working
+            return line
         try:
             parse_md5(key)
         except FieldError as exc:

@@ -98,6 +98,12 @@ def email_modal(draft: Draft, view: SessionView, meta: EmailMeta) -> dict[str, A
             "close": plain("Cancel"), "blocks": blocks}
 
 
+def error_modal(text: str) -> dict[str, Any]:
+    """Pushed over the Email modal when it cannot be redrafted; closing it goes back to the form."""
+    return {"type": "modal", "title": plain("Email", limit=MAX_MODAL_TITLE), "close": plain("Back"),
+            "blocks": [section(f":warning: {escape(text)}")]}
+
+
 def submitted(view: dict[str, Any]) -> tuple[EmailMeta, list[str], str, str]:
     """(meta, recipients, subject, body) from a submitted Email modal."""
     meta = EmailMeta.load(view.get("private_metadata", ""))

@@ -351,14 +351,14 @@ def step2_view(state: WizardState, routers: Sequence[RouterView], groups: Sequen
     return _modal(state, blocks)
 
 
-def local_peer_options(peers: Sequence[PeerView]) -> list[dict[str, Any]]:
+def local_peer_options(peers: Sequence[PeerView], limit: int = OPTIONS_MAX) -> list[dict[str, Any]]:
     """One option per (local peer, IP already used with it); a peer without sessions once."""
     opts: list[dict[str, Any]] = []
     for p in peers:
         for ip in p.ips or [""]:
             label = f"{p.name} AS{p.asn}" + (f" · {ip}" if ip else "")
             opts.append(option(label, f"{p.id}|{ip}"))
-            if len(opts) >= OPTIONS_MAX:
+            if len(opts) >= limit:
                 return opts
     return opts
 
@@ -404,10 +404,6 @@ def pdb_search_options(hits: Sequence[NetworkOption], *, mirror_empty: bool) -> 
             for h in hits[:OPTIONS_MAX]]
 
 
-def local_peer_search_options(peers: Sequence[PeerView]) -> list[dict[str, Any]]:
-    return local_peer_options(peers)
-
-
 def _speed(mbps: int | None) -> str:
     if not mbps:
         return ""
@@ -443,7 +439,7 @@ def step3_view(state: WizardState, local_peers: Sequence[PeerView], errors: dict
                              dispatch=True, hint="From PeeringDB: choosing one fills the peer IP below."))
     elif pdb.network and pdb.exchange:
         blocks.append(context(f"PeeringDB lists no address for {escape(pdb.network)} at {escape(pdb.exchange)}."))
-    opts = local_peer_options(local_peers)
+    opts = local_peer_options(local_peers, limit=OPTIONS_MAX + 1)  # one more: does it still fit a static select?
     if opts:
         blocks.append(_input("local_peer", r, _pick(Action.WIZARD_LOCAL_PEER, opts, None, "Choose a local peer"),
                              label="Local peer lookup", optional=True, dispatch=True,

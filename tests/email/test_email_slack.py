@@ -182,3 +182,17 @@ def test_peer_without_contacts_is_told_at_the_button(bot: RunningBot) -> None:
     reply = bot.slack.wait_for("response_url", after=mark).args
     assert reply["response_type"] == "ephemeral" and "not in the PeeringDB mirror" in dump(reply)
     assert not bot.slack.of("views.open")
+
+
+def test_a_template_that_fails_keeps_the_form(bot: RunningBot, sid: int, tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    (tmp_path / "email").mkdir()
+    (tmp_path / "email" / "session_down.j2").write_text("Subject: {{ typo_here }}\n\nx\n")
+    monkeypatch.setattr(bot.core, "settings", bot.core.settings.model_copy(update={"templates_dir": tmp_path}))
+    modal = open_email(bot, sid)
+    mark = bot.slack.mark()
+    choice = {"text": {"type": "plain_text", "text": "Session down, please check"}, "value": "session_down"}
+    bot.send.view_action(modal, {"action_id": Action.EMAIL_TEMPLATE, "type": "static_select", "selected_option": choice},
+                         values(modal))
+    pushed = bot.slack.wait_for("views.push", after=mark).args["view"]
+    assert "session_down.j2 failed to render" in dump(pushed) and "typo_here" not in dump(pushed)
+    assert not [c for c in bot.slack.calls[mark:] if c.method == "views.update"]  # the form stays as it was

@@ -194,3 +194,41 @@ def test_inline_errors_map_to_block_ids_and_never_drop_one() -> None:
     blocks = [{"type": "input", "block_id": block_id("peer_ip", 4)}, {"type": "input", "block_id": block_id("peer_asn", 4)}]
     out = inline_errors({"peer_ip": "bad ip", "local_asn": "Choose the local ASN."}, blocks)
     assert out == {"wz.peer_ip.4": "bad ip Local ASN: Choose the local ASN."}
+
+
+def test_selects_over_100_entries_are_type_ahead_with_the_choice_kept(big_core: Core) -> None:
+    i = ids(big_core)
+    state = WizardState(step=1, exchange_id=i["ix:EXAMPLE-IX"])
+    ex = {b["block_id"].split(".")[1]: b for b in render(big_core, state)["blocks"] if b["type"] == "input"}["exchange"]
+    assert ex["element"]["type"] == "external_select" and ex["element"]["initial_option"]["value"] == str(i["ix:EXAMPLE-IX"])
+    state = WizardState(step=2, router_id=i["router:edge1"], peer_group_id=i["pg:edge1/IX-PEERS"])
+    els = {b["block_id"].split(".")[1]: b["element"] for b in render(big_core, state)["blocks"] if b["type"] == "input"}
+    assert els["router"]["type"] == "external_select" and els["router"]["initial_option"]["text"]["text"] == "edge1 (frr)"
+    assert els["peer_group"]["type"] == "external_select" and els["peer_group"]["initial_option"]["text"]["text"] == "IX-PEERS"
+    assert els["local_asn"]["type"] == "static_select"  # a handful: stays static
+    els = {b["block_id"].split(".")[1]: b["element"] for b in render(big_core, WizardState(step=3))["blocks"]
+           if b["type"] == "input"}
+    assert els["local_peer"]["type"] == "external_select"
+
+
+def test_peeringdb_views() -> None:
+    from handlers.views.wizard import IpAtExchange, NetworkOption, PeeringDBInfo, pdb_search_options
+
+    assert pdb_search_options([], mirror_empty=True) == [
+        {"text": {"type": "plain_text", "text": "PeeringDB mirror is empty: run `peerbot peeringdb sync`", "emoji": True},
+         "value": "none:empty"}]
+    opts = pdb_search_options([NetworkOption(4224, 13335, "Cloudflare" + "x" * 100, "AS-CLOUDFLARE")] * 150,
+                              mirror_empty=False)
+    assert len(opts) == 100 and opts[0]["value"] == "net:4224" and len(opts[0]["text"]["text"]) <= 75
+    st = WizardState(step=3, peer_ip="192.0.2.1")
+    info = PeeringDBInfo(empty=False, synced="2h ago", exchange="DE-CIX <Frankfurt>", network="Cloud & Co (AS1)",
+                         ips=tuple(IpAtExchange(f"192.0.2.{n}", 4, 400000, True) for n in range(150)))
+    view = step3_view(st, [], pdb=info)
+    check_slack_limits(view)
+    pick = next(b for b in view["blocks"] if b.get("block_id", "").startswith("wz.pdb_ip."))
+    assert pick["element"]["initial_option"]["text"]["text"] == "192.0.2.1 (IPv4 · 400G · RS peer)"
+    checks = tuple(("❌" if n % 2 else "✅", "<&>" * 100) for n in range(30))
+    view = step5_view(WizardState(step=5), Summary("IX", "r", None, checks=checks, other_family_ip="2001:db8::1"))
+    check_slack_limits(view)
+    names = [b["block_id"].split(".")[1] for b in view["blocks"] if b["type"] == "input"]
+    assert names == ["also", "anyway"]
