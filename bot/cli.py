@@ -347,6 +347,18 @@ def _add_change_commands() -> None:
 _add_change_commands()
 
 
+def _add_catalog_commands() -> None:
+    from bot.cli_catalog import exchanges_list, routers_cli, sessions_add, sessions_show
+
+    cli.add_typer(routers_cli, name="routers")
+    exchanges_cli.command("list")(exchanges_list)
+    sessions_cli.command("show")(sessions_show)
+    sessions_cli.command("add")(sessions_add)
+
+
+_add_catalog_commands()
+
+
 def main() -> None:
     try:
         cli()

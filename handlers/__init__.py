@@ -34,7 +34,7 @@ def register_all(app: App, core: Core, runner: ChangeRunner) -> UiConfig:
     wizard.register(app, core, ui, table)
     ui.can_add = True
     ui.detail_actions.add(Action.ADD_SESSION)
-    email.register(app, core, ui)
+    email.register(app, core, ui, runner.workers)
     ui.detail_actions.add(Action.EMAIL)
     return ui
 

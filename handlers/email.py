@@ -4,7 +4,7 @@
   read and a template render). A user who may not send gets an ephemeral "not allowed" instead.
 - Template (select in the modal): a new draft, through views.update.
 - Send (submission): checked in the ack (inline errors: no recipient, a line break in the
-  subject, a body too long, not allowed); SMTP runs in the lazy listener, after the ack, and the
+  subject, a body too long, not allowed); SMTP runs on peerbot's worker pool, after the ack, and the
   result updates the detail message (or comes as an ephemeral message when it cannot).
 """
 from __future__ import annotations
@@ -92,8 +92,9 @@ class EmailListeners:
             log.info("views.update of the email modal failed: %s", (exc.response or {}).get("error"))
 
     # -- Send -----------------------------------------------------------------------------------
-    def validate(self, ack: Ack, body: dict, view: dict) -> None:
-        """In the ack (no SMTP here): permission and fields, shown next to the fields."""
+    def validate(self, ack: Ack, body: dict, view: dict, client: WebClient) -> None:
+        """In the ack (no SMTP here): permission and fields, shown next to the fields; then the
+        mail goes out on peerbot's worker pool (SMTP never runs on Bolt's listener threads)."""
         template = None
         try:
             meta, draft = _draft(view)
@@ -105,10 +106,11 @@ class EmailListeners:
         except Exception as exc:  # noqa: BLE001 - e.g. not allowed, session deleted, no contacts any more
             ack(response_action="errors", errors=field_errors({"recipients": user_text(exc)}, template))
             return
-        ack()  # closes the modal; send_email sends
+        ack()  # closes the modal
+        self.workers.submit("email", self.send_email, body, view, client)
 
     def send_email(self, body: dict, view: dict, client: WebClient) -> None:
-        # Bolt runs this lazy listener even when the ack answered `errors`: check again, quietly.
+        # the fields were checked at the ack; check again (the session may have changed meanwhile)
         try:
             meta, draft = _draft(view)
             check(self.core, meta.session_id, _actor(body), draft)
@@ -148,8 +150,9 @@ class EmailListeners:
             log.exception("could not report an email result to %s", actor)
 
 
-def register(app: App, core: Core, ui: Any) -> None:
+def register(app: App, core: Core, ui: Any, workers: Any) -> None:
     listeners = EmailListeners(core, ui)
+    listeners.workers = workers
 
     def ack_now(ack: Ack) -> None:
         ack()
@@ -157,4 +160,4 @@ def register(app: App, core: Core, ui: Any) -> None:
     app.action(Action.EMAIL)(listeners.open)
     app.action(Action.EMAIL_TEMPLATE)(listeners.change_template)
     app.action(Action.EMAIL_RECIPIENTS)(ack_now)  # only changes the modal's state
-    app.view(Callback.EMAIL)(ack=listeners.validate, lazy=[listeners.send_email])
+    app.view(Callback.EMAIL)(listeners.validate)

@@ -45,7 +45,8 @@ class TokenBucket:
 
     def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic,
                  sleep: Callable[[float], None] = time.sleep, burst: int | None = None):
-        self.capacity = float(burst if burst is not None else max(1, per_minute // 4))
+        # Half the minute's allowance as a burst: a whole sync (7 requests) goes out at once.
+        self.capacity = float(burst if burst is not None else max(1, per_minute // 2))
         if not 1 <= self.capacity < per_minute:
             raise ValueError("burst must be at least 1 and below per_minute")
         self.rate = (per_minute - self.capacity) / 60.0

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import ARRAY, Integer, bindparam, exists, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from bot.peeringdb.mirror import TOKEN_MAX, normalise
@@ -20,9 +20,9 @@ from storage.db import Database
 from storage.models import PdbIx, PdbNet, PdbNetIxLan, PdbNetToken
 
 MAX_RESULTS = 100
-# Substring tier: at most this many candidate networks are checked. Only queries of one or two
-# letters get near it; they still get the ASN and name-prefix tiers in full.
-SUBSTRING_CANDIDATES = 2000
+# Substring tier: at most this many candidate networks (in index order) are sorted by name; only
+# short or very common fragments reach it. They still get the ASN and name-prefix tiers in full.
+SUBSTRING_CANDIDATES = 1000
 _WORD = re.compile(r"\w+")
 
 
@@ -102,19 +102,31 @@ def search_networks_in(s: OrmSession, text: str, limit: int = MAX_RESULTS) -> li
     if not words:
         return hits
     key = max(words, key=len)[:TOKEN_MAX]
-    candidates = (select(PdbNetToken.net_id)
-                  .where(PdbNetToken.token >= key, PdbNetToken.token < _upper_bound(key))
-                  .distinct().limit(SUBSTRING_CANDIDATES).subquery())
-    stmt = (select(*_COLUMNS).join(candidates, candidates.c.net_id == PdbNet.id).where(live)
-            .order_by(PdbNet.name_lc, PdbNet.id))
+    # Two steps, not a join: given a join, PostgreSQL hashes all of pdb_net (linear in the
+    # mirror); given the ids, it probes the primary key.
+    ids = s.scalars(select(PdbNetToken.net_id)
+                    .where(PdbNetToken.token >= key, PdbNetToken.token < _upper_bound(key))
+                    .distinct().limit(SUBSTRING_CANDIDATES)).all()
+    ids = [i for i in ids if i not in seen]
+    if not ids:
+        return hits
+    stmt = select(*_COLUMNS).where(_id_in(s, ids), live).order_by(PdbNet.name_lc, PdbNet.id)
     if query == key:
         # One word: every candidate contains it (some word of name, aka or AS-SET starts
         # with a token that starts with it), so the database can sort and cut.
-        add(s.execute(stmt.limit(limit + len(seen))), "substring")
+        add(s.execute(stmt.limit(limit - len(hits))), "substring")
         return hits
     add((r for r in s.execute(stmt)
          if query in r.name_lc or query in normalise(r.aka) or query in normalise(r.irr_as_set)), "substring")
     return hits
+
+
+def _id_in(s: OrmSession, ids: list[int]) -> Any:
+    """`id IN (...)`; on PostgreSQL `id = ANY(:array)`: one parameter instead of a thousand, which
+    halves the planning time of this query."""
+    if s.get_bind().dialect.name == "postgresql":
+        return PdbNet.id == func.any(bindparam("net_ids", ids, type_=ARRAY(Integer)))
+    return PdbNet.id.in_(ids)
 
 
 def get_network(db: Database, net_id: int) -> NetworkHit | None:

@@ -99,13 +99,14 @@ def open_config_manager(bot: RunningBot, sid: int) -> tuple[dict, str]:
     mark = bot.slack.mark()
     bot.send.button(Action.CONFIG_MANAGER, str(sid))
     modal = bot.slack.wait_for("views.open", after=mark).args["view"]
+    modal["id"] = f"VCM{mark:05d}"  # Slack gives every opened modal an id of its own
     field = [b for b in modal["blocks"] if b.get("block_id") == Action.CONFIG_COMMANDS][0]
     return modal, field["element"]["initial_value"]
 
 
 def submit_config_manager(bot: RunningBot, modal: dict, commands: str):  # noqa: ANN201
     values = {Action.CONFIG_COMMANDS: {Action.CONFIG_COMMANDS: {"type": "plain_text_input", "value": commands}}}
-    return bot.send.view_submission(modal, values)
+    return bot.send.view_submission(modal, values, view_id=modal.get("id", "V00001"))
 
 
 # -- change requests: ask as the operator, approve as the approver ------------------------------
@@ -138,11 +139,12 @@ def approval_outcome(bot: RunningBot, after: int, words: str = "Done", timeout: 
                               and words in dump(c.args) and head in dump(c.args), after=after, timeout=timeout)
 
 
-def request_and_approve(bot: RunningBot, action_id: str, value: str, words: str = "Done"):  # noqa: ANN201
+def request_and_approve(bot: RunningBot, action_id: str, value: str, words: str = "Done",
+                        timeout: float = 30.0):  # noqa: ANN201
     """Operator presses a change button, the approver approves: the approval message's outcome."""
     mark = bot.slack.mark()
     r = bot.send.button(action_id, value, user=OPERATOR)
     assert r.status_code == 200, r.text
     posted = approval_posted(bot, mark)
     assert approve(bot, posted).status_code == 200
-    return approval_outcome(bot, mark, words, request_id=request_id_of(posted))
+    return approval_outcome(bot, mark, words, timeout=timeout, request_id=request_id_of(posted))

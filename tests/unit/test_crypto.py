@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from sqlalchemy import select
 
-from bot.crypto import DECRYPT_FAILED, KDF_ROW, load_secret_box
+from bot.crypto import DECRYPT_FAILED, KDF_ROW, _scrypt_key, load_secret_box
 from storage.db import Database
 from storage.models import AppMeta, Exchange, Peer, Router, Session, SessionType
 
@@ -55,8 +55,10 @@ def test_key_is_scrypt_of_the_passphrase_with_the_stored_salt(db: Database, tmp_
     assert len(salt) == 16
     key = Scrypt(salt=salt, length=32, n=meta["n"], r=meta["r"], p=meta["p"]).derive(PASSPHRASE.encode())
     assert Fernet(base64.urlsafe_b64encode(key)).decrypt(token.encode()) == b"Md5-Secr3t-Key"
-    # a second process on the same database agrees: same salt, reads the token
+    # another core on the same database agrees (same salt), without deriving again in this process
+    hits = _scrypt_key.cache_info().hits
     assert load_secret_box(PASSPHRASE, tmp_path / "unused", db).decrypt(token) == "Md5-Secr3t-Key"
+    assert _scrypt_key.cache_info().hits == hits + 1
 
 
 def test_each_installation_gets_its_own_salt(tmp_path: Path) -> None:
