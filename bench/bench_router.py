@@ -51,7 +51,7 @@ def main() -> None:
         changes = Changes(core)
         spare = lab.spares["v4"]
         v = make_session(core, ip=spare.peer_ip, asn=str(lab.peer.asn), name="Bench Peer", session_type="local",
-                         exchange="No Exchange")
+                         exchange="No Exchange", actor="cli:bench")
         polls, configures, established, downs, ups, deletes = [], [], [], [], [], []
         for _ in range(args.rounds):
             t = time.perf_counter()
@@ -74,7 +74,7 @@ def main() -> None:
             assert r.ok, r.message
             deletes.append(time.perf_counter() - t)
             v = make_session(core, ip=spare.peer_ip, asn=str(lab.peer.asn), name="Bench Peer", session_type="local",
-                             exchange="No Exchange")
+                             exchange="No Exchange", actor="cli:bench")
         for label, values in (("poll edge1 (connect + 1 command)", polls), ("Configure (push+save+verify)", configures),
                               ("Configure → Established", established), ("Admin Down", downs), ("Admin Up", ups),
                               ("Delete", deletes)):

@@ -6,6 +6,7 @@ import uuid
 
 from slack_bolt import App
 from slack_bolt.response import BoltResponse
+from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.core import Core
 from bot.errors import PeerbotError
@@ -30,6 +31,8 @@ def build_app(core: Core, *, socket_mode: bool = False, start_runner: bool = Tru
     )
     client = app.client
     client.base_url = s.slack_api_url  # Bolt's client is made for slack.com; tests use a fake
+    # Approval messages and their updates can come in bursts (bulk, sweeps): honour Slack's 429s
+    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=3))
 
     @app.error
     def on_error(error: Exception, body: dict, logger: logging.Logger) -> BoltResponse | None:

@@ -69,7 +69,7 @@ class ChangeRunner:
 
     def _run(self, request_id: int) -> None:
         try:
-            view = self.requests.run(request_id)
+            view = self.requests.run(request_id, on_claimed=self._report)
         finally:
             with self._guard:
                 self._queued.discard(request_id)

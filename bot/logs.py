@@ -15,7 +15,8 @@ from bot.redact import mask_password_args
 _TOKEN = re.compile(r"\b(xox[abposr]|xapp)-[A-Za-z0-9-]+")
 # At DEBUG these log raw payloads: the CLI session (netmiko, paramiko), Slack request bodies
 # and Socket Mode envelopes with typed modal values (slack_sdk, slack_bolt), URLs (urllib3).
-QUIET_LOGGERS = ("netmiko", "paramiko", "slack_sdk", "slack_bolt", "urllib3")
+# apscheduler logs its start and every job run (each poll) at INFO: chatter, not news.
+QUIET_LOGGERS = ("netmiko", "paramiko", "slack_sdk", "slack_bolt", "urllib3", "apscheduler")
 
 
 def redact(text: str) -> str:

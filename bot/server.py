@@ -9,10 +9,12 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable
+from http import HTTPStatus
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.request import BoltRequest
 from sqlalchemy import text
 
 from bot.core import Core
@@ -65,9 +67,10 @@ def make_wsgi_app(app: App, core: Core, slack_status: SlackStatus | None = None)
         start_response(status, [("Content-Type", content_type), ("Content-Length", str(len(body)))])
         return [body]
 
-    def refused(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes] | None:
+    def refused(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes] | dict[str, Any]:
         """Check the declared length, Slack's signature and the payload's shape before Bolt
-        parses anything: a forged request gets 401, a signed but malformed one 400, never a 500."""
+        parses anything: a forged request gets 401, a signed but malformed one 400, never a 500.
+        Returns that answer, or the parsed payload of a request that passed."""
         if environ.get("HTTP_TRANSFER_ENCODING"):  # waitress de-chunks; another server may not
             return reply(start_response, "411 Length Required", b"")
         declared = environ.get("CONTENT_LENGTH") or "0"
@@ -81,11 +84,23 @@ def make_wsgi_app(app: App, core: Core, slack_status: SlackStatus | None = None)
         if not signed(body, environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", ""), environ.get("HTTP_X_SLACK_SIGNATURE")):
             return reply(start_response, "401 Unauthorized", b"invalid request")
         try:
-            check_body(body, environ.get("CONTENT_TYPE"))
+            return check_body(body, environ.get("CONTENT_TYPE"))
         except MalformedPayload as exc:
             log.warning("malformed Slack request refused (400): %s", exc)
             return reply(start_response, "400 Bad Request", b"malformed request")
-        return None
+
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any], payload: dict[str, Any]) -> list[bytes]:
+        """Hand Bolt the payload parsed and verified above. Bolt's own HTTP parsing takes any
+        form body containing the word "payload" for an interactivity payload, so
+        `/peering list payload` would be lost (404); given the parsed body as in Socket Mode, it
+        is dispatched as sent."""
+        headers = {k[5:].lower().replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")}
+        headers["content-type"] = environ.get("CONTENT_TYPE", "")
+        resp = app.dispatch(BoltRequest(body=payload, headers=headers, mode="socket_mode"))
+        body = resp.body.encode() if isinstance(resp.body, str) else bytes(resp.body or b"")
+        out = [(k, v) for k, values in resp.headers.items() for v in values if k.lower() != "content-length"]
+        start_response(f"{resp.status} {HTTPStatus(resp.status).phrase}", out + [("Content-Length", str(len(body)))])
+        return [body]
 
     def healthz(start_response: Callable[..., Any]) -> list[bytes]:
         try:
@@ -106,9 +121,10 @@ def make_wsgi_app(app: App, core: Core, slack_status: SlackStatus | None = None)
             return healthz(start_response)
         if environ.get("PATH_INFO") == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
             answer = refused(environ, start_response)
-            if answer is not None:
-                return answer
-        return slack(environ, start_response)
+            if isinstance(answer, dict):
+                return dispatch(environ, start_response, answer)
+            return answer
+        return slack(environ, start_response)  # anything else: Bolt's own answer (404, 405)
 
     return wsgi
 

@@ -129,6 +129,10 @@ class Settings(BaseSettings):
                 raise ConfigError(f"{name} is not set")
             if not value.get_secret_value().startswith(prefix):
                 raise ConfigError(f"{name} is malformed: it should start with '{prefix}'")
+            if not re.fullmatch(re.escape(prefix) + r"[A-Za-z0-9-]+", value.get_secret_value()):
+                # e.g. the README's placeholder "xoxb-…" pasted as is: refuse it here, not as a
+                # traceback from the HTTP client that cannot put it into a header
+                raise ConfigError(f"{name} is malformed: '{prefix}' then letters, digits and dashes only")
         if not socket_mode:
             secret = self.slack_signing_secret.get_secret_value() if self.slack_signing_secret else ""
             if not secret:

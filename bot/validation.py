@@ -51,18 +51,26 @@ def parse_asn(text: str | int | None) -> Asn:
         raise FieldError("Enter an AS number, e.g. 65001 or AS65001.")
     digits = raw[2:] if raw[:2].upper() == "AS" else raw
     if not digits.isdigit() or not digits.isascii():
-        if re.fullmatch(r"\d+\.\d+", digits):
-            hi, lo = (int(x) for x in digits.split("."))
+        # [0-9], not \d: \d also matches Arabic-Indic, full-width... digits, which int() reads
+        if re.fullmatch(r"[0-9]+\.[0-9]+", digits):
+            hi, lo = (_digits_value(x, 5) for x in digits.split("."))
             if hi <= 65535 and lo <= 65535:
                 digits = str(hi * 65536 + lo)  # asdot notation
             else:
                 raise FieldError("AS number out of range (asdot parts must be 0-65535).")
         else:
             raise FieldError("An AS number is digits only, optionally prefixed with AS (e.g. AS65001).")
-    value = int(digits)
+    value = _digits_value(digits, 10)
     if not 1 <= value <= ASN_MAX:
         raise FieldError(f"AS number must be between 1 and {ASN_MAX}.")
     return Asn(value, asn_warning(value))
+
+
+def _digits_value(digits: str, max_digits: int) -> int:
+    """int() of ASCII digits; a number longer than `max_digits` comes back as 10**max_digits (out
+    of the caller's range): int() refuses strings of more than 4300 digits with a ValueError."""
+    significant = digits.lstrip("0") or "0"
+    return int(significant) if len(significant) <= max_digits else 10**max_digits
 
 
 def asn_warning(value: int) -> str | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +26,7 @@ from bot.services.change_requests import ChangeRequests, RequestView
 from bot.services.sessions import get_session
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
-from handlers.payloads import BadPayload, action_of, parse_id, user_of
+from handlers.payloads import action_of, parse_id, user_of
 from handlers.views.approvals import (
     approval_message, audit_message, reject_meta, reject_modal, reject_reason, request_note, unknown_outcome_notice,
 )
@@ -144,30 +145,34 @@ def after_request(runner: ChangeRunner, view: RequestView) -> None:
         runner.reporter.sync(view)
 
 
-def on_approve(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
-    runner: ChangeRunner = context["services"].runner
+def move_request(ack: Ack, respond: Respond, runner: ChangeRunner, ask: Callable[[], RequestView],
+                 on_refused: Callable[[], None] | None = None) -> None:
+    """The shape of every listener that stores or moves a request: ask the service (it checks the
+    role and the state), ack, then start and show the request. A refusal is acked and told to the
+    user alone; nothing changed."""
     try:
-        view = runner.requests.approve(parse_id(action_of(body).get("value")), user_of(body))
-    except (PeerbotError, BadPayload) as exc:
+        view = ask()
+    except PeerbotError as exc:
         ack()
         reply_error(respond, exc)
-        if runner.reporter is not None and isinstance(exc, PeerbotError):
-            _resync(runner, body)  # e.g. it expired just now: show that on the message
+        if on_refused is not None:
+            on_refused()
         return
     ack()
     after_request(runner, view)
+
+
+def on_approve(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
+    runner: ChangeRunner = context["services"].runner
+    move_request(ack, respond, runner,
+                 lambda: runner.requests.approve(parse_id(action_of(body).get("value")), user_of(body)),
+                 on_refused=lambda: _resync(runner, body))  # e.g. it expired just now: show that
 
 
 def on_cancel(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
     runner: ChangeRunner = context["services"].runner
-    try:
-        view = runner.requests.cancel(parse_id(action_of(body).get("value")), user_of(body))
-    except (PeerbotError, BadPayload) as exc:
-        ack()
-        reply_error(respond, exc)
-        return
-    ack()
-    after_request(runner, view)
+    move_request(ack, respond, runner,
+                 lambda: runner.requests.cancel(parse_id(action_of(body).get("value")), user_of(body)))
 
 
 def on_reject(ack: Ack, body: dict, respond: Respond, client: WebClient, context: BoltContext) -> None:
@@ -203,6 +208,8 @@ def on_reject_submit(ack: Ack, body: dict, view: dict, context: BoltContext) -> 
 
 
 def _resync(runner: ChangeRunner, body: dict) -> None:
+    if runner.reporter is None:
+        return
     try:
         runner.reporter.sync(runner.requests.get(parse_id(action_of(body).get("value"))))  # type: ignore[union-attr]
     except Exception:  # noqa: BLE001 - best effort

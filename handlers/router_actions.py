@@ -8,6 +8,7 @@ on that pool. Nothing here waits on SSH, so Bolt's listener threads stay free.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 from typing import Any
@@ -20,12 +21,12 @@ from bot.change_runner import ChangeRunner
 from bot.core import Core
 from bot.errors import NotFound, PeerbotError
 from bot.services.catalog import list_routers
-from bot.services.change_requests import Origin
+from bot.services.change_requests import Origin, RequestView
 from bot.services.polling import PollResult
 from bot.services.router_config import plan
 from bot.services.sessions import get_session, list_sessions
 from bot.services.views import SessionView
-from handlers.approvals import after_request, reply_error
+from handlers.approvals import after_request, move_request, reply_error
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
 from handlers.payloads import BadPayload, action_of, idempotency_key, parse_id, user_of
@@ -56,17 +57,14 @@ def origin_of(body: dict[str, Any]) -> Origin:
 def on_change_button(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
     """Configure / Admin Down / Admin Up / Delete: store a change request, then ack."""
     runner: ChangeRunner = context["services"].runner
-    try:
+
+    def ask() -> RequestView:
         act = action_of(body)
-        action = BUTTON_ACTIONS[Action(act.get("action_id"))]
-        view = runner.requests.request(user_of(body), action, [parse_id(act.get("value"))],
-                                       idempotency_key=idempotency_key(body, act), origin=origin_of(body))
-    except PeerbotError as exc:
-        ack()
-        reply_error(respond, exc)
-        return
-    ack()
-    after_request(runner, view)
+        return runner.requests.request(user_of(body), BUTTON_ACTIONS[Action(act.get("action_id"))],
+                                       [parse_id(act.get("value"))], idempotency_key=idempotency_key(body, act),
+                                       origin=origin_of(body))
+
+    move_request(ack, respond, runner, ask)
 
 
 # -- Config Manager -------------------------------------------------------------------------------
@@ -90,10 +88,12 @@ def on_config_manager_submit(ack: Ack, body: dict, view: dict, context: BoltCont
     runner: ChangeRunner = context["services"].runner
     try:
         meta = ConfigManagerMeta.load(view.get("private_metadata", ""))
-        lines = commands_value(view).replace("\r\n", "\n").split("\n")
+        text = commands_value(view).replace("\r\n", "\n")
+        # a retry of the same submission (same modal, same text) is the same request
+        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
         request = runner.requests.request(
-            user_of(body), "config_push", [meta.session_id], lines=lines,
-            idempotency_key=f"config_manager:{view.get('id', '')}"[:160],
+            user_of(body), "config_push", [meta.session_id], lines=text.split("\n"),
+            idempotency_key=f"config_manager:{str(view.get('id', ''))[:40]}:{digest}",
             origin=Origin(meta.channel, meta.message_ts))
     except (ValueError, KeyError, TypeError):
         ack(response_action="errors", errors={Action.CONFIG_COMMANDS: "This form lost its session: open it again."})
@@ -108,7 +108,8 @@ def on_config_manager_submit(ack: Ack, body: dict, view: dict, context: BoltCont
 # -- list: bulk -----------------------------------------------------------------------------------
 def on_bulk(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
     runner: ChangeRunner = context["services"].runner
-    try:
+
+    def ask() -> RequestView:
         act = action_of(body)
         action = BULK_ACTIONS.get(str(act.get("action_id", "")).rsplit("-", 1)[-1])
         if action is None:
@@ -118,14 +119,10 @@ def on_bulk(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> Non
         if not isinstance(picked, list) or len(picked) > MAX_BULK:
             raise BadPayload(f"Select at most {MAX_BULK} sessions.")
         ids = [parse_id(o.get("value") if isinstance(o, dict) else None) for o in picked]
-        view = runner.requests.request(user_of(body), action, ids, idempotency_key=idempotency_key(body, act),
+        return runner.requests.request(user_of(body), action, ids, idempotency_key=idempotency_key(body, act),
                                        origin=Origin(None, None, body.get("response_url")))
-    except PeerbotError as exc:
-        ack()
-        reply_error(respond, exc)
-        return
-    ack()
-    after_request(runner, view)
+
+    move_request(ack, respond, runner, ask)
 
 
 # -- Refresh: polls on the worker pool --------------------------------------------------------------

@@ -19,6 +19,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.access import Role
 from bot.core import Core
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.peeringdb import search as pdb
@@ -444,6 +445,7 @@ def _view_state(body: dict[str, Any]) -> tuple[dict[str, Any], WizardState, dict
 
 def register(app: App, core: Core, ui: Any, table: Any) -> None:
     def cmd_add(ctx: Any) -> None:
+        core.access.require(ctx.user_id, Role.OPERATOR, "create sessions")
         open_wizard(core, ctx.client, ctx.command["trigger_id"], ctx.command.get("channel_id"))
 
     table.add("add", cmd_add)
@@ -452,6 +454,7 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
         ack()
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
         try:
+            core.access.require((body.get("user") or {}).get("id", ""), Role.OPERATOR, "create sessions")
             open_wizard(core, client, body["trigger_id"], channel)
         except Exception as exc:  # noqa: BLE001 - tell the user, do not lose it
             respond(response_type="ephemeral", replace_original=False, text=f":warning: {user_text(exc)}")

@@ -138,6 +138,9 @@ class Session(Base):
     # Max-prefix limits, filled from PeeringDB's info_prefixes4/6 by the wizard (issue 9); editable.
     max_prefixes_v4: Mapped[int | None] = mapped_column(Integer)
     max_prefixes_v6: Mapped[int | None] = mapped_column(Integer)
+    # A change was cut off half-way (timeout, dropped connection, crash): what the router holds
+    # is unknown until the next poll reconciles it.
+    needs_check: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)

@@ -51,6 +51,7 @@ class FakeRouter:
     keep_after_delete: bool = False  # "no neighbor X" is accepted but does nothing
     hide_shutdown: bool = False  # like Junos: a deactivated (admin-down) neighbor is not listed
     push_gate: threading.Event | None = None  # push() waits for it (to hold a change in flight)
+    drop_after_lines: int | None = None  # the connection drops after this many lines of a push
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def factory(self, creds: RouterCredentials, timeout: float) -> FakeDriver:
@@ -138,7 +139,9 @@ class FakeDriver:
         with self.router.lock:
             self.router.pushes.append(list(lines))
             self.router.push_secrets.append(tuple(secrets))
-            for line in lines:
+            for n, line in enumerate(lines):
+                if self.router.drop_after_lines is not None and n >= self.router.drop_after_lines:
+                    raise RouterTimeout(f"{self.creds.host}:{self.creds.port} did not answer in time (push)")
                 self.router.apply(line.strip())
         return ""
 

@@ -104,10 +104,12 @@ def search_networks_in(s: OrmSession, text: str, limit: int = MAX_RESULTS) -> li
     key = max(words, key=len)[:TOKEN_MAX]
     # Two steps, not a join: given a join, PostgreSQL hashes all of pdb_net (linear in the
     # mirror); given the ids, it probes the primary key.
-    ids = s.scalars(select(PdbNetToken.net_id)
-                    .where(PdbNetToken.token >= key, PdbNetToken.token < _upper_bound(key))
-                    .distinct().limit(SUBSTRING_CANDIDATES)).all()
-    ids = [i for i in ids if i not in seen]
+    # No DISTINCT in SQL: it would read the whole range before the LIMIT; this stops after
+    # SUBSTRING_CANDIDATES index entries, and the few repeats are dropped here.
+    rows = s.scalars(select(PdbNetToken.net_id)
+                     .where(PdbNetToken.token >= key, PdbNetToken.token < _upper_bound(key))
+                     .limit(SUBSTRING_CANDIDATES)).all()
+    ids = list(dict.fromkeys(i for i in rows if i not in seen))
     if not ids:
         return hits
     stmt = select(*_COLUMNS).where(_id_in(s, ids), live).order_by(PdbNet.name_lc, PdbNet.id)

@@ -158,7 +158,8 @@ class RouterDriver(Protocol):
         ...
 
     def neighbors(self) -> dict[str, NeighborState]:
-        """All BGP neighbors (default VRF), fetched with a single command."""
+        """All BGP neighbors (default VRF), read with the platform's state command(s): one on
+        most platforms, two on EOS (IPv4 and IPv6 peers); any failed read fails the whole call."""
         ...
 
     def neighbor(self, ip: str) -> NeighborState | None: ...

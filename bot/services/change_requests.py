@@ -24,7 +24,7 @@ import logging
 import os
 import re
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
@@ -346,9 +346,11 @@ class ChangeRequests:
         return why
 
     # ------------------------------------------------------------------------------ running
-    def run(self, request_id: int, lock_timeout: float | None = None) -> RequestView | None:
+    def run(self, request_id: int, lock_timeout: float | None = None,
+            on_claimed: Callable[[RequestView], None] | None = None) -> RequestView | None:
         """Claim an approved request and carry it out; None when it is not ours to run (not
-        approved, claimed by another worker or process, or its router stayed busy)."""
+        approved, claimed by another worker or process, or its router stayed busy).
+        `on_claimed` is told once the request is `running` (to show progress)."""
         with self.core.db.session() as s:
             req = s.get(ChangeRequest, request_id)
             if req is None or req.state != ChangeState.APPROVED:
@@ -366,6 +368,11 @@ class ChangeRequests:
                 got.append(rid)
             if not self._claim(request_id):
                 return None
+            if on_claimed is not None:
+                try:
+                    on_claimed(self.get(request_id))
+                except Exception:  # noqa: BLE001 - progress is best effort; the change goes on
+                    log.exception("request #%s: progress report failed", request_id)
             return self._execute(request_id)
         finally:
             for rid in reversed(got):
@@ -453,6 +460,7 @@ class ChangeRequests:
                 item.ok, item.result = None, "outcome unknown — check the router"
                 row = s.get(Session, item.session_id)
                 if row is not None:
+                    row.needs_check = True
                     row.last_error = f"Change request #{req.id} ({ACTIONS.get(req.action)}): outcome unknown — " \
                                      "peerbot stopped while it ran; check the router."
             self._audit(s, req, "system", "change.unknown", UNKNOWN_OUTCOME, outcome="error")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from bot.core import Core
@@ -32,6 +32,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["Changes", "ChangeResult", "ChangeError", "PollResult"]
 
+CHECK_ROUTER = ("The session is marked \u201cunknown \u2014 check the router\u201d: Refresh reads the router now "
+                "(the next poll does it anyway), then Configure again to apply every line, or Delete.")
+
 
 @dataclass
 class ChangeResult:
@@ -52,6 +55,7 @@ class _Job:
     lines: list[str]
     platform: Platform
     router_name: str
+    from_template: bool = True  # False: lines edited in Config Manager, pushed as they are
 
     @property
     def masked(self) -> list[str]:
@@ -168,7 +172,8 @@ class Changes:
                     msg = str(exc) if isinstance(exc, NotFound) else "the configuration could not be rendered safely"
                     failed.append((sid, f"{router_name}: {msg}. Nothing was sent."))
                     continue
-                jobs.append(_Job(sid, row.peer_ip, spec, lines, platform, router_name))
+                jobs.append(_Job(sid, row.peer_ip, spec, lines, platform, router_name,
+                                 from_template=not commands.get(sid)))
         results: list[ChangeResult] = [self._fail(sid, action, actor, msg, []) for sid, msg in failed]
         if not jobs:
             return results
@@ -192,17 +197,18 @@ class Changes:
             out = [r for r in done if not r.ok]
             pushed = {r.session_id for r in done if r.ok}
             for job in jobs:
+                uncertain = True
                 if job.sid in pushed:
                     msg = (f"{router_name}: {err} after the commands were sent; the change was not verified or "
-                           "saved, and the database was not updated. Refresh, then retry.")
+                           f"saved. {CHECK_ROUTER}")
                 elif current is not None and job.sid == current.sid:
-                    msg = (f"{router_name}: {err} while the commands were being sent; part of them may have "
-                           "been applied. The database was not updated: check the router (Refresh).")
+                    msg = (f"{router_name}: {err} while the commands were being sent; part of them may be "
+                           f"applied. {CHECK_ROUTER}")
                 elif any(r.session_id == job.sid for r in out):
                     continue
                 else:
-                    msg = f"{router_name}: {err}. Nothing was changed."
-                out.append(self._fail(job.sid, action, actor, msg, job.masked))
+                    msg, uncertain = f"{router_name}: {err}. Nothing was changed.", False
+                out.append(self._fail(job.sid, action, actor, msg, job.masked, uncertain=uncertain))
             return results + out
         return results + [self._record(r, states.get(norm_ip(job.ip)), actor, hidden_ok=job.spec.admin_down)
                           for r, job in zip(done, jobs)]
@@ -210,6 +216,12 @@ class Changes:
     def _apply(self, drv: RouterDriver, action: Action, job: _Job, actor: str,
                before: dict[str, NeighborState], secrets: tuple[str | None, ...]) -> ChangeResult:
         existed = norm_ip(job.ip) in before
+        if action == "configure" and job.from_template and job.spec.exists_on_router != existed:
+            # A new neighbor is created shut down and enabled by the template's last line (a push
+            # cut half-way leaves nothing half-configured up); an existing one must not flap.
+            spec = replace(job.spec, exists_on_router=existed)
+            job = replace(job, spec=spec, lines=render(job.platform, TEMPLATE_FOR[action], spec,
+                                                       self.core.settings.templates_dir))
         # An admin-down neighbor may be missing from the state output (Junos lists no deactivated
         # neighbor), so only a neighbor that is up and absent counts as removed by hand.
         if action == "deconfigure" and not existed and not job.spec.admin_down:
@@ -219,16 +231,19 @@ class Changes:
             drv.push(job.lines, secrets=job.secrets)
         except ConfigRejected as exc:
             detail = f"{job.router_name}: {mask(str(exc), secrets)}."
+            uncertain = False
             if commits_atomically(job.platform):
                 detail += " Nothing was committed: the router discarded the whole change. The database was not changed."
             elif action == "configure" and not existed:
-                detail += " Nothing was recorded as configured." + self._rollback(drv, job, secrets)
+                rolled_back = self._rollback(drv, job, secrets)
+                uncertain = "check the router" in rolled_back
+                detail += " Nothing was recorded as configured." + rolled_back
             elif action == "configure":
-                detail += (" The neighbor existed before; the lines before the refused one stay applied: "
-                           "check the router.")
+                uncertain = True
+                detail += f" The neighbor existed before; the lines before the refused one stay applied. {CHECK_ROUTER}"
             else:
                 detail += " The database was not changed."
-            return self._fail(job.sid, action, actor, detail, job.masked)
+            return self._fail(job.sid, action, actor, detail, job.masked, uncertain=uncertain)
         return ChangeResult(job.sid, action, True, "", job.masked)
 
     def _rollback(self, drv: RouterDriver, job: _Job, secrets: tuple[str | None, ...]) -> str:
@@ -243,11 +258,15 @@ class Changes:
         except RouterError as exc:
             return f" Rollback failed too ({mask(str(exc), secrets)}): check the router."
 
-    def _fail(self, sid: int, action: Action, actor: str, message: str, masked: list[str]) -> ChangeResult:
+    def _fail(self, sid: int, action: Action, actor: str, message: str, masked: list[str],
+              uncertain: bool = False) -> ChangeResult:
+        """Record a failed change. `uncertain`: the router may hold part of it, so the session's
+        state is "unknown — check the router" until a poll reconciles it."""
         with self.core.db.session() as s:
             row = s.get(Session, sid)
             if row is not None:
                 row.last_error = message[:2000]
+                row.needs_check = row.needs_check or uncertain
                 audit.record(s, actor=actor, action=f"session.{action}", object_type="session", object_id=sid,
                              outcome="error", detail=message[:2000], after={"commands": masked})
             view = SessionView.of(load_session(s, sid)) if row is not None else None
@@ -292,6 +311,7 @@ class Changes:
             elif r.action == "admin_up":
                 row.admin_status = AdminStatus.UP
             row.last_error = None
+            row.needs_check = False
             apply_state(row, state, datetime.now(timezone.utc))
             audit.record(s, actor=actor, action=f"session.{r.action}", object_type="session", object_id=row.id,
                          before=before, after={"configured": row.configured, "admin_status": row.admin_status.value,

@@ -119,6 +119,15 @@ _PASSWORD_LINE = {
     Platform.JUNOS: re.compile(r"^(?P<pre>set\s+protocols\s+bgp\s+group\s+\S+\s+neighbor\s+\S+\s+authentication-key\s+)"
                                r"(?P<key>\"[^\"]*\"|\S+)$", re.I),
 }
+# The password keyword followed by anything: a line that has it but is no _PASSWORD_LINE gives
+# more than one word as the key (FRR's "password LINE" takes them all, unchecked, and masking by
+# position hides only the first).
+_PASSWORD_KEYWORD = {
+    "cisco": re.compile(r"^(?P<pre>(?:no\s+)?neighbor\s+\S+\s+password\s+)\S", re.I),
+    Platform.IOS_XR: re.compile(r"^(?P<pre>(?:no\s+)?password\s+)\S", re.I),
+    Platform.JUNOS: re.compile(r"^(?P<pre>set\s+protocols\s+bgp\s+group\s+\S+\s+neighbor\s+\S+\s+authentication-key\s+)\S",
+                               re.I),
+}
 # Lines that remove the neighbor as a whole (FRR and IOS also drop it on "no neighbor X remote-as").
 _REMOVES_CISCO = re.compile(r"^no\s+neighbor\s+\S+(?:\s+remote-as(?:\s+\S+)?)?$", re.I)
 _REMOVES_JUNOS = re.compile(r"^delete\s+protocols\s+bgp\s+group\s+\S+\s+neighbor\s+\S+$", re.I)
@@ -133,6 +142,7 @@ class _Scope:
         style = "junos" if self.junos else "cisco"
         self._prefix_list = re.compile(_PREFIX_LIST_LINE[style].format(name=re.escape(prefix_list)), re.I)
         self._password = _PASSWORD_LINE.get(platform, _PASSWORD_LINE["cisco"])
+        self._password_keyword = _PASSWORD_KEYWORD.get(platform, _PASSWORD_KEYWORD["cisco"])
 
     def targets_neighbor(self, line: str) -> bool:
         """The line starts with this neighbor's statement (on Junos: in this session's group),
@@ -155,6 +165,10 @@ class _Scope:
         """`line` to push: ******** in the password argument becomes the stored key; a typed
         key must be a valid MD5 key; ******** anywhere else is refused."""
         m = self._password.match(line)
+        several = self._password_keyword.match(line) if m is None else None
+        if several is not None:  # the typed words are not echoed: they are (part of) a key
+            raise InvalidInput({"commands": "The MD5 key is one word of 8-80 printable ASCII characters, without "
+                                            f"spaces: {_shown(several.group('pre'))}{MASK}"})
         if m is None:
             if MASK in line:
                 raise InvalidInput({"commands": f"{MASK} stands for the stored MD5 key and may only be the argument "

@@ -111,6 +111,9 @@ class StatePoller:
 
 def apply_state(row: Session, state: NeighborState | None, now: datetime) -> None:
     row.last_polled = now
+    reconciling = row.needs_check
+    if reconciling:
+        reconcile(row, state)
     if state is None:
         if not row.configured:
             new = None
@@ -128,8 +131,23 @@ def apply_state(row: Session, state: NeighborState | None, now: datetime) -> Non
     row.prefixes_received = state.prefixes_received
     row.prefixes_accepted = state.prefixes_accepted
     row.prefixes_advertised = state.prefixes_advertised
-    # The router is the truth: a shutdown or no-shutdown made by hand is followed.
-    row.admin_status = AdminStatus.DOWN if state.admin_down else AdminStatus.UP
+    # The router is the truth: a shutdown or no-shutdown made by hand is followed. Not after an
+    # interrupted change: a new neighbor is created shut down and enabled by the last line, so
+    # its shutdown says where the push stopped, not what the operator wants.
+    if not reconciling:
+        row.admin_status = AdminStatus.DOWN if state.admin_down else AdminStatus.UP
     if state.last_error and new_state != "Established":
         row.last_error = state.last_error[:2000]
 
+
+
+def reconcile(row: Session, state: NeighborState | None) -> None:
+    """After a change was cut off half-way, the router says what it holds: the session follows."""
+    row.needs_check = False
+    if state is not None:
+        row.configured = True
+        row.last_error = ("Found on the router after an interrupted change: Configure again so that every line "
+                          "is applied (or Delete).")
+    elif row.admin_status != AdminStatus.DOWN:  # (an admin-down neighbor may be hidden: Junos)
+        row.configured = False
+        row.last_error = "Not on the router after an interrupted change: nothing of it was left."

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from bot.access import Role
 from bot.core import Core
 from bot.errors import Conflict, InvalidInput
 from bot.services import audit
@@ -51,9 +52,10 @@ def parse_max_prefixes(text: str | int | None, family: int) -> int | None:
     raw = str(text if text is not None else "").strip().replace(",", "").replace("_", "")
     if not raw:
         return None
-    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PREFIXES:
+    significant = raw.lstrip("0") or "0"  # length first: int() refuses strings of more than 4300 digits
+    if not (raw.isascii() and raw.isdigit()) or len(significant) > 8 or not 1 <= int(significant) <= MAX_PREFIXES:
         raise FieldError(f"IPv{family} max-prefix: a whole number from 1 to {MAX_PREFIXES:,}, or empty.")
-    return int(raw)
+    return int(significant)
 
 
 @dataclass
@@ -175,6 +177,7 @@ def create_session_once(core: Core, draft: SessionDraft, *, actor: str, request_
 
     `preflight_override`: the failed pre-flight checks the user chose to create anyway; recorded
     as an audit event in the same transaction."""
+    core.access.require(actor, Role.OPERATOR, "create sessions")
     if request_key:
         existing = _session_for_key(core, request_key)
         if existing is not None:

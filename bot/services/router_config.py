@@ -62,6 +62,8 @@ def neighbor_spec(core: Core, row: Session, s) -> NeighborSpec:  # noqa: ANN001
         description=description_of(row), address_family=row.address_family,
         peer_group=row.peer_group.name if row.peer_group else None, md5_password=md5,
         prefix_list_name=prefix_list, prefixes=prefixes, admin_down=row.admin_status == AdminStatus.DOWN,
+        # what peerbot believes; a push reads the router first and renders again if it differs
+        exists_on_router=row.configured,
     )
 
 

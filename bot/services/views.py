@@ -10,6 +10,7 @@ from sqlalchemy.orm import object_session
 from storage.models import OPEN_CHANGE_STATES, ChangeRequest, ChangeRequestItem, ChangeState, EmailLog, Session
 
 ESTABLISHED = "Established"
+UNKNOWN_STATE = "Unknown — check the router"
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,7 @@ class SessionView:
     updated_at: datetime
     last_email: LastEmail | None = None
     pending_change: PendingChange | None = None
+    needs_check: bool = False
 
     @property
     def is_up(self) -> bool:
@@ -99,6 +101,8 @@ class SessionView:
     @property
     def display_state(self) -> str:
         """What an engineer wants to read: admin state first, then the BGP FSM state."""
+        if self.needs_check:
+            return UNKNOWN_STATE
         if not self.configured:
             return "Not configured"
         if self.admin_status == "down":
@@ -119,7 +123,7 @@ class SessionView:
             prefixes_advertised=s.prefixes_advertised, last_state_change=s.last_state_change,
             last_polled=s.last_polled, last_error=s.last_error, created_by=s.created_by,
             created_at=s.created_at, updated_at=s.updated_at, last_email=LastEmail.of_session(s),
-            pending_change=PendingChange.of_session(s),
+            pending_change=PendingChange.of_session(s), needs_check=bool(s.needs_check),
         )
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from bot.core import Core
 from bot.settings import Settings
-from storage.models import AuditEvent, Session
+from storage.models import Session
 from tests.cli.test_cli import ROOT, run
 
 KEY = "s3cret-Md5-key"

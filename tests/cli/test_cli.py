@@ -27,6 +27,9 @@ def run(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess
         ({"SLACK_BOT_TOKEN": "xoxb-1-2-3"}, "SLACK_SIGNING_SECRET is not set"),
         ({"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_SIGNING_SECRET": "zz"}, "SLACK_SIGNING_SECRET is malformed"),
         ({"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_APP_TOKEN": "xoxb-wrong"}, "SLACK_APP_TOKEN is malformed"),
+        ({"SLACK_BOT_TOKEN": "xoxb-\u2026", "SLACK_APP_TOKEN": "xapp-\u2026"}, "SLACK_BOT_TOKEN is malformed"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1-2-3", "SLACK_APP_TOKEN": "xapp-\u2026"}, "SLACK_APP_TOKEN is malformed"),
+        ({"SLACK_BOT_TOKEN": "xoxb-1-2 3"}, "SLACK_BOT_TOKEN is malformed"),
         ({"SLACK_BOT_TOKEN": "xoxb-1-2-3", "PEERBOT_LIST_PAGE_SIZE": "many"}, "PEERBOT_LIST_PAGE_SIZE is malformed"),
     ],
 )
@@ -60,8 +63,8 @@ def test_sessions_list_prints_rows(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/rows.db"
     core = Core.from_settings(Settings(PEERBOT_DATABASE_URL=url, PEERBOT_SECRET_KEY="k"))
     load_inventory(core.db, ROOT / "tests" / "data" / "inventory.yml")
-    make_session(core, ip="192.0.2.10", name="Alpha Networks", asn="65601")
-    make_session(core, ip="198.51.100.9", name="Gamma", asn="65603", router="edge2", exchange="OTHER-IX")
+    make_session(core, ip="192.0.2.10", name="Alpha Networks", asn="65601", actor="cli:tests")
+    make_session(core, ip="198.51.100.9", name="Gamma", asn="65603", router="edge2", exchange="OTHER-IX", actor="cli:tests")
     core.db.dispose()
     env = {"PEERBOT_DATABASE_URL": url, "PEERBOT_SECRET_KEY": "k"}
     out = run(["sessions", "list"], env).stdout

@@ -153,6 +153,7 @@ def test_a_start_prints_no_library_chatter(tmp_path: Path, slack: FakeSlack) -> 
             out, err = _stop(proc)
         lines = (out + err).strip().splitlines()
         assert not [line for line in lines if "alembic" in line], lines
+        assert all(" peerbot" in line for line in lines), lines  # only peerbot's own loggers speak
         assert not [line for line in lines if "WARNING" in line or "ERROR" in line], lines
         migrated = [line for line in lines if "database schema migrated" in line]
         assert len(migrated) == (1 if start == 1 else 0), lines

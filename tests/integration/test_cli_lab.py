@@ -22,7 +22,7 @@ def test_cli_configure_admin_down_refresh_delete(clean_lab, tmp_path: Path) -> N
     load_inventory(core.db, ROOT / "tests" / "data" / "inventory.yml")
     spare = clean_lab.spares["v4_md5"]
     v = make_session(core, ip=spare.peer_ip, asn=str(clean_lab.peer.asn), name="CLI Peer", session_type="local",
-                     exchange="No Exchange", md5=spare.md5)
+                     exchange="No Exchange", md5=spare.md5, actor="cli:alice")
     env = {"PEERBOT_DATABASE_URL": url, "PEERBOT_SECRET_KEY": "cli-key", "LOGNAME": "alice",
            "PEERBOT_TEST_ROUTER_PASSWORD": clean_lab.password}
     # a second person at another shell, allowed to approve

@@ -223,3 +223,16 @@ def _signed_command(bot: RunningBot, text: str) -> dict:
     return {"data": body.encode(), "headers": {"Content-Type": "application/x-www-form-urlencoded",
                                                "X-Slack-Request-Timestamp": str(ts),
                                                "X-Slack-Signature": sign(bot.send.secret, body, ts)}}
+
+
+def test_only_operators_open_the_wizard_or_create_sessions(bot: RunningBot) -> None:
+    from bot.errors import PermissionDenied
+
+    mark = bot.slack.mark()
+    bot.send.command("add", user=VIEWER)
+    assert "create sessions" in dump(bot.slack.wait_for("response_url", has("not allowed"), after=mark).args)
+    bot.send.button(Action.ADD_SESSION, "", user=VIEWER)
+    bot.slack.wait_for("response_url", lambda c: "not allowed" in dump(c.args), after=mark + 1)
+    assert not bot.slack.of("views.open")
+    with pytest.raises(PermissionDenied):  # the service refuses too, whoever calls it
+        make_session(bot.core, ip="192.0.2.10", actor=VIEWER)

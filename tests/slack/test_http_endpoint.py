@@ -369,3 +369,13 @@ def test_idle_and_half_open_connections_do_not_stop_the_server(bot: RunningBot) 
         mark = bot.slack.mark()
         assert bot.send.command("help").status_code == 200
         assert "/peering list" in json.dumps(bot.slack.wait_for("response_url", after=mark, timeout=30).args)
+
+
+def test_a_command_with_the_word_payload_is_answered(bot: RunningBot) -> None:
+    """Bolt's HTTP parser takes any form body with "payload" in it for an interactive payload."""
+    make_session(bot.core, ip="192.0.2.10", name="Payload Networks", asn="65601")
+    mark = bot.slack.mark()
+    r = bot.send.command("list payload")
+    assert r.status_code == 200
+    answer = bot.slack.wait_for("response_url", lambda c: "Peering sessions" in json.dumps(c.args), after=mark)
+    assert "Payload Networks" in json.dumps(answer.args)

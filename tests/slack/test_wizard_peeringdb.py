@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.peeringdb.client import PeeringDBClient
 from bot.peeringdb.sync import sync
 from handlers.ids import Action
-from storage.models import AuditEvent, Exchange, Session
+from storage.models import AuditEvent, Exchange
 from tests.factories import ids
 from tests.harness.bot import RunningBot
 from tests.harness.fake_peeringdb import FakePeeringDB, ix, ixlan, ixpfx, net, netixlan, org, poc

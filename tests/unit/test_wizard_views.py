@@ -86,7 +86,7 @@ def maximal_state(core: Core, step: int) -> WizardState:
         notes='"\\😀\n' * 250, router_id=i["router:edge2"], peer_group_id=i["pg:edge2/PEERS"], local_asn=4294967294,
         md5_enc=core.secrets.encrypt(MAX_MD5), peer_id=2**31 - 1, peeringdb_net_id=2**31 - 1,
         peer_name="N" * 80, peer_asn="AS4294967294", peer_ip="2001:db8:ffff:ffff:ffff:ffff:ffff:ffff",
-        as_set="AS4294967294:AS-" + "X" * 84, rev=10**6,
+        as_set="AS4294967294:AS-" + "X" * 84, rev=10**6, max_prefixes_v4="9" * 10, max_prefixes_v6="9" * 10,
     )
 
 

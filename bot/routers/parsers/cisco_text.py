@@ -11,10 +11,18 @@ Both print one block per neighbor that starts with "BGP neighbor is <ip>". Insid
           "  Last reset 00:05:12, due to Admin. shutdown of session 1"
 `show bgp all neighbors` (IOS-XE) repeats a neighbor under every address family it is active
 in; per-AF counters are therefore keyed by family name so nothing is counted twice.
+
+Prefix counts, the same rule as the Junos and EOS parsers: a neighbor's numbers are those of the
+unicast family of its own transport (IPv4 Unicast for an IPv4 peer address, IPv6 Unicast for an
+IPv6 one), which is the session peerbot configures; VPNv4, EVPN or the other unicast family
+carried over the same session are not added. A neighbor without that family's section (e.g. a
+VPNv4-only iBGP session) reports the sum of the families it has.
 """
 from __future__ import annotations
 
+import ipaddress
 import re
+from collections.abc import Iterable
 
 from bot.routers.base import NeighborState
 from bot.routers.parsers.common import norm_ip, normalize_state, parse_duration, to_int
@@ -31,6 +39,7 @@ _AF = re.compile(r"^ +For [Aa]ddress [Ff]amily: (?P<af>.+?)\s*$", re.M)
 _XE_CURRENT = re.compile(r"^\s+Prefixes Current:\s+(?P<sent>\d+)\s+(?P<rcvd>\d+)", re.M)
 _XR_ACCEPTED = re.compile(r"^\s+(?P<n>\d+) accepted prefixes", re.M)
 _XR_ADVERTISED = re.compile(r"^\s+Prefix advertised (?P<n>\d+)", re.M)
+_FAMILY_AF = {4: "ipv4 unicast", 6: "ipv6 unicast"}  # lower-cased "For address family:" names
 
 
 def parse_neighbors(output: str) -> dict[str, NeighborState]:
@@ -58,7 +67,7 @@ def _state(ip: str, texts: list[str]) -> NeighborState:
     if asn is None and (m := _REMOTE_AS.search(text)):
         asn = m.group("asn")
     desc_m = _DESCRIPTION.search(text)
-    received, advertised = _counters(texts)
+    received, advertised = _counters(ip, texts)
     last_error = None
     if state != "Established":
         reset = _LAST_RESET.search(text)
@@ -77,24 +86,36 @@ def _state(ip: str, texts: list[str]) -> NeighborState:
     )
 
 
-def _counters(texts: list[str]) -> tuple[int | None, int | None]:
-    """Sum received/advertised prefixes over distinct address families."""
+def _counters(ip: str, texts: list[str]) -> tuple[int | None, int | None]:
+    """Received/advertised prefixes of the session's own family: see the module docstring."""
     per_af: dict[str, tuple[int | None, int | None]] = {}
     for text in texts:
         sections = list(_AF.finditer(text))
         for i, m in enumerate(sections):
             end = sections[i + 1].start() if i + 1 < len(sections) else len(text)
-            body = text[m.end():end]
-            if cur := _XE_CURRENT.search(body):
-                per_af[m.group("af").lower()] = (int(cur.group("rcvd")), int(cur.group("sent")))
-                continue
-            acc, adv = _XR_ACCEPTED.search(body), _XR_ADVERTISED.search(body)
-            if acc or adv:
-                per_af[m.group("af").lower()] = (to_int(acc.group("n")) if acc else None,
-                                                 to_int(adv.group("n")) if adv else None)
-    rcvd = [r for r, _ in per_af.values() if r is not None]
-    sent = [s for _, s in per_af.values() if s is not None]
-    return (sum(rcvd) if rcvd else None), (sum(sent) if sent else None)
+            counts = _af_counters(text[m.end():end])
+            af = m.group("af").lower()
+            if af not in per_af or counts != (None, None):  # a repeat without counters adds nothing
+                per_af[af] = counts
+    try:
+        own_af = _FAMILY_AF[ipaddress.ip_address(ip).version]
+    except ValueError:  # not an address (should not happen): count what is there
+        own_af = None
+    chosen = [per_af[own_af]] if own_af in per_af else list(per_af.values())
+    return _sum(r for r, _ in chosen), _sum(s for _, s in chosen)
+
+
+def _af_counters(body: str) -> tuple[int | None, int | None]:
+    """(received, advertised) of one address-family section; None where not printed."""
+    if cur := _XE_CURRENT.search(body):
+        return int(cur.group("rcvd")), int(cur.group("sent"))
+    acc, adv = _XR_ACCEPTED.search(body), _XR_ADVERTISED.search(body)
+    return (to_int(acc.group("n")) if acc else None), (to_int(adv.group("n")) if adv else None)
+
+
+def _sum(values: Iterable[int | None]) -> int | None:
+    nums = [n for n in values if n is not None]
+    return sum(nums) if nums else None
 
 
 def _asn(text: str | None) -> int | None:

@@ -62,9 +62,13 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_change_request_item_request_id'), 'change_request_item', ['request_id'], unique=False)
     op.create_index(op.f('ix_change_request_item_session_id'), 'change_request_item', ['session_id'], unique=False)
+    with op.batch_alter_table('session') as batch:
+        batch.add_column(sa.Column('needs_check', sa.Boolean(), server_default=sa.false(), nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('session') as batch:
+        batch.drop_column('needs_check')
     op.drop_index(op.f('ix_change_request_item_session_id'), table_name='change_request_item')
     op.drop_index(op.f('ix_change_request_item_request_id'), table_name='change_request_item')
     op.drop_table('change_request_item')

@@ -94,7 +94,9 @@ def test_ios_xe_real_layout_with_tcp_details_asdot_and_vrf_twin():
     assert (idle.last_error, idle.uptime_seconds) == ("Active open failed", 6 * 3600 + 6 * 60 + 59)
 
 
-def test_ios_xe_neighbor_listed_under_two_families_is_counted_once_per_family():
+def test_ios_xe_neighbor_listed_under_two_families_counts_only_its_own_family():
+    """`show bgp all neighbors` prints the whole block again under every family; the IPv6
+    Unicast counters of an IPv4 session are neither added nor counted twice."""
     block = """BGP neighbor is 192.0.2.2,  remote AS 64501, external link
   BGP state = Established, up for 00:10:00
  For address family: IPv4 Unicast
@@ -104,7 +106,20 @@ def test_ios_xe_neighbor_listed_under_two_families_is_counted_once_per_family():
 """
     text = "For address family: IPv4 Unicast\n" + block + "\nFor address family: IPv6 Unicast\n" + block
     st = ios_xe.parse_neighbors(text)["192.0.2.2"]
-    assert (st.prefixes_received, st.prefixes_advertised, st.uptime_seconds) == (16, 4, 600)
+    assert (st.prefixes_received, st.prefixes_advertised, st.uptime_seconds) == (12, 3, 600)
+
+
+def test_ios_xe_multi_family_neighbors_count_the_session_family():
+    """Like Junos (inet.0/inet6.0) and EOS (v6 counters): an IPv4 peer reports IPv4 Unicast,
+    an IPv6 peer IPv6 Unicast; a peer with neither (VPNv4 + EVPN iBGP) the sum of its families."""
+    result = ios_xe.parse_neighbors(fixture("ios-xe", "show_bgp_all_neighbors_multi_af.txt"))
+    counts = {ip: (s.prefixes_received, s.prefixes_accepted, s.prefixes_advertised) for ip, s in result.items()}
+    assert counts == {
+        "192.0.2.2": (12, 12, 3),      # not + IPv6 Unicast 4/1
+        "2001:db8::2": (7, 7, 2),      # not + IPv4 Unicast 5/3
+        "10.0.0.9": (50, 50, 6),       # VPNv4 40/6 + L2VPN E-VPN 10/0
+    }
+    assert all(s.is_established for s in result.values())
 
 
 # ----------------------------------------------------------------------------- IOS-XR
@@ -144,6 +159,24 @@ def test_ios_xr_7_layout_with_message_stats_and_capability_table():
     assert down.last_error == "BGP Notification received: hold time expired"
 
 
+def test_ios_xr_multi_family_neighbors_count_the_session_family():
+    """The same rule as IOS-XE: only the "For Address Family" section of the session's own
+    transport counts; without one (VPNv4 + EVPN iBGP) the families are added up."""
+    result = ios_xr.parse_neighbors(fixture("ios-xr", "show_bgp_neighbors_multi_af.txt"))
+    assert result["192.0.2.2"] == NeighborState(
+        peer_ip="192.0.2.2", state="Established", admin_down=False, remote_asn=64501,
+        prefixes_received=12, prefixes_accepted=12, prefixes_advertised=3, uptime_seconds=4 * 86400 + 3 * 3600,
+        last_error=None, description="AS64501 Example Transit",
+    )  # not + IPv6 Unicast 4/1
+    counts = {ip: (s.prefixes_received, s.prefixes_accepted, s.prefixes_advertised) for ip, s in result.items()}
+    assert counts == {
+        "192.0.2.2": (12, 12, 3),
+        "2001:db8::2": (7, 7, 2),      # not + IPv4 Unicast 5/3
+        "10.0.0.9": (50, 50, 6),       # VPNv4 40/6 + L2VPN EVPN 10/0
+    }
+    assert result["10.0.0.9"].remote_asn == 64500
+
+
 def test_ios_xr_has_one_text_parser_and_no_textfsm(monkeypatch, caplog):
     """One parser for every XR release: no TextFSM attempt, no fallback, nothing to log."""
     import sys
@@ -152,7 +185,7 @@ def test_ios_xr_has_one_text_parser_and_no_textfsm(monkeypatch, caplog):
     monkeypatch.setitem(sys.modules, "ntc_templates.parse", None)
     monkeypatch.setitem(sys.modules, "textfsm", None)
     caplog.set_level("DEBUG", logger="bot.routers")
-    for name in ("show_bgp_neighbors.txt", "show_bgp_neighbors_xr7.txt"):
+    for name in ("show_bgp_neighbors.txt", "show_bgp_neighbors_xr7.txt", "show_bgp_neighbors_multi_af.txt"):
         text = fixture("ios-xr", name)
         assert ios_xr.parse_neighbors(text) == cisco_text.parse_neighbors(text)
     assert not caplog.records
