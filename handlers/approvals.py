@@ -23,6 +23,7 @@ from bot.change_runner import ChangeRunner
 from bot.core import Core
 from bot.errors import NotFound, PeerbotError
 from bot.services.change_requests import ChangeRequests, RequestView
+from bot.services.preflight import preflight_checks
 from bot.services.sessions import get_session
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
@@ -69,10 +70,21 @@ class SlackReporter:
             self._post(channel, unknown_outcome_notice(request))
 
     # -- the approval message ------------------------------------------------------------------------
+    def _checks(self, r: RequestView) -> list[tuple[str, str]]:
+        """Pre-flight checks (PeeringDB mirror) while a Configure waits for its approver."""
+        if r.action not in ("configure", "config_push") or len(r.items) != 1 or r.state != ChangeState.REQUESTED:
+            return []
+        try:
+            return [tuple(c) for c in preflight_checks(self.core, r.items[0].session_id)]
+        except Exception:  # noqa: BLE001 - the request stands without them
+            log.warning("request #%s: pre-flight checks failed", r.id, exc_info=True)
+            return []
+
     def _approval(self, r: RequestView, note: str | None) -> None:
         if r.approval_ts and r.approval_ts != "posting":
             try:
-                self.client.chat_update(channel=r.approval_channel, ts=r.approval_ts, **approval_message(r, note))
+                self.client.chat_update(channel=r.approval_channel, ts=r.approval_ts,
+                                        **approval_message(r, note, self._checks(r)))
             except SlackApiError as exc:
                 log.warning("request #%s: chat.update of the approval message failed: %s", r.id,
                             exc.response.get("error"))
@@ -82,7 +94,7 @@ class SlackReporter:
         if r.approval_ts or not announce or not self.requests.claim_announcement(r.id):
             return
         channel = self.approval_channel or r.origin.channel
-        posted = self._post(channel, approval_message(r, note)) if channel else None
+        posted = self._post(channel, approval_message(r, note, self._checks(r))) if channel else None
         if posted is None:
             log.warning("request #%s: no approval message (set PEERBOT_APPROVAL_CHANNEL and invite the bot)", r.id)
         self.requests.set_approval_message(r.id, posted[0] if posted else None, posted[1] if posted else None)

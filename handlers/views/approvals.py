@@ -59,9 +59,10 @@ def state_line(r: RequestView, note: str | None = None) -> str:
     return clip(text, MAX_TEXT)
 
 
-def approval_message(r: RequestView, note: str | None = None) -> dict[str, Any]:
-    """What an approver reads: what changes, where, the exact commands, who asked; the buttons
-    while it waits."""
+def approval_message(r: RequestView, note: str | None = None,
+                     checks: Sequence[tuple[str, str]] = ()) -> dict[str, Any]:
+    """What an approver reads: what changes, where, the exact commands, who asked, the pre-flight
+    checks (status ✅/⚠️/❌, text) of a session to configure; the buttons while it waits."""
     blocks: list[dict[str, Any]] = [
         header(f"Change request #{r.id}: {r.label}"),
         section(clip(f"*{escape(r.summary)}*\nAsked by {who(r.requested_by)} {ago(r.requested_at)}", MAX_TEXT)),
@@ -76,6 +77,9 @@ def approval_message(r: RequestView, note: str | None = None) -> dict[str, Any]:
             mark = ":white_check_mark:" if item.ok else (":x:" if item.ok is False else ":grey_question:")
             body += f"\n{mark} {escape(item.result)}"
         blocks.append(section(clip(body, MAX_TEXT)))
+    if checks:
+        lines = [f"{status} {escape(text)}" for status, text in checks[:20]]
+        blocks.append(section(clip("*Pre-flight checks*\n" + "\n".join(lines), MAX_TEXT)))
     if len(r.items) > MAX_ITEMS_SHOWN:
         blocks.append(context(f"…and {len(r.items) - MAX_ITEMS_SHOWN} more session(s); "
                               f"`peerbot changes show {r.id}` lists them all."))

@@ -251,3 +251,16 @@ def test_two_processes_run_an_approved_request_once(env, tmp_path: Path) -> None
     lines = log.read_text().splitlines()
     assert sum('remote-as 65601' in ln for ln in lines) == 1  # the router saw the change once
     assert state(core, req.id) == ChangeState.DONE
+
+
+def test_results_are_kept_per_session(env) -> None:  # noqa: ANN001
+    core, router, requests = env
+    ids = [make_session(core, ip=f"192.0.2.{n}", asn=str(65600 + n)).id for n in (10, 11)]
+    router.reject_line = r"192\.0\.2\.11 remote-as"
+    req = requests.request(OPERATOR, "configure", ids)
+    requests.approve(req.id, APPROVER)
+    out = requests.run(req.id)
+    assert out.state == ChangeState.FAILED and "1 of 2 session(s) done" in out.outcome
+    by_session = {i.session_id: i for i in requests.get(req.id).items}
+    assert by_session[ids[0]].ok is True and "Configured 192.0.2.10" in by_session[ids[0]].result
+    assert by_session[ids[1]].ok is False and "rejected" in by_session[ids[1]].result

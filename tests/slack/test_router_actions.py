@@ -68,6 +68,7 @@ def test_configure_button_asks_then_an_approver_runs_it(bot: RunningBot, router:
     # the approver reads what changes, where, the exact commands (MD5 masked) and who asked
     assert "Configure Example Peer AS65601 192.0.2.10 on edge1" in shown and "<@U111>" in shown
     assert "neighbor 192.0.2.10 remote-as 65601" in shown and "password ********" in shown and MD5 not in shown
+    assert "Pre-flight checks" in shown and "192.0.2.0/24" in shown  # e.g. the IP is in the exchange LAN
     assert router.pushes == [] and not db_row(bot, v.id).configured  # nothing ran yet
     # the detail message says it waits
     waiting = bot.slack.wait_for("chat.update", lambda c: c.args.get("channel") == "C111"
