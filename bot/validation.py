@@ -102,6 +102,10 @@ def parse_ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
         raise FieldError(f"{ip} cannot be a BGP neighbor address (unspecified, loopback, multicast or link-local).")
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         raise FieldError("Use the plain IPv4 address, not an IPv4-mapped IPv6 address.")
+    if isinstance(ip, ipaddress.IPv6Address) and ip.packed[:12] == bytes(12):
+        raise FieldError("Use the plain IPv4 address, not an IPv4-compatible IPv6 address (::a.b.c.d).")
+    if isinstance(ip, ipaddress.IPv4Address) and (ip.is_reserved or ip == ipaddress.IPv4Address("255.255.255.255")):
+        raise FieldError(f"{ip} is a reserved address (240.0.0.0/4): it cannot be a BGP neighbor.")
     return ip
 
 

@@ -91,10 +91,16 @@ class SlackReporter:
             return
         # Announce requests that wait for an approver, and router changes the policy let through.
         announce = r.needs_approval or (r.decided_by == "policy" and any(i.commands for i in r.items))
-        if r.approval_ts or not announce or not self.requests.claim_announcement(r.id):
-            return
         channel = self.approval_channel or r.origin.channel
-        posted = self._post(channel, approval_message(r, note, self._checks(r))) if channel else None
+        if r.approval_ts or not announce:
+            return
+        if not channel:  # e.g. asked for from the CLI, with no approval channel configured
+            log.warning("request #%s: no approval channel (set PEERBOT_APPROVAL_CHANNEL); approve it with "
+                        "`peerbot changes approve %s`", r.id, r.id)
+            return
+        if not self.requests.claim_announcement(r.id):
+            return
+        posted = self._post(channel, approval_message(r, note, self._checks(r)))
         if posted is None:
             log.warning("request #%s: no approval message (set PEERBOT_APPROVAL_CHANNEL and invite the bot)", r.id)
         self.requests.set_approval_message(r.id, posted[0] if posted else None, posted[1] if posted else None)

@@ -19,9 +19,10 @@ ACTIONS = ("neighbor_create", "admin_down", "admin_up", "delete")
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
 JUNOS_DEFAULT_GROUP = "PEERBOT"
 
-# Control characters (incl. DEL/C1 and Unicode line separators) or ";" in a rendered line could
-# smuggle a second command onto the router. Inputs are validated upstream; this is the last net.
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029;]")
+# The last net (inputs are validated upstream): a control character, a Unicode line separator or
+# ";" could smuggle a second command onto the router, "?" opens inline help in interactive CLIs.
+# Rendered lines are printable ASCII only.
+_UNSAFE = re.compile(r"[^\x20-\x7e]|[;?]")
 
 
 @functools.lru_cache(maxsize=16)
@@ -56,7 +57,7 @@ def render(platform: Platform | str, action: str, spec: NeighborSpec,
     lines = [line for line in lines if line]
     for line in lines:
         if _UNSAFE.search(line):
-            raise ValueError("rendered configuration contains a control character or ';'")
+            raise ValueError("rendered configuration contains a non-printable or non-ASCII character, ';' or '?'")
     return lines
 
 
@@ -77,7 +78,7 @@ def _check_inputs(spec: NeighborSpec) -> None:
               *spec.prefixes]
     for value in values:
         if value is not None and _UNSAFE.search(value):
-            raise ValueError("neighbor settings contain a control character or ';'")
+            raise ValueError("neighbor settings contain a non-printable or non-ASCII character, ';' or '?'")
 
 
 def _context(spec: NeighborSpec) -> dict:

@@ -125,7 +125,8 @@ def get_session(db: Database, ref: str | int) -> SessionView:
 def _resolve(s, ref: str | int) -> Session:  # noqa: ANN001
     text = str(ref).strip().lstrip("#")
     if text.isascii() and text.isdigit():
-        if int(text) > MAX_ID:  # beyond any id; the databases would overflow on the query
+        # beyond any id; the databases would overflow on the query (and int() refuses 4300+ digits)
+        if len(text) > len(str(MAX_ID)) or int(text) > MAX_ID:
             raise NotFound(f"No session #{text[:20]}.")
         row = s.scalar(_base().where(Session.id == int(text)))
         if row is None:

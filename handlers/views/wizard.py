@@ -151,10 +151,12 @@ def read_values(state_values: dict[str, Any] | None) -> dict[str, Any]:
 
 
 def _int(value: Any) -> int | None:
-    try:
-        return int(str(value))
-    except (TypeError, ValueError):
+    """An id from a select value: None unless it is a positive number a database can hold
+    (a forged or stale value must become an inline error, not an OverflowError)."""
+    text = str(value)
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         return None
+    return int(text) or None
 
 
 def _keep(value: Any, limit: int, *, lenient: bool, single_line: bool = True) -> str | None:

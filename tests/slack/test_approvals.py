@@ -236,3 +236,16 @@ def test_only_operators_open_the_wizard_or_create_sessions(bot: RunningBot) -> N
     assert not bot.slack.of("views.open")
     with pytest.raises(PermissionDenied):  # the service refuses too, whoever calls it
         make_session(bot.core, ip="192.0.2.10", actor=VIEWER)
+
+
+def test_a_request_from_the_cli_is_announced_and_approved_in_slack(bot: RunningBot, router: FakeRouter) -> None:
+    """Made by another process (the CLI): the bot's sweep posts its approval message."""
+    v = make_session(bot.core, ip="192.0.2.10")
+    mark = bot.slack.mark()
+    ChangeRequests(bot.core).request("cli:alice", "configure", [v.id])
+    bot.app.runner.sweep()
+    posted = approval_posted(bot, mark)
+    assert "cli:alice" in dump(posted.args)
+    approve(bot, posted)
+    approval_outcome(bot, mark)
+    assert len(router.pushes) == 1

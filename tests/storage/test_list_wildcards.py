@@ -41,3 +41,15 @@ def test_free_text_and_exchange_filters_are_literal(any_core: Core) -> None:
     assert _names(any_core, "ix:OTHER-IX") == ["Other"]
     assert _names(any_core, "ix:example") == ["Plain", "Under_Score", "Uptime 100% Networks"]
     assert _names(any_core, "plain") == ["Plain"]
+
+
+def test_show_with_a_huge_id_is_not_found(database_url: str) -> None:
+    from bot.errors import NotFound
+    from bot.services.sessions import get_session
+    from storage.db import Database
+
+    db = Database(database_url)
+    db.upgrade()
+    with pytest.raises(NotFound):
+        get_session(db, "9" * 5000)
+    db.dispose()

@@ -92,3 +92,9 @@ def test_render_refuses_an_address_that_is_not_plain() -> None:
         with pytest.raises(ValueError):
             render("frr", "neighbor_create", NeighborSpec(local_asn=64500, peer_ip=ip, remote_asn=65001,
                                                           description="x", address_family=6))
+
+
+@pytest.mark.parametrize("text", ["240.0.0.1", "255.255.255.255", "::192.0.2.10"])
+def test_parse_ip_refuses_reserved_and_ipv4_compatible_addresses(text: str) -> None:
+    with pytest.raises(FieldError):
+        parse_ip(text)
