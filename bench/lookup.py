@@ -23,10 +23,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 
-from bot.peeringdb.mirror import row_for, token_rows  # noqa: E402
+from bot.peeringdb.mirror import insert_tokens, row_for  # noqa: E402
 from bot.peeringdb.search import search_networks  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.models import PdbNet, PdbNetToken  # noqa: E402
+from storage.models import PdbNet  # noqa: E402
 
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 _SYLLABLES = ["tel", "net", "com", "data", "cloud", "fi", "ber", "link", "wave", "core", "tra", "nsit", "hub",
@@ -65,14 +65,7 @@ def load(db: Database, nets: list[dict]) -> None:
     with db.session() as s:
         for i in range(0, len(nets), 5000):
             s.execute(insert(PdbNet), nets[i : i + 5000])
-        batch: list[dict] = []
-        for row in token_rows(nets):
-            batch.append(row)
-            if len(batch) >= 20000:
-                s.execute(insert(PdbNetToken), batch)
-                batch = []
-        if batch:
-            s.execute(insert(PdbNetToken), batch)
+        insert_tokens(s, nets, batch_size=20000)
     if db.url.startswith("postgresql"):
         with db.engine.begin() as c:
             c.execute(text("ANALYZE"))

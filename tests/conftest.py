@@ -80,6 +80,17 @@ def core(sqlite_url: str, slack: FakeSlack, tmp_path: Path) -> Iterator[Core]:
 
 
 @pytest.fixture
+def any_core(database_url: str, slack: FakeSlack, tmp_path: Path) -> Iterator[Core]:
+    """A core with the test inventory on each database (SQLite, then PostgreSQL)."""
+    from bot.services.inventory import load_inventory
+
+    c = Core.from_settings(settings_for(database_url, slack, tmp_path))
+    load_inventory(c.db, INVENTORY)
+    yield c
+    c.db.dispose()
+
+
+@pytest.fixture
 def inventory_core(core: Core) -> Core:
     from bot.services.inventory import load_inventory
 

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any
 
-from storage.models import PdbIx, PdbIxLan, PdbIxPfx, PdbNet, PdbNetIxLan, PdbOrg, PdbPoc
+from sqlalchemy import insert
+
+from storage.models import PdbIx, PdbIxLan, PdbIxPfx, PdbNet, PdbNetIxLan, PdbNetToken, PdbOrg, PdbPoc
 
 # Parents before children, so a full first load fills the tables in a sensible order.
 MODELS: dict[str, type] = {
@@ -82,3 +84,15 @@ def token_rows(nets: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     for net in nets:
         for token in net_tokens(net.get("name"), net.get("aka"), net.get("irr_as_set")):
             yield {"token": token, "net_id": net["id"]}
+
+
+def insert_tokens(s, nets: Iterable[dict[str, Any]], batch_size: int = 5000) -> None:  # noqa: ANN001
+    """The search tokens of `nets` (pdb_net rows as dicts), inserted in batches."""
+    batch: list[dict[str, Any]] = []
+    for row in token_rows(nets):
+        batch.append(row)
+        if len(batch) >= batch_size:
+            s.execute(insert(PdbNetToken), batch)
+            batch = []
+    if batch:
+        s.execute(insert(PdbNetToken), batch)

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session as OrmSession
 
 from bot.peeringdb.client import PeeringDBClient, PeeringDBError
-from bot.peeringdb.mirror import MODELS, OBJECT_TYPES, row_for, token_rows
+from bot.peeringdb.mirror import MODELS, OBJECT_TYPES, insert_tokens, row_for
 from storage.db import Database
 from storage.models import PdbNetToken, PdbSyncState
 
@@ -151,14 +151,7 @@ def _apply(s: OrmSession, object_type: str, records: list[dict[str, Any]], *, fu
             for batch in _chunks([r["id"] for r in changed] + gone):
                 s.execute(delete(PdbNetToken).where(PdbNetToken.net_id.in_(batch)))
     if object_type == "net":
-        token_batch: list[dict[str, Any]] = []
-        for row in token_rows(live):
-            token_batch.append(row)
-            if len(token_batch) >= 5000:
-                s.execute(insert(PdbNetToken), token_batch)
-                token_batch = []
-        if token_batch:
-            s.execute(insert(PdbNetToken), token_batch)
+        insert_tokens(s, live)
     s.flush()
     return result
 

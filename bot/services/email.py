@@ -35,6 +35,7 @@ from bot.access import Role
 from bot.errors import InvalidInput, NotFound, PeerbotError
 from bot.mailer import Mail, MailError, Mailer, MailNotConfigured, SmtpConfig, valid_address
 from bot.services import audit
+from bot.services.router_config import load_session
 from bot.services.views import SessionView
 from storage.models import EmailLog, PdbNet, PdbPoc, Session
 
@@ -295,21 +296,12 @@ def render(template: Template, context: dict[str, object], templates_dir: str | 
 
 
 # -- compose / check / send -------------------------------------------------------------------------
-def _load(s: OrmSession, session_id: int) -> Session:
-    row = s.scalar(select(Session).where(Session.id == session_id).options(
-        joinedload(Session.peer), joinedload(Session.router), joinedload(Session.exchange),
-        joinedload(Session.peer_group)))
-    if row is None:
-        raise NotFound(f"No session #{session_id}.")
-    return row
-
-
 def compose(core, session_id: int, template: Template | str) -> Draft:  # noqa: ANN001 - bot.core.Core
     """A draft of `template` for the session's peer. Raises MailNotConfigured, NotFound, NoContacts."""
     template = parse_template(str(template))
     mail = mail_settings(core.settings)
     with core.db.session() as s:
-        row = _load(s, session_id)
+        row = load_session(s, session_id)
         net = _network(s, row)
         contacts = _contacts(s, net, template)
         if not contacts:
@@ -330,7 +322,7 @@ def check(core, session_id: int, actor: str, draft: Draft) -> tuple[str, ...]:  
     sent; the recipients as the peer's contacts spell them."""
     core.access.require(actor, Role.OPERATOR, "send email")
     with core.db.session() as s:
-        row = _load(s, session_id)
+        row = load_session(s, session_id)
         net = _network(s, row)
         contacts = _contacts(s, net, draft.template)
         key = _md5_key(core, row)
@@ -379,7 +371,7 @@ def send(core, session_id: int, actor: str, draft: Draft) -> EmailRecord:  # noq
     recipients = check(core, session_id, actor, draft)
     mail = mail_settings(core.settings)
     with core.db.session() as s:
-        row = _load(s, session_id)
+        row = load_session(s, session_id)
         label = f"{row.peer.name} AS{row.peer.asn} {row.peer_ip} on {row.router.name}"[:255]
         names = {c.email: c.name for c in _contacts(s, _network(s, row), draft.template)}
     subject = draft.subject.strip()

@@ -1,25 +1,12 @@
 """`/peering list` filters are literal text: `%` and `_` are characters, not LIKE wildcards."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
 from bot.core import Core
-from bot.services.inventory import load_inventory
 from bot.services.sessions import list_sessions
 from tests.factories import make_session
-from tests.harness.bot import settings_for
-
-INVENTORY = Path(__file__).parents[1] / "data" / "inventory.yml"
-
-
-@pytest.fixture
-def any_core(database_url: str, slack, tmp_path: Path):  # noqa: ANN001, ANN201
-    c = Core.from_settings(settings_for(database_url, slack, tmp_path))
-    load_inventory(c.db, INVENTORY)
-    yield c
-    c.db.dispose()
 
 
 def _names(core: Core, query: str) -> list[str]:

@@ -1,28 +1,15 @@
 """Services against both databases: create, secrets at rest, list filters and paging."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from bot.core import Core
 from bot.errors import InvalidInput, NotFound
-from bot.services.inventory import load_inventory
 from bot.services.sessions import get_session, list_sessions
 from storage.models import AuditEvent, Session
 from tests.factories import make_session
-from tests.harness.bot import settings_for
-
-INVENTORY = Path(__file__).parents[1] / "data" / "inventory.yml"
-
-
-@pytest.fixture
-def any_core(database_url: str, slack, tmp_path: Path):  # noqa: ANN001, ANN201
-    c = Core.from_settings(settings_for(database_url, slack, tmp_path))
-    load_inventory(c.db, INVENTORY)
-    yield c
-    c.db.dispose()
 
 
 def test_md5_is_encrypted_at_rest_and_audit_has_no_secret(any_core: Core) -> None:
