@@ -166,7 +166,7 @@ def _start_polling(core, app) -> None:  # noqa: ANN001
 
     channel = core.settings.notify_channel
     notifier = Notifier(app.client) if channel else None
-    poller = Poller(Changes(core), notifier, channel, poll_notice)
+    poller = Poller(Changes(core), notifier, channel, poll_notice, workers=app.runner.workers)
     if start_scheduler(poller, core.settings.poll_interval):
         log.info("polling routers every %ss%s", core.settings.poll_interval,
                  f", state changes to {channel}" if channel else " (no PEERBOT_NOTIFY_CHANNEL: not posting)")

@@ -10,6 +10,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from bot.notify import Notifier
 from bot.services.changes import Changes
 from bot.services.polling import PollResult
+from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 POLL_JOB = "poll-routers"
@@ -21,15 +22,17 @@ class Poller:
     """One poll of all routers; posts a notice per router whose sessions changed state, and
     one when a router becomes unreachable (not again until it recovers)."""
 
-    def __init__(self, changes: Changes, notifier: Notifier | None, channel: str | None, render: Renderer):
+    def __init__(self, changes: Changes, notifier: Notifier | None, channel: str | None, render: Renderer,
+                 workers: Workers | None = None):
         self.changes = changes
+        self.workers = workers  # routers polled side by side there: a hanging one delays only itself
         self.notifier = notifier
         self.channel = channel
         self.render = render
         self._last_error: dict[int, str | None] = {}
 
     def run_once(self) -> list[PollResult]:
-        results = self.changes.poll_all()
+        results = self._poll_all()
         for r in results:
             previous = self._last_error.get(r.router_id)
             self._last_error[r.router_id] = None if r.ok else r.message
@@ -39,6 +42,20 @@ class Poller:
             if message is not None:
                 self.notifier.post(self.channel, message)
         log.info("poll: %s", "; ".join(r.message for r in results) or "no routers")
+        return results
+
+
+    def _poll_all(self) -> list[PollResult]:
+        if self.workers is None:
+            return self.changes.poll_all()
+        jobs = [self.workers.submit(f"poll router #{rid}", self.changes.poll_router, rid)
+                for rid in self.changes.router_ids()]
+        results = []
+        for job in jobs:
+            try:
+                results.append(job.result())
+            except Exception:  # noqa: BLE001 - e.g. the router was deleted meanwhile (logged by the pool)
+                continue
         return results
 
 

@@ -329,6 +329,9 @@ class Changes:
     def poll_all(self) -> list[PollResult]:
         return self._poller.poll_all()
 
+    def router_ids(self) -> list[int]:
+        return self._poller.router_ids()
+
     def poll_session(self, session_id: int) -> SessionView:
         return self._poller.poll_session(session_id)
 

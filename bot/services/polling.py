@@ -86,10 +86,12 @@ class StatePoller:
         return PollResult(router_id, name, True, f"{name}: {count} session(s) polled, {len(changes)} changed",
                           changes, count)
 
-    def poll_all(self) -> list[PollResult]:
+    def router_ids(self) -> list[int]:
         with self.core.db.session() as s:
-            ids = list(s.scalars(select(Router.id).order_by(Router.name)))
-        return [self.poll_router(rid) for rid in ids]
+            return list(s.scalars(select(Router.id).order_by(Router.name)))
+
+    def poll_all(self) -> list[PollResult]:
+        return [self.poll_router(rid) for rid in self.router_ids()]
 
     def poll_session(self, session_id: int) -> SessionView:
         """Read one neighbor now (after Admin Up/Down) and store its state."""

@@ -10,6 +10,7 @@ from bot.notify import Notifier
 from bot.scheduler import Poller, start_scheduler
 from bot.services.changes import Changes
 from bot.services.sessions import get_session
+from bot.workers import Workers
 from handlers.views.notices import poll_notice
 from tests.factories import make_session
 from tests.harness.fake_slack import FakeSlack
@@ -53,7 +54,8 @@ def test_scheduled_poll_posts_state_changes(lab_core: Core, clean_lab, slack: Fa
 def test_unreachable_router_is_reported_once(lab_core: Core, slack: FakeSlack) -> None:
     make_session(lab_core, ip="198.51.100.9", name="Gamma", asn="65603", router="edge2", exchange="OTHER-IX")
     notifier = Notifier(WebClient(token="xoxb-test", base_url=slack.api_url), min_interval=0.0)
-    poller = Poller(Changes(lab_core), notifier, "CNOC", poll_notice)
+    # routers polled side by side on the worker pool, as `serve` does
+    poller = Poller(Changes(lab_core), notifier, "CNOC", poll_notice, workers=Workers(2))
     first = poller.run_once()
     second = poller.run_once()
     notifier.flush()
