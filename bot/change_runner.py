@@ -18,7 +18,6 @@ from typing import Protocol
 from bot.core import Core
 from bot.services.change_requests import ChangeRequests, RequestView
 from bot.services.changes import Changes
-from bot.services.polling import PollResult
 from bot.services.views import SessionView
 from bot.workers import Workers
 from storage.models import ChangeState
@@ -116,9 +115,6 @@ class ChangeRunner:
             done(result)
 
         self.workers.submit("poll", run)
-
-    def poll_routers(self, router_ids: list[int]) -> list[PollResult]:
-        return [self.changes.poll_router(rid) for rid in router_ids]
 
     # -- the sweep ----------------------------------------------------------------------------------
     def sweep(self) -> None:

@@ -37,7 +37,6 @@ from storage.models import ChangeState, utcnow
 
 log = logging.getLogger("peerbot.handlers.approvals")
 RESPONSE_URL_LIFE = timedelta(minutes=25)  # Slack's response_url works for 30 minutes
-TERMINAL = (ChangeState.DONE, ChangeState.FAILED, ChangeState.REJECTED, ChangeState.EXPIRED, ChangeState.CANCELLED)
 
 
 class SlackReporter:
@@ -126,7 +125,7 @@ class SlackReporter:
             self._respond(r, msg, replace=True)
             return
         # from an ephemeral message (the list, bulk): a note when asked and when finished
-        if r.reported_state is None or r.state in TERMINAL:
+        if r.reported_state is None or not r.is_open:
             self._respond(r, message(f"Change request #{r.id}", [section(request_note(r, note))]), replace=False)
 
     def _session_message(self, r: RequestView, note: str | None) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from bot.core import Core
 from bot.errors import NotFound, PeerbotError
 from bot.services.catalog import list_routers
 from bot.services.change_requests import Origin, RequestView
-from bot.services.polling import PollResult
 from bot.services.router_config import plan
 from bot.services.sessions import get_session, list_sessions
 from bot.services.views import SessionView
@@ -33,7 +32,7 @@ from handlers.payloads import BadPayload, action_of, idempotency_key, parse_id, 
 from handlers.views.changes import (
     ConfigManagerMeta, commands_value, config_manager_modal, error_note, poll_summary, refresh_note, with_note,
 )
-from handlers.views.sessions import BULK_BLOCK, error_message, parse_page_value, session_detail, session_list
+from handlers.views.sessions import BULK_BLOCK, parse_page_value, session_detail, session_list
 
 log = logging.getLogger("peerbot.handlers.router")
 
@@ -214,5 +213,3 @@ def register(app: App, core: Core, ui: Any, table: Any = None) -> None:
     ui.bulk = True
     ui.detail_actions |= DETAIL_ACTIONS
 
-
-__all__ = ["register", "origin_of", "PollResult"]

@@ -59,8 +59,6 @@ EXECUTES = {"configure": "configure", "config_push": "configure", "admin_up": "a
 MAX_SESSIONS = 100  # one request (a bulk action) holds at most this many sessions
 MAX_REASON = 500
 ROUTER_BUSY_WAIT = 2.0  # seconds a worker waits for a router another change holds
-TERMINAL = frozenset({ChangeState.DONE, ChangeState.FAILED, ChangeState.REJECTED, ChangeState.EXPIRED,
-                      ChangeState.CANCELLED})
 UNKNOWN_OUTCOME = ("Outcome unknown: peerbot stopped while this change was running. Check the router; "
                    "it is being polled now.")
 
@@ -256,11 +254,11 @@ class ChangeRequests:
     def _fingerprint(self, s, action: str, ids: Sequence[int]) -> str:  # noqa: ANN001
         h = hashlib.sha256(action.encode())
         for sid in sorted(ids):
-            row = s.get(Session, sid)
-            if row is None:
+            try:
+                row = load_session(s, sid)
+            except NotFound:
                 h.update(f"gone:{sid}".encode())
                 continue
-            row = load_session(s, sid)
             try:
                 masked = self._render(s, row, action)[1]
             except ValueError:
@@ -278,7 +276,7 @@ class ChangeRequests:
         if busy is not None:
             sid, rid, action, state = busy
             raise Conflict(f"Session #{sid} already has request #{rid} ({ACTIONS.get(action, action)}) "
-                           f"{_state_words(ChangeState(state))}: wait for it, or cancel it first.")
+                           f"{state_words(ChangeState(state))}: wait for it, or cancel it first.")
 
     # ------------------------------------------------------------------------------ deciding
     def approve(self, request_id: int, actor: str) -> RequestView:
@@ -290,7 +288,7 @@ class ChangeRequests:
             if req.requested_by == actor:
                 raise PermissionDenied("You asked for this change yourself: another approver must approve it.")
             if req.state != ChangeState.REQUESTED:
-                raise Conflict(f"Request #{request_id} is already {_state_words(ChangeState(req.state))}.")
+                raise Conflict(f"Request #{request_id} is already {state_words(ChangeState(req.state))}.")
             if _aware(req.expires_at) <= utcnow():
                 refusal = self._expire(s, req, "it was not approved in time")
             elif self._fingerprint(s, req.action, [i.session_id for i in req.items]) != req.fingerprint:
@@ -312,7 +310,7 @@ class ChangeRequests:
             req = self._get(s, request_id)
             if not self._move(s, req.id, [ChangeState.REQUESTED], ChangeState.REJECTED,
                               decided_by=actor, decided_at=utcnow(), reason=reason):
-                raise Conflict(f"Request #{request_id} is already {_state_words(ChangeState(req.state))}.")
+                raise Conflict(f"Request #{request_id} is already {state_words(ChangeState(req.state))}.")
             self._audit(s, req, actor, "change.rejected", f"{req.summary}; reason: {reason}")
         return self.get(request_id)
 
@@ -324,7 +322,7 @@ class ChangeRequests:
                 self.core.access.require(actor, Role.ADMIN, "cancel someone else's request")
             if not self._move(s, req.id, [ChangeState.REQUESTED, ChangeState.APPROVED], ChangeState.CANCELLED,
                               decided_by=actor, decided_at=utcnow(), reason="cancelled"):
-                raise Conflict(f"Request #{request_id} is already {_state_words(ChangeState(req.state))}.")
+                raise Conflict(f"Request #{request_id} is already {state_words(ChangeState(req.state))}.")
             self._audit(s, req, actor, "change.cancelled", req.summary)
         return self.get(request_id)
 
@@ -568,15 +566,12 @@ def _summary(action: str, planned: Sequence[_Planned]) -> str:
     return f"{ACTIONS[action]} {len(planned)} sessions on {', '.join(routers)}"
 
 
-def _state_words(state: ChangeState) -> str:
+def state_words(state: ChangeState) -> str:
     return {
         ChangeState.REQUESTED: "waiting for approval", ChangeState.APPROVED: "approved and about to run",
         ChangeState.RUNNING: "running", ChangeState.DONE: "done", ChangeState.FAILED: "failed",
         ChangeState.REJECTED: "rejected", ChangeState.EXPIRED: "expired", ChangeState.CANCELLED: "cancelled",
     }[state]
-
-
-state_words = _state_words
 
 
 def _outcome(action: str, results: Sequence[ChangeResult]) -> str:

@@ -29,10 +29,9 @@ from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateErro
 from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import joinedload
 
 from bot.access import Role
-from bot.errors import InvalidInput, NotFound, PeerbotError
+from bot.errors import InvalidInput, PeerbotError
 from bot.mailer import Mail, MailError, Mailer, MailNotConfigured, SmtpConfig, valid_address
 from bot.services import audit
 from bot.services.router_config import load_session

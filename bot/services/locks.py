@@ -65,8 +65,9 @@ class ChangeLocks:
                 self._busy -= claimed
 
     def _counts(self) -> dict[int, int]:
+        """router id -> how many times this thread holds it (re-entrant)."""
         if not hasattr(self._held, "counts"):
-            self._held.counts = {}
+            self._held.counts, self._held.handles = {}, {}
         return self._held.counts
 
     @contextmanager
@@ -106,7 +107,7 @@ class ChangeLocks:
             local.release()
             return False
         counts[router_id] = 1
-        self._held.handles = {**getattr(self._held, "handles", {}), router_id: handle}
+        self._held.handles[router_id] = handle  # what releases the cross-process lock
         return True
 
     def release_router(self, router_id: int) -> None:

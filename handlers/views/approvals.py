@@ -118,10 +118,6 @@ def unknown_outcome_notice(r: RequestView) -> dict[str, Any]:
         f":warning: *Change request #{r.id}* ({escape(r.summary)}): {escape(r.outcome or '')}", MAX_TEXT))])
 
 
-def skipped_approval_notice(r: RequestView) -> str:
-    return f"{escape(r.label)} by {who(r.requested_by)} runs without approval (PEERBOT_APPROVAL_SKIP policy)."
-
-
 # ----------------------------------------------------------------------------- reject reason
 def reject_modal(r: RequestView, channel: str | None, ts: str | None) -> dict[str, Any]:
     meta = json.dumps({"rid": r.id, "ch": channel, "ts": ts}, separators=(",", ":"))
