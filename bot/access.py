@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 
 CLI_PREFIX = "cli:"
 SYSTEM_ACTORS = frozenset({"scheduler", "system"})
+# The scheduled IRR re-import (bot/irr/refresh.py) asks for Configure when an AS-SET's prefixes
+# changed: an operator's right to request, never to approve (an approver still decides).
+IRR_ACTOR = "irr"
 
 
 class Role(StrEnum):
@@ -131,6 +134,8 @@ class Access:
             return self.cli_roles
         if user in SYSTEM_ACTORS:
             return frozenset({Role.VIEWER})
+        if user == IRR_ACTOR:
+            return frozenset({Role.OPERATOR, Role.VIEWER})
         if self.open_mode:
             return frozenset(Role)
         roles: set[Role] = set()

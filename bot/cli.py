@@ -84,6 +84,7 @@ def serve(
 
     if start_peeringdb_sync(core, settings.peeringdb_sync_hours):
         log.info("PeeringDB mirror synced every %sh", settings.peeringdb_sync_hours)
+    _start_irr_refresh(core, app)
     if socket_mode:
         _run_socket_mode(app, settings.slack_app_token.get_secret_value())  # type: ignore[union-attr]
     else:
@@ -170,6 +171,22 @@ def _start_polling(core, app) -> None:  # noqa: ANN001
     if start_scheduler(poller, core.settings.poll_interval):
         log.info("polling routers every %ss%s", core.settings.poll_interval,
                  f", state changes to {channel}" if channel else " (no PEERBOT_NOTIFY_CHANNEL: not posting)")
+
+
+def _start_irr_refresh(core, app) -> None:  # noqa: ANN001
+    """Scheduled AS-SET re-import (PEERBOT_IRR_REFRESH_HOURS; 0 = off), summary to PEERBOT_NOTIFY_CHANNEL."""
+    from bot.irr.refresh import IrrRefresher
+    from bot.irr.service import IrrImports
+    from bot.notify import Notifier
+    from bot.scheduler import start_irr_refresh
+    from handlers.views.irr import refresh_notice
+
+    channel = core.settings.notify_channel
+    refresher = IrrRefresher(IrrImports(core), max_change_percent=core.settings.irr_max_change_percent,
+                             workers=app.runner.workers, notifier=Notifier(app.client) if channel else None,
+                             channel=channel, render=refresh_notice)
+    if start_irr_refresh(refresher, core.settings.irr_refresh_hours):
+        log.info("AS-SETs re-imported from %s every %sh", core.settings.irr_host, core.settings.irr_refresh_hours)
 
 
 @db_cli.command("upgrade")
@@ -357,6 +374,15 @@ def _add_catalog_commands() -> None:
 
 
 _add_catalog_commands()
+
+
+def _add_irr_commands() -> None:
+    from bot.cli_irr import irr_cli
+
+    cli.add_typer(irr_cli, name="irr")
+
+
+_add_irr_commands()
 
 
 def main() -> None:

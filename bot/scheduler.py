@@ -92,3 +92,22 @@ def start_peeringdb_sync(core: Any, hours: float) -> BackgroundScheduler | None:
                   next_run_time=datetime.now(timezone.utc) + timedelta(minutes=1))
     sched.start()
     return sched
+
+
+IRR_REFRESH_JOB = "irr-refresh"
+
+
+def start_irr_refresh(refresher: Any, hours: float) -> BackgroundScheduler | None:
+    """Re-import every AS-SET in use every `hours` (PEERBOT_IRR_REFRESH_HOURS; 0 = off), the first
+    time five minutes after start. `refresher` is a bot.irr.refresh.IrrRefresher: bgpq4 runs on
+    the worker pool, changes become change requests, one summary goes to the notify channel."""
+    if hours <= 0:
+        return None
+    from datetime import datetime, timedelta, timezone
+
+    seconds = int(hours * 3600)
+    sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": seconds})
+    sched.add_job(refresher.run_once, "interval", seconds=seconds, id=IRR_REFRESH_JOB,
+                  next_run_time=datetime.now(timezone.utc) + timedelta(minutes=5))
+    sched.start()
+    return sched

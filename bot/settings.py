@@ -40,6 +40,33 @@ class Settings(BaseSettings):
     peeringdb_api_key: SecretStr | None = Field(default=None, alias="PEERINGDB_API_KEY")
     peeringdb_sync_hours: float = Field(default=24, ge=0, alias="PEERBOT_PEERINGDB_SYNC_HOURS")
 
+    # IRR import of AS-SETs with bgpq4 (bot/irr): server (host or host:port), sources (comma
+    # separated, empty = the server's default), the most prefixes per family a set may expand
+    # to, bgpq4's time limit (s), scheduled re-import (hours; 0 = off) and the change (% of a
+    # family's list) above which a re-import is reported instead of applied.
+    irr_host: str = Field(default="rr.ntt.net", alias="PEERBOT_IRR_HOST")
+    irr_sources: str = Field(default="", alias="PEERBOT_IRR_SOURCES")
+    irr_max_prefixes: int = Field(default=10000, ge=1, alias="PEERBOT_IRR_MAX_PREFIXES")
+    irr_timeout: float = Field(default=60.0, gt=0, alias="PEERBOT_IRR_TIMEOUT")
+    irr_refresh_hours: float = Field(default=24, ge=0, alias="PEERBOT_IRR_REFRESH_HOURS")
+    irr_max_change_percent: float = Field(default=30, ge=0, alias="PEERBOT_IRR_MAX_CHANGE_PERCENT")
+
+    @field_validator("irr_host")
+    @classmethod
+    def _irr_host(cls, v: str) -> str:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.\-]{0,252}(:[0-9]{1,5})?|\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?", v.strip()):
+            raise ValueError("expected a host name or address, optionally :port (e.g. rr.ntt.net or 127.0.0.1:4343)")
+        return v.strip()
+
+    @field_validator("irr_sources")
+    @classmethod
+    def _irr_sources(cls, v: str) -> str:
+        items = [i for i in re.split(r"[\s,]+", v) if i]
+        for item in items:
+            if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9\-]{0,31}", item):
+                raise ValueError(f"{item[:20]!r} is not an IRR source name (e.g. RIPE,ARIN)")
+        return ",".join(i.upper() for i in items)
+
     # Roles (bot/access.py): Slack user ids (U…/W…) and user group ids (S…), comma separated.
     viewers: str = Field(default="", alias="PEERBOT_VIEWERS")
     operators: str = Field(default="", alias="PEERBOT_OPERATORS")

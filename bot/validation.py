@@ -32,7 +32,8 @@ _CLI_UNSAFE = re.compile(r"[;!#|\"'`\\{}$<>?]")
 # RPSL names are ASCII: re.ASCII keeps \d to 0-9 and stops IGNORECASE folding e.g. the Kelvin
 # sign onto "K" or the long s onto "S".
 _AS_SET = re.compile(r"^(?:AS\d+:)?AS-[A-Z0-9_\-]+(?::AS-[A-Z0-9_\-]+)*$|^AS\d+$", re.IGNORECASE | re.ASCII)
-_IRR_SOURCE = re.compile(r"^[A-Z0-9\-]{1,32}::", re.IGNORECASE | re.ASCII)
+# "RIPE::", "RIPE-NONAUTH::", "PEERBOT-TEST::" (IRRd source names)
+_IRR_SOURCE = re.compile(r"^[A-Z0-9][A-Z0-9\-]{0,31}::", re.IGNORECASE | re.ASCII)
 
 
 class FieldError(ValueError):
@@ -171,14 +172,57 @@ def parse_md5(text: str | None) -> str | None:
     return text
 
 
-def parse_as_set(text: str | None) -> str | None:
+AS_SET_MAX_LEN = 100  # whole name without the source; RPSL puts no limit, real names stay far below
+
+
+@dataclass(frozen=True)
+class AsSetName:
+    """An AS-SET (or a single ASN) as bgpq4 takes it: the RPSL name, upper-case, and the IRR
+    source the user pinned with `SOURCE::` (None: the configured PEERBOT_IRR_SOURCES)."""
+
+    name: str
+    source: str | None = None
+
+    @property
+    def query(self) -> str:
+        """The argument handed to bgpq4: `RIPE::AS-FOO` when a source is pinned."""
+        return f"{self.source}::{self.name}" if self.source else self.name
+
+    @property
+    def is_asn(self) -> bool:
+        return self.name[2:].isdigit()
+
+
+def parse_as_set_name(text: str | None) -> AsSetName | None:
+    """`AS-FOO`, `AS65000:AS-FOO`, `AS65000:AS-FOO:AS-BAR`, `RIPE::AS-FOO` or a plain `AS65000`
+    (RFC 2622 set names: letters, digits, `-` and `_`, ending in a letter or digit). None for
+    empty input; FieldError (the message names the AS-SET) for anything else."""
     raw = (text or "").strip()
     if not raw:
         return None
-    raw = _IRR_SOURCE.sub("", raw)  # "RIPE::AS-EXAMPLE" -> "AS-EXAMPLE"
-    if len(raw) > 100 or not raw.isascii() or not _AS_SET.fullmatch(raw):
+    if not raw.isascii() or _CONTROL.search(raw):
+        raise FieldError("An AS-SET uses ASCII letters, digits, '-', '_' and ':' only.")
+    source = None
+    m = _IRR_SOURCE.match(raw)
+    if m:
+        source = m.group()[:-2].upper()
+        raw = raw[m.end():]
+    elif "::" in raw:
+        raise FieldError("The IRR source of an AS-SET (before '::') is 1-32 letters, digits or '-', e.g. RIPE::AS-EXAMPLE.")
+    if len(raw) > AS_SET_MAX_LEN:
+        raise FieldError(f"An AS-SET name is at most {AS_SET_MAX_LEN} characters.")
+    if not _AS_SET.fullmatch(raw) or any(part[-1] in "-_" for part in raw.split(":")):
         raise FieldError("An AS-SET looks like AS-EXAMPLE, AS65001:AS-CUSTOMERS or AS65001.")
-    return raw.upper()
+    for part in raw.split(":"):
+        if part[2:].isdigit() and not 1 <= _digits_value(part[2:], 10) <= ASN_MAX:
+            raise FieldError(f"{part[:20]} in the AS-SET is not a valid AS number (1-{ASN_MAX}).")
+    return AsSetName(raw.upper(), source)
+
+
+def parse_as_set(text: str | None) -> str | None:
+    """The AS-SET's name as stored on sessions (the `SOURCE::` prefix is not part of it)."""
+    parsed = parse_as_set_name(text)
+    return parsed.name if parsed else None
 
 
 def short(text: str, limit: int = 40) -> str:

@@ -21,7 +21,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.access import Role
 from bot.core import Core
-from bot.errors import Conflict, InvalidInput, NotFound
+from bot.errors import Conflict, InvalidInput, NotFound, PeerbotError
+from bot.irr.service import IrrImports
 from bot.peeringdb import search as pdb
 from bot.services import catalog, pickers
 from bot.services.preflight import Preflight, run_checks
@@ -29,7 +30,8 @@ from bot.services.provisioning import (
     STEP_FIELDS, SessionDraft, check_draft, create_session_once, parse_max_prefixes,
 )
 from bot.services.views import SessionView
-from bot.validation import FieldError, cli_safe_text, parse_as_set, parse_asn, parse_ip, parse_md5
+from bot.validation import FieldError, cli_safe_text, parse_as_set, parse_as_set_name, parse_asn, parse_ip, parse_md5
+from handlers.views import irr as irr_views
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
 from handlers.views.common import ago, escape
@@ -44,10 +46,6 @@ log = logging.getLogger("peerbot.wizard")
 REQUEST_KEY_MAX = 128  # IdempotencyKey.key
 # chat.postMessage errors after which the detail goes to the user's DM instead of the channel.
 DM_FALLBACK = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_dm_bot"}
-IMPORT_NOT_CONFIGURED = (
-    ":information_source: *IRR import is not configured yet*: peerbot cannot fetch AS-SETs from an IRR. "
-    "You can still create the session with this AS-SET; its prefix filter is built once the AS-SET is imported."
-)
 
 
 # -- state <-> domain ------------------------------------------------------------------------
@@ -271,20 +269,25 @@ def fill_from_network(core: Core, state: WizardState, net_id: int) -> tuple[Wiza
     return new, note
 
 
-def as_set_message(core: Core, text: str | None) -> str:
+def as_set_message(imports: IrrImports, text: str | None) -> str:
+    """Validate: the AS-SET is well formed and known locally (its counts), or why not."""
     if not (text or "").strip():
         return ":grey_question: Type an AS-SET first, then Validate."
     try:
-        name = parse_as_set(text)
+        target = parse_as_set_name(text)
     except FieldError as exc:
         return f":x: {escape(str(exc))}"
-    known = catalog.find_as_set(core.db, name or "")
-    if known is None:
-        return (f":grey_question: *{escape(name)}* is not known locally. Import it, or create the session anyway "
-                "(its prefix filter waits for the import).")
-    return (f":white_check_mark: *{escape(known.name)}* is known locally: {len(known.prefixes_v4 or [])} IPv4 / "
-            f"{len(known.prefixes_v6 or [])} IPv6 prefixes, imported {ago(known.imported_at)}"
-            + (f" from {escape(known.source)}" if known.source else "") + ".")
+    known = imports.show(target.name) if target else None
+    return irr_views.known_text(known) if known else irr_views.unknown_text(target.name if target else "")
+
+
+def import_as_set(imports: IrrImports, text: str | None, actor: str) -> str:
+    """Import (on a worker): the result as the step's message. Domain errors are shown as they
+    are; the import itself never raises for IRR problems (ImportResult says why)."""
+    try:
+        return irr_views.import_result_text(imports.import_set(text, actor))
+    except PeerbotError as exc:
+        return f":x: {escape(user_text(exc))}"
 
 
 # -- the steps: pure-ish functions returning the ack payload ---------------------------------
@@ -428,14 +431,18 @@ def tell_user(client: WebClient, text: str, *, channel: str | None, user: str) -
         log.error("cannot tell %s something (%s)", user, exc.response.get("error"))
 
 
-def _update(client: WebClient, view: dict[str, Any], new_view: dict[str, Any]) -> None:
+def _update(client: WebClient, view: dict[str, Any], new_view: dict[str, Any]) -> dict[str, Any] | None:
+    """views.update checked against the hash of the view the action came from; returns the view
+    as Slack now shows it (with its new hash), or None when it had moved on meanwhile."""
     try:
-        client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+        answer = client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
     except SlackApiError as exc:
         if exc.response.get("error") == "hash_conflict":  # the view moved on meanwhile: theirs wins
             log.info("wizard view %s changed meanwhile; update skipped", view.get("id"))
-            return
+            return None
         raise
+    shown = answer.get("view") if hasattr(answer, "get") else None
+    return {**(shown or {}), "id": (shown or {}).get("id") or view["id"], "hash": (shown or {}).get("hash")}
 
 
 def _view_state(body: dict[str, Any]) -> tuple[dict[str, Any], WizardState, dict[str, Any]]:
@@ -533,15 +540,48 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
             return
         _update(client, view, render(core, new.next_rev(peer_ip=ip), note=f"Peer IP set to `{ip}` (from PeeringDB)."))
 
+    imports = IrrImports(core)
+
     @modal_action
     def as_set_validate(client: WebClient, view: dict, state: WizardState, values: dict, action: dict) -> None:
         new = apply_step(state, 4, values, lenient=True).state.next_rev()
-        _update(client, view, render(core, new, message=as_set_message(core, new.as_set)))
+        _update(client, view, render(core, new, message=as_set_message(imports, new.as_set)))
 
-    @modal_action
-    def as_set_import(client: WebClient, view: dict, state: WizardState, values: dict, action: dict) -> None:
-        new = apply_step(state, 4, values, lenient=True).state.next_rev()
-        _update(client, view, render(core, new, message=IMPORT_NOT_CONFIGURED))
+    def as_set_import(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
+        """Import: ack, show "importing" at once, run bgpq4 on the worker pool, then show the
+        result, hash-checked against the "importing" view: a wizard moved on meanwhile (Next,
+        Previous) keeps its view, the import is stored all the same."""
+        ack()
+        view = body.get("view") or {}
+        user = (body.get("user") or {}).get("id", "")
+        try:
+            view, state, values = _view_state(body)
+            new = apply_step(state, 4, values, lenient=True).state.next_rev()
+            try:
+                target = parse_as_set_name(new.as_set)
+            except FieldError as exc:
+                _update(client, view, render(core, new, message=f":x: {escape(str(exc))}"))
+                return
+            if target is None:
+                _update(client, view, render(core, new, message=":grey_question: Type an AS-SET first, then Import."))
+                return
+            core.access.require(user, Role.OPERATOR, "import AS-SETs")
+            where = imports.bgpq4.where(target)
+            shown = _update(client, view, render(core, new, message=irr_views.importing_text(target.query, where)))
+            if shown is None:
+                return  # the view moved on before the import started: nobody is waiting for it
+            workers = context["services"].runner.workers
+            workers.submit(f"IRR import {target.query}", _finish_import, client, shown, new, target.query, user)
+        except Exception as exc:  # noqa: BLE001 - the user sees what happened
+            if view.get("id"):
+                try:
+                    client.views_update(view_id=view["id"], view=error_view(user_text(exc)))
+                except Exception:  # noqa: BLE001
+                    log.exception("could not report a wizard error")
+
+    def _finish_import(client: WebClient, shown: dict, state: WizardState, query: str, user: str) -> None:
+        text = import_as_set(imports, query, user)
+        _update(client, shown, render(core, state.next_rev(), message=text))
 
     def suggestions(fn: Callable[[str, dict], list[dict[str, Any]]]) -> Callable[..., None]:
         """A block_suggestion listener: options for the typed text; an empty list if it fails

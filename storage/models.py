@@ -95,6 +95,15 @@ class AsSet(Base):
     prefixes_v4: Mapped[list[str]] = mapped_column(JSON, default=list)
     prefixes_v6: Mapped[list[str]] = mapped_column(JSON, default=list)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # IRR import (issue 10, bot/irr): where the lists came from, their sizes (shown without
+    # loading the lists), the source the user pinned with SOURCE:: (re-imports keep it), and
+    # the last attempt that did not change the lists (an error, or a change flagged as too large).
+    irr_host: Mapped[str | None] = mapped_column(String(255))
+    pinned_source: Mapped[str | None] = mapped_column(String(64))
+    count_v4: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    count_v6: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_attempt_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class Peer(Base):

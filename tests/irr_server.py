@@ -42,10 +42,14 @@ IRR_TEST_DATA: dict[str, Any] = {
         "AS-EXAMPLE": ["AS65601", "AS-EXAMPLE-CUSTOMERS"],
         "AS-EXAMPLE-CUSTOMERS": ["AS65602", "AS-EXAMPLE"],  # loop on purpose: must terminate
         "AS-EMPTY": [],
+        # IRR import tests (tests/irr): a member without route objects, a set of 12 /24s
+        "AS-UNROUTED": ["AS65603"],
+        "AS-TWELVE": ["AS65604"],
     },
     "route": {
         "AS65601": ["203.0.113.0/24"],
         "AS65602": ["198.51.100.0/25", "198.51.100.128/25"],
+        "AS65604": [f"198.18.{i * 2}.0/24" for i in range(12)],  # 12 entries even aggregated
     },
     "route6": {
         "AS65601": ["2001:db8:65::/48"],

@@ -106,7 +106,8 @@ class FakeSlack:
             if isinstance(view, str):
                 view = json.loads(view)
             vid = args.get("view_id") or f"V{next(self._views):05d}"
-            return {"ok": True, "view": {**(view or {}), "id": vid}}
+            # like Slack, a new hash with every version of a view (views.update may check it)
+            return {"ok": True, "view": {**(view or {}), "id": vid, "hash": f"{time.time():.0f}.{next(self._ts):08d}"}}
         if method == "users.info":
             return {"ok": True, "user": {"id": args.get("user"), "name": "user", "real_name": "A User",
                                          "profile": {"email": "user@example.net"}}}

@@ -338,8 +338,8 @@ def test_as_set_validate_and_import(bot: RunningBot) -> None:
     assert "AS-UNKNOWN* is not known locally" in text_of(w.view["blocks"])
     w.button(Action.WIZARD_AS_SET_VALIDATE, as_set="AS 1 2")
     assert ":x: An AS-SET looks like" in text_of(w.view["blocks"])
-    w.button(Action.WIZARD_AS_SET_IMPORT, as_set="AS-UNKNOWN")
-    assert "IRR import is not configured yet" in text_of(w.view["blocks"])
+    w.button(Action.WIZARD_AS_SET_IMPORT, as_set="AS-!!")  # refused before bgpq4 runs (tests/irr: the import)
+    assert ":x: An AS-SET looks like" in text_of(w.view["blocks"])
     answer = w.submit(as_set="AS-!!")
     assert answer == {"response_action": "errors", "errors": {
         inputs(w.view)["as_set"]["block_id"]: "An AS-SET looks like AS-EXAMPLE, AS65001:AS-CUSTOMERS or AS65001."}}

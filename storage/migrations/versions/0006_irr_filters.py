@@ -14,8 +14,20 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # -- IRR import (helper irr): as_set provenance, sizes and the last failed/flagged attempt --
+    with op.batch_alter_table('as_set', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('irr_host', sa.String(length=255), nullable=True))
+        batch_op.add_column(sa.Column('pinned_source', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('count_v4', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('count_v6', sa.Integer(), server_default='0', nullable=False))
+        batch_op.add_column(sa.Column('last_attempt_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('last_error', sa.String(length=500), nullable=True))
+    # -- end IRR import --
 
 
 def downgrade() -> None:
-    pass
+    # -- IRR import (helper irr) --
+    with op.batch_alter_table('as_set', schema=None) as batch_op:
+        for column in ('last_error', 'last_attempt_at', 'count_v6', 'count_v4', 'pinned_source', 'irr_host'):
+            batch_op.drop_column(column)
+    # -- end IRR import --
