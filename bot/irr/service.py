@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.access import Role
@@ -140,7 +140,7 @@ class IrrImports:
     def in_use(self) -> list[str]:
         """Every AS-SET a session names, imported or not."""
         with self.core.db.session() as s:
-            names = s.scalars(select(distinct(Session.as_set)).where(Session.as_set.is_not(None)))
+            names = s.scalars(select(Session.as_set).where(Session.as_set.is_not(None)).distinct())
             return sorted({n.upper() for n in names if n})
 
     # -------------------------------------------------------------------------------- importing
