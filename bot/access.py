@@ -11,7 +11,8 @@ through an injected resolver, cached briefly and refreshed on a miss.
 
 Deny by default: with no operators/approvers/admins configured nobody may change anything,
 unless PEERBOT_OPEN_MODE (a lab) gives every user every role. The CLI runs as `cli:<unix user>`
-with the roles of PEERBOT_CLI_ROLES (default: operator).
+with the roles of PEERBOT_CLI_ROLES (default: operator). The scheduled IRR re-import runs as
+`irr`: it may request changes (operator), never approve them.
 """
 from __future__ import annotations
 

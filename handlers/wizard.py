@@ -31,9 +31,9 @@ from bot.services.provisioning import (
 )
 from bot.services.views import SessionView
 from bot.validation import FieldError, cli_safe_text, parse_as_set, parse_as_set_name, parse_asn, parse_ip, parse_md5
-from handlers.views import irr as irr_views
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
+from handlers.views import irr as irr_views
 from handlers.views.common import ago, escape
 from handlers.views.sessions import session_detail
 from handlers.views.wizard import (

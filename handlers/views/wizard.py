@@ -475,7 +475,8 @@ def step4_view(state: WizardState, errors: dict[str, str] | None = None, message
     blocks: list[Block] = [_progress(4), *_problems(errors, ("as_set",))]
     blocks.append(_input("as_set", r, _text("as_set", state.as_set, max_length=AS_SET_INPUT_MAX,
                                             placeholder="AS-EXAMPLE or RIPE::AS65001:AS-CUSTOMERS"),
-                         optional=True, hint="Optional: enables prefix filtering. Validate checks whether peerbot knows it."))
+                         optional=True, hint="Optional: enables prefix filtering. Validate checks whether peerbot knows it; "
+                                              "Import fetches it from the IRR."))
     blocks += actions([button("Validate", Action.WIZARD_AS_SET_VALIDATE, "validate"),
                        button("Import", Action.WIZARD_AS_SET_IMPORT, "import")], block_id="wz_as_set_actions")
     blocks.append({**context(message or "Leave empty to create the session without prefix filtering."),

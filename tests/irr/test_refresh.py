@@ -108,3 +108,16 @@ def test_the_irr_actor_may_ask_but_never_approve(make_irr_core: Callable[..., Co
     core = make_irr_core()
     assert core.access.has(IRR_ACTOR, Role.OPERATOR)
     assert not core.access.has(IRR_ACTOR, Role.APPROVER) and not core.access.has(IRR_ACTOR, Role.ADMIN)
+
+
+def test_the_schedule_follows_the_setting(make_irr_core: Callable[..., Core]) -> None:
+    from bot.scheduler import IRR_REFRESH_JOB, start_irr_refresh
+
+    refresher = IrrRefresher(IrrImports(make_irr_core()), max_change_percent=30)
+    assert start_irr_refresh(refresher, 0) is None  # PEERBOT_IRR_REFRESH_HOURS=0: off
+    sched = start_irr_refresh(refresher, 24)
+    try:
+        job = sched.get_job(IRR_REFRESH_JOB)
+        assert job.trigger.interval.total_seconds() == 24 * 3600
+    finally:
+        sched.shutdown(wait=False)
