@@ -53,8 +53,7 @@ def _print_result(result) -> None:  # noqa: ANN001
 
 @irr_cli.command("import")
 def irr_import(as_set: Annotated[str, typer.Argument(help="AS-EXAMPLE, AS65001:AS-CUSTOMERS, RIPE::AS-EXAMPLE or AS65001.")]) -> None:
-    """Expand an AS-SET with bgpq4 and store its IPv4/IPv6 prefix lists; configured sessions
-    that use it get a Configure change request when the lists changed."""
+    """Expand an AS-SET with bgpq4 and store its IPv4/IPv6 prefix lists (configured sessions using it get a Configure request when they changed)."""
     from bot.cli import actor
 
     imports = _imports()
@@ -95,8 +94,7 @@ def irr_show(
 
 @irr_cli.command("refresh")
 def irr_refresh() -> None:
-    """Re-import every AS-SET in use once, as the scheduled job does (PEERBOT_IRR_MAX_CHANGE_PERCENT
-    applies: a too-large change is reported, not stored)."""
+    """Re-import every AS-SET in use once, as the scheduled job does (a change over PEERBOT_IRR_MAX_CHANGE_PERCENT is reported, not stored)."""
     from bot.cli import actor
     from bot.irr.refresh import IrrRefresher
 

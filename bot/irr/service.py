@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 
 from sqlalchemy import select
@@ -203,7 +203,7 @@ class IrrImports:
         result = ImportResult(target.query, True, None, info, changes, first_import=first, sessions=tuple(sessions))
         if result.changed and sessions:
             ids, errors = self._request_updates(actor, sessions)
-            result = ImportResult(**{**result.__dict__, "request_ids": ids, "request_errors": errors})
+            result = replace(result, request_ids=ids, request_errors=errors)
         log.info("AS-SET %s imported: %s IPv4 / %s IPv6%s", target.query, len(v4), len(v6),
                  f", change requests {list(result.request_ids)}" if result.request_ids else "")
         return result

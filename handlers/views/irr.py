@@ -44,8 +44,8 @@ def import_result_text(result: ImportResult) -> str:
             + (f" ({changes_text(result.changes)})" if result.changed and not result.first_import else "")
             + (f" from {escape(info.irr_host)}" if info.irr_host else "") + ".")
     if result.request_ids:
-        text += ("\nThe filter of its configured sessions changes: change request "
-                 + ", ".join(f"#{i}" for i in result.request_ids) + " waits for approval.")
+        text += ("\nIts configured sessions get the new filter through change request "
+                 + ", ".join(f"#{i}" for i in result.request_ids) + ".")
     for err in result.request_errors[:3]:
         text += f"\n:warning: {escape(err)}"
     return text

@@ -126,3 +126,24 @@ def test_a_late_result_does_not_clobber_a_view_that_moved_on(irr_bot: RunningBot
     assert _as_set(irr_bot, "AS-TWELVE").count_v4 == 12  # stored all the same
     irr_bot.app.runner.workers.shutdown(wait=True)  # the import job has finished: nothing more comes
     assert not [c for c in slack.calls[mark:] if c.method == "views.update" and "wizard_error" in text_of(c.args)]
+
+
+def test_import_of_a_set_in_use_asks_for_the_new_filter(irr_bot: RunningBot) -> None:
+    from bot.services.change_requests import ChangeRequests
+    from storage.models import Session
+    from tests.factories import make_session
+    from tests.harness.bot import APPROVAL_CHANNEL
+
+    # AS65601 as the set: exact entries only (templates rendering "ge/le" entries: helper tpl)
+    used = make_session(irr_bot.core, ip="192.0.2.40", asn="65601", name="Example", as_set="AS65601")
+    with irr_bot.core.db.session() as s:
+        s.get(Session, used.id).configured = True
+    w = _at_step4(irr_bot)
+    mark = irr_bot.slack.mark()
+    _, result = _import(w, "as65601")
+    assert "get the new filter through change request #1." in text_of(result["view"]["blocks"])
+    request = ChangeRequests(irr_bot.core).get(1)
+    assert (request.action, request.requested_by, request.session_ids) == ("configure", "U111", [used.id])
+    # the bot's sweep posts it for approval, with the exact commands
+    posted = irr_bot.slack.wait_for("chat.postMessage", lambda c: c.args.get("channel") == APPROVAL_CHANNEL, after=mark)
+    assert "203.0.113.0/24" in text_of(posted.args)
