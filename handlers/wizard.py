@@ -21,7 +21,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.access import Role
 from bot.core import Core
-from bot.errors import Conflict, InvalidInput, NotFound, PeerbotError
+from bot.errors import Conflict, InvalidInput, NotFound
 from bot.irr.service import IrrImports
 from bot.peeringdb import search as pdb
 from bot.services import catalog, pickers
@@ -282,11 +282,12 @@ def as_set_message(imports: IrrImports, text: str | None) -> str:
 
 
 def import_as_set(imports: IrrImports, text: str | None, actor: str) -> str:
-    """Import (on a worker): the result as the step's message. Domain errors are shown as they
-    are; the import itself never raises for IRR problems (ImportResult says why)."""
+    """Import (on a worker): the result as the step's message, never left at "importing". IRR
+    problems come back in the ImportResult; domain errors are shown as they are, anything else
+    with a reference id (handlers/errors.py)."""
     try:
         return irr_views.import_result_text(imports.import_set(text, actor))
-    except PeerbotError as exc:
+    except Exception as exc:  # noqa: BLE001 - the modal must say something
         return f":x: {escape(user_text(exc))}"
 
 
