@@ -159,14 +159,18 @@ def _run_http(app, core, slack_status, host: str, port: int) -> None:  # noqa: A
 
 def _start_polling(core, app) -> None:  # noqa: ANN001
     """Scheduled refreshes (PEERBOT_POLL_INTERVAL seconds; 0 = off) posting to PEERBOT_NOTIFY_CHANNEL."""
+    from bot.notice_sender import NoticeSender
     from bot.notify import Notifier
-    from bot.scheduler import Poller, start_scheduler
+    from bot.scheduler import Poller, start_history_pruning, start_scheduler
     from bot.services.changes import Changes
-    from handlers.views.notices import poll_notice
+    from handlers.views.notices import render_notice
 
     channel = core.settings.notify_channel
-    notifier = Notifier(app.client) if channel else None
-    poller = Poller(Changes(core), notifier, channel, poll_notice, workers=app.runner.workers)
+    sender = NoticeSender(core, Notifier(app.client), render_notice) if channel else None
+    poller = Poller(Changes(core), sender, workers=app.runner.workers)
+    start_history_pruning(core)
+    if sender is not None:
+        app.runner.workers.submit("send notices left by the last run", sender.deliver)
     if start_scheduler(poller, core.settings.poll_interval):
         log.info("polling routers every %ss%s", core.settings.poll_interval,
                  f", state changes to {channel}" if channel else " (no PEERBOT_NOTIFY_CHANNEL: not posting)")
