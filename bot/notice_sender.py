@@ -53,10 +53,10 @@ class NoticeSender:
             notice = self.outbox.claim(notice_id)
             if notice is None:
                 continue  # another process has it
-            message = self.render(notice)
-            if notice.thread_ts:
-                message = {**message, "thread_ts": notice.thread_ts, "reply_broadcast": notice.broadcast}
             try:
+                message = self.render(notice)
+                if notice.thread_ts:
+                    message = {**message, "thread_ts": notice.thread_ts, "reply_broadcast": notice.broadcast}
                 answer = self.notifier.send(notice.channel, message)
             except Exception as exc:  # noqa: BLE001 - kept in the outbox, tried again next round
                 error = getattr(getattr(exc, "response", None), "get", lambda _k: None)("error") or type(exc).__name__

@@ -60,6 +60,18 @@ def start_scheduler(poller: Poller, interval_seconds: int) -> BackgroundSchedule
     return sched
 
 
+NOTICE_JOB = "send-notices"
+
+
+def start_notice_sender(sender: NoticeSender, seconds: float = 10) -> BackgroundScheduler:
+    """Send pending notices every few seconds too: a poll asked for in Slack (Refresh) stores its
+    notices like a scheduled one, and they should not wait for the next scheduled poll."""
+    sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+    sched.add_job(sender.deliver, "interval", seconds=seconds, id=NOTICE_JOB)
+    sched.start()
+    return sched
+
+
 HISTORY_JOB = "prune-history"
 
 

@@ -49,8 +49,14 @@ def cmd_show(ctx: CommandContext) -> None:
     ctx.respond(response_type="in_channel", **with_history(session_detail(view, ctx.ui.detail_actions), history))
     channel = ctx.command.get("channel_id")
     if ctx.runner is not None and channel:  # the picture follows, rendered on the worker pool
-        ctx.runner.workers.submit(f"timeline of session #{view.id}", upload_timeline, ctx.client, channel, history,
-                                  f"{view.peer_name} {view.peer_ip} on {view.router_name}")
+
+        def picture() -> None:
+            if not upload_timeline(ctx.client, channel, history, f"{view.peer_name} {view.peer_ip} on {view.router_name}"):
+                ctx.respond(response_type="ephemeral", replace_original=False,
+                            text=":warning: The 7-day timeline image could not be uploaded here "
+                                 "(is peerbot a member of this channel?).")
+
+        ctx.runner.workers.submit(f"timeline of session #{view.id}", picture)
 
 
 def cmd_help(ctx: CommandContext) -> None:

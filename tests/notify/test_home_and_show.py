@@ -139,3 +139,28 @@ def test_show_has_history_and_uploads_the_timeline(bot: RunningBot) -> None:
     [fid] = [f["id"] for f in json.loads(done.args["files"])]
     assert bot.slack.uploads[fid].startswith(b"\x89PNG\r\n\x1a\n")
     assert len(bot.slack.uploads[fid]) == int(url.args["length"])
+
+
+def test_show_says_so_when_the_timeline_cannot_be_uploaded(bot: RunningBot) -> None:
+    v = make_session(bot.core, ip="192.0.2.10", name="Alpha Networks", asn="65601")
+    bot.slack.fail_methods["files.completeUploadExternal"] = "not_in_channel"
+    mark = bot.slack.mark()
+    bot.send.command(f"show {v.id}", channel="CPRIVATE")
+    msg = bot.slack.wait_for("response_url", lambda c: "could not be uploaded" in json.dumps(c.args), after=mark,
+                             timeout=30).args
+    assert msg["response_type"] == "ephemeral"
+
+
+def test_add_session_from_the_home_tab_opens_the_wizard(home_bot: RunningBot) -> None:
+    p = load_payload("block_actions_modal.json")
+    p["user"] = {"id": OPERATOR, "username": "user", "name": "user", "team_id": "T111"}
+    p["container"] = {"type": "view", "view_id": "VHOME"}
+    p["view"] = {**p["view"], "id": "VHOME", "type": "home", "callback_id": "", "private_metadata": ""}
+    p.pop("response_url", None)
+    p["trigger_id"] = f"{int(time.time())}.555.trigger"
+    p["actions"] = [{"action_id": Action.ADD_SESSION, "block_id": "b", "type": "button",
+                     "text": {"type": "plain_text", "text": "Add Session"}, "action_ts": f"{time.time():.6f}"}]
+    mark = home_bot.slack.mark()
+    assert home_bot.send.interactive(p).status_code == 200
+    opened = home_bot.slack.wait_for("views.open", after=mark)
+    assert opened.args["trigger_id"] == p["trigger_id"]

@@ -46,14 +46,17 @@ def test_restart_sends_what_was_left_once(fleet: Fleet, database_url: str, slack
 
     again = make_fleet(database_url, slack, tmp_path, router=fleet.router, load=False, PEERBOT_POLL_INTERVAL="0")
     app = build_app(again.core)
+    schedulers = []
     try:
-        _start_polling(again.core, app)
+        schedulers = _start_polling(again.core, app)
         slack.wait_for("chat.postMessage", lambda c: "192.0.2.21" in dump(c.args))
         slack.wait_for("chat.postMessage", lambda c: "192.0.2.20" in dump(c.args))
         deadline = time.monotonic() + 10
         while notice_states(again) != ["sent", "sent"] and time.monotonic() < deadline:
             time.sleep(0.05)
     finally:
+        for sched in schedulers:
+            sched.shutdown(wait=True)
         app.runner.stop()  # type: ignore[attr-defined]
         app.runner.workers.shutdown(wait=True)  # type: ignore[attr-defined]
     assert notice_states(again) == ["sent", "sent"] and len(again.posts()) == 2
