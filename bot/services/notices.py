@@ -7,7 +7,9 @@ decided once even with two bot processes. bot/notice_sender.py posts them.
 The rules (settings in brackets):
 - a session's notices go into one thread (its first notice opens it in the channel);
 - a reply is also broadcast to the channel when the session recovers (back to Established) or
-  goes down after having been up for a while [PEERBOT_NOTIFY_BROADCAST_UP_MINUTES];
+  goes down after having been up for a while [PEERBOT_NOTIFY_BROADCAST_UP_MINUTES], and
+  nothing else of a session's is; router-level notices (summary, unreachable, reachable again)
+  have a thread of their own, the router's, and its replies are always broadcast;
 - a router poll with many changes [PEERBOT_NOTIFY_SUMMARY_MIN] posts one summary in the
   router's thread instead; those sessions' own threads get nothing for it (folded: their
   history still holds each change);
@@ -88,7 +90,7 @@ def notices_for_poll(s: DbSession, settings: Settings, router: Router, changes: 
                    "since": c.since.isoformat() if c.since else None}
         if recent > settings.flap_changes:
             thread.flapping_since = now
-            out.append(_add(s, "flapping", channel, subject, broadcast=True,
+            out.append(_add(s, "flapping", channel, subject, broadcast=False,
                             payload={**payload, "changes": recent, "minutes": settings.flap_minutes}))
             continue
         out.append(_add(s, "change", channel, subject, broadcast=_broadcast(c, now, settings), payload=payload))
@@ -109,7 +111,7 @@ def notice_unreachable(s: DbSession, settings: Settings, router: Router, error: 
 
 def notice_reachable(s: DbSession, settings: Settings, router: Router) -> Notice | None:
     """`router` answers again after failing (call before its last_error is cleared)."""
-    if not settings.notify_channel or router.last_error is None or router.last_polled is None:
+    if not settings.notify_channel or router.last_error is None:
         return None
     return _add(s, "reachable", settings.notify_channel, router_subject(router.id), broadcast=True,
                 payload={"router": router.name, "router_id": router.id})

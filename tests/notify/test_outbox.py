@@ -14,12 +14,11 @@ from sqlalchemy import func, select
 
 from bot.app import build_app
 from bot.scheduler import Poller
-from bot.services.changes import Changes
 from bot.services.history import prune_history
 from storage.models import Notice, StateHistory
 from tests.harness.bot import dump
 from tests.harness.fake_slack import FakeSlack
-from tests.notify.conftest import CHANNEL, Fleet, make_fleet
+from tests.notify.conftest import Fleet, make_fleet
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -127,6 +127,7 @@ def test_flapping_is_said_once_then_quiet_then_stable_again(fleet: Fleet) -> Non
     # changes 1-3 are notices; the 4th change in 30 min (> 3) is "flapping"; the rest are quiet
     assert len(texts) == 4 and "flapping" in texts[3] and "Quiet until" in texts[3]
     assert "flapping" not in "".join(texts[:3])
+    assert str(fleet.posts()[3].args["reply_broadcast"]).lower() in ("false", "0")  # in the thread only
     assert len(history(fleet, sid)) == 7
 
     assert stable_sweep(fleet.core.db, fleet.core.settings) == 0  # not stable for 30 min yet
