@@ -158,19 +158,28 @@ def _run_http(app, core, slack_status, host: str, port: int) -> None:  # noqa: A
         raise fail(rejected[0])
 
 
-def _start_polling(core, app) -> None:  # noqa: ANN001
-    """Scheduled refreshes (PEERBOT_POLL_INTERVAL seconds; 0 = off) posting to PEERBOT_NOTIFY_CHANNEL."""
+def _start_polling(core, app) -> list:  # noqa: ANN001
+    """Scheduled refreshes (PEERBOT_POLL_INTERVAL seconds; 0 = off) with their notices to
+    PEERBOT_NOTIFY_CHANNEL, and the state history pruning. Returns the schedulers started."""
+    from bot.notice_sender import NoticeSender
     from bot.notify import Notifier
-    from bot.scheduler import Poller, start_scheduler
+    from bot.scheduler import Poller, start_history_pruning, start_notice_sender, start_scheduler
     from bot.services.changes import Changes
-    from handlers.views.notices import poll_notice
+    from handlers.views.notices import render_notice
 
     channel = core.settings.notify_channel
-    notifier = Notifier(app.client) if channel else None
-    poller = Poller(Changes(core), notifier, channel, poll_notice, workers=app.runner.workers)
-    if start_scheduler(poller, core.settings.poll_interval):
+    sender = NoticeSender(core, Notifier(app.client), render_notice) if channel else None
+    poller = Poller(Changes(core), sender, workers=app.runner.workers)
+    started = [start_history_pruning(core)]
+    if sender is not None:
+        app.runner.workers.submit("send notices left by the last run", sender.deliver)
+        started.append(start_notice_sender(sender))
+    polling = start_scheduler(poller, core.settings.poll_interval)
+    if polling:
+        started.append(polling)
         log.info("polling routers every %ss%s", core.settings.poll_interval,
                  f", state changes to {channel}" if channel else " (no PEERBOT_NOTIFY_CHANNEL: not posting)")
+    return started
 
 
 def _start_irr_refresh(core, app) -> None:  # noqa: ANN001

@@ -27,11 +27,25 @@ class Notifier:
         self.min_interval = min_interval
         self._queue: queue.Queue[Any] = queue.Queue()
         self._last: dict[str, float] = {}
+        self._spacing = threading.Lock()  # send() callers take turns
         self._thread = threading.Thread(target=self._work, name="peerbot-notifier", daemon=True)
         self._thread.start()
 
     def post(self, channel: str, message: dict[str, Any]) -> None:
         self._queue.put((channel, message))
+
+    def send(self, channel: str, message: dict[str, Any]) -> dict[str, Any]:
+        """Post now, in the caller's thread, keeping the channel's spacing; Slack's answer, or
+        SlackApiError (after the 429 retries). The notice outbox (bot/notice_sender.py) needs
+        the ts and to know it was sent."""
+        with self._spacing:
+            wait = self._last.get(channel, 0.0) + self.min_interval - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            try:
+                return dict(self.client.chat_postMessage(channel=channel, **message).data)  # type: ignore[arg-type]
+            finally:
+                self._last[channel] = time.monotonic()
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Wait until everything queued so far was sent (for shutdown and tests)."""

@@ -1,47 +1,39 @@
-"""Scheduled refreshes: poll every router over SSH and post state changes to a channel."""
+"""Scheduled refreshes: poll every router over SSH; the state changes they stored (with their
+notices, bot/services/notices.py) are then sent by the notice sender."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from bot.notify import Notifier
+from bot.notice_sender import NoticeSender
 from bot.services.changes import Changes
+from bot.services.notices import stable_sweep
 from bot.services.polling import PollResult
 from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 POLL_JOB = "poll-routers"
 
-Renderer = Callable[[PollResult, str | None], dict[str, Any] | None]
-
 
 class Poller:
-    """One poll of all routers; posts a notice per router whose sessions changed state, and
-    one when a router becomes unreachable (not again until it recovers)."""
+    """One poll of all routers. Each poll stores its changes with their notices (one
+    transaction); then flapping sessions that calmed down get their "stable again", and the
+    sender posts what is pending (also what a previous process left unsent)."""
 
-    def __init__(self, changes: Changes, notifier: Notifier | None, channel: str | None, render: Renderer,
-                 workers: Workers | None = None):
+    def __init__(self, changes: Changes, sender: NoticeSender | None = None, workers: Workers | None = None):
         self.changes = changes
         self.workers = workers  # routers polled side by side there: a hanging one delays only itself
-        self.notifier = notifier
-        self.channel = channel
-        self.render = render
-        self._last_error: dict[int, str | None] = {}
+        self.sender = sender
 
     def run_once(self) -> list[PollResult]:
         results = self._poll_all()
-        for r in results:
-            previous = self._last_error.get(r.router_id)
-            self._last_error[r.router_id] = None if r.ok else r.message
-            if self.notifier is None or not self.channel:
-                continue
-            message = self.render(r, previous)
-            if message is not None:
-                self.notifier.post(self.channel, message)
         log.info("poll: %s", "; ".join(r.message for r in results) or "no routers")
+        core = self.changes.core
+        stable_sweep(core.db, core.settings)
+        if self.sender is not None:
+            self.sender.deliver()
         return results
 
 
@@ -64,6 +56,38 @@ def start_scheduler(poller: Poller, interval_seconds: int) -> BackgroundSchedule
         return None
     sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": interval_seconds})
     sched.add_job(poller.run_once, "interval", seconds=interval_seconds, id=POLL_JOB)
+    sched.start()
+    return sched
+
+
+NOTICE_JOB = "send-notices"
+
+
+def start_notice_sender(sender: NoticeSender, seconds: float = 10) -> BackgroundScheduler:
+    """Send pending notices every few seconds too: a poll asked for in Slack (Refresh) stores its
+    notices like a scheduled one, and they should not wait for the next scheduled poll."""
+    sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+    sched.add_job(sender.deliver, "interval", seconds=seconds, id=NOTICE_JOB)
+    sched.start()
+    return sched
+
+
+HISTORY_JOB = "prune-history"
+
+
+def start_history_pruning(core: Any) -> BackgroundScheduler:
+    """Delete state history older than PEERBOT_HISTORY_DAYS, once a day (first an hour after start)."""
+    from datetime import datetime, timedelta, timezone
+
+    from bot.services.history import prune_history
+
+    def run() -> None:
+        gone = prune_history(core.db, core.settings.history_days)
+        if gone:
+            log.info("state history: %s change(s) older than %s days deleted", gone, core.settings.history_days)
+
+    sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
+    sched.add_job(run, "interval", hours=24, id=HISTORY_JOB, next_run_time=datetime.now(timezone.utc) + timedelta(hours=1))
     sched.start()
     return sched
 

@@ -90,6 +90,13 @@ class Settings(BaseSettings):
     mail_from: str | None = Field(default=None, alias="PEERBOT_MAIL_FROM")
     mail_cc: str | None = Field(default=None, alias="PEERBOT_MAIL_CC")  # our own peering address, copied on every mail
 
+    # State history and notices (bot/services/history.py, bot/services/notices.py)
+    history_days: int = Field(default=90, ge=1, alias="PEERBOT_HISTORY_DAYS")  # state history kept this long
+    notify_summary_min: int = Field(default=5, ge=2, alias="PEERBOT_NOTIFY_SUMMARY_MIN")  # changes on one router in one poll -> one summary
+    flap_changes: int = Field(default=4, ge=1, alias="PEERBOT_FLAP_CHANGES")  # more changes than this ...
+    flap_minutes: int = Field(default=30, ge=1, alias="PEERBOT_FLAP_MINUTES")  # ... within this window: flapping
+    notify_broadcast_up_minutes: int = Field(default=60, ge=0, alias="PEERBOT_NOTIFY_BROADCAST_UP_MINUTES")  # down after up this long: also in the channel
+
     @field_validator("approval_ttl", mode="before")
     @classmethod
     def _duration(cls, v: object) -> object:

@@ -20,7 +20,7 @@ class UiConfig:
 
 
 def register_all(app: App, core: Core, runner: ChangeRunner) -> UiConfig:
-    from handlers import actions, approvals, commands, email, router_actions, wizard
+    from handlers import actions, approvals, commands, email, home, router_actions, wizard
     from handlers.ids import Action
 
     ui = UiConfig()
@@ -36,6 +36,7 @@ def register_all(app: App, core: Core, runner: ChangeRunner) -> UiConfig:
     ui.detail_actions.add(Action.ADD_SESSION)
     email.register(app, core, ui, runner.workers)
     ui.detail_actions.add(Action.EMAIL)
+    home.register(app)
     return ui
 
 

@@ -9,8 +9,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.core import Core
+from bot.services.history import session_history
 from bot.services.sessions import get_session, list_sessions
 from handlers.errors import reports_errors
+from handlers.timeline import upload_timeline
+from handlers.views.history import with_history
 from handlers.views.sessions import help_message, session_detail, session_list
 
 
@@ -42,7 +45,18 @@ def cmd_show(ctx: CommandContext) -> None:
         ctx.respond(response_type="ephemeral", text="Usage: `/peering show <id|ip>`")
         return
     view = get_session(ctx.core.db, ctx.args.split()[0])
-    ctx.respond(response_type="in_channel", **session_detail(view, ctx.ui.detail_actions))
+    history = session_history(ctx.core.db, view.id)
+    ctx.respond(response_type="in_channel", **with_history(session_detail(view, ctx.ui.detail_actions), history))
+    channel = ctx.command.get("channel_id")
+    if ctx.runner is not None and channel:  # the picture follows, rendered on the worker pool
+
+        def picture() -> None:
+            if not upload_timeline(ctx.client, channel, history, f"{view.peer_name} {view.peer_ip} on {view.router_name}"):
+                ctx.respond(response_type="ephemeral", replace_original=False,
+                            text=":warning: The 7-day timeline image could not be uploaded here "
+                                 "(is peerbot a member of this channel?).")
+
+        ctx.runner.workers.submit(f"timeline of session #{view.id}", picture)
 
 
 def cmd_help(ctx: CommandContext) -> None:

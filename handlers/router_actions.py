@@ -156,9 +156,14 @@ def relist(core: Core, ui: Any, query: str, page: int, note: str) -> dict[str, A
     return with_note(session_list(result, can_add=ui.can_add, bulk=ui.bulk), note)
 
 
-def on_refresh_list(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
+def on_refresh_list(ack: Ack, body: dict, respond: Respond, context: BoltContext, client: WebClient) -> None:
     ack()
     runner: ChangeRunner = context["services"].runner
+    if body.get("view", {}).get("type") == "home":  # the App Home tab's Refresh: it has no response_url
+        from handlers.home import refresh_home
+
+        refresh_home(body, client, context)
+        return
     try:
         actor = user_of(body)
         query, page = parse_page_value(str(action_of(body).get("value", "")))

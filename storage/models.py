@@ -408,3 +408,57 @@ class EmailLog(Base):
     subject: Mapped[str] = mapped_column(String(255))
     message_id: Mapped[str | None] = mapped_column(String(255))
 # --- end of email log ------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------------
+# State history and notices (issue 11, migration 0008).
+# ---------------------------------------------------------------------------------------------
+
+
+class StateHistory(Base):
+    """One BGP state change of a session, as a poll or a change's read-back stored it."""
+
+    __tablename__ = "state_history"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # no foreign key: like the audit, the record may outlive the session; pruned by age
+    session_id: Mapped[int] = mapped_column(Integer, index=True)
+    router_id: Mapped[int] = mapped_column(Integer)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    old_state: Mapped[str | None] = mapped_column(String(32))
+    new_state: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)  # the router's last error, or what peerbot did
+    prefixes_received: Mapped[int | None] = mapped_column(Integer)
+    prefixes_accepted: Mapped[int | None] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(16), default="poll")  # poll | change
+
+
+class Notice(Base):
+    """The outbox: a channel notice decided in the same transaction as the change it tells of,
+    claimed by one sender (state pending -> sending -> sent), so a restart neither loses nor
+    repeats it and two processes send it once."""
+
+    __tablename__ = "notice"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # change | summary | flapping | stable | unreachable | reachable
+    channel: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(32))  # whose thread: "session:12" or "router:3"
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)  # the facts the renderer shows
+    broadcast: Mapped[bool] = mapped_column(Boolean, default=False)  # a thread reply also shown in the channel
+    state: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending | sending | sent
+    claimed_by: Mapped[str | None] = mapped_column(String(128))
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    ts: Mapped[str | None] = mapped_column(String(32))  # the posted message
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class NoticeThread(Base):
+    """A subject's thread in a channel (its first notice's ts), and whether it is flapping."""
+
+    __tablename__ = "notice_thread"
+    subject: Mapped[str] = mapped_column(String(32), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32), primary_key=True)
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    flapping_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+# --- end of state history and notices ----------------------------------------------------------

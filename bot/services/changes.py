@@ -312,7 +312,7 @@ class Changes:
                 row.admin_status = AdminStatus.UP
             row.last_error = None
             row.needs_check = False
-            apply_state(row, state, datetime.now(timezone.utc))
+            apply_state(row, state, datetime.now(timezone.utc), source="change", reason=f"{r.action} by {actor}")
             audit.record(s, actor=actor, action=f"session.{r.action}", object_type="session", object_id=row.id,
                          before=before, after={"configured": row.configured, "admin_status": row.admin_status.value,
                                                "bgp_state": row.bgp_state, "commands": r.commands})

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, object_session
 
 from bot.core import Core
 from bot.errors import NotFound
@@ -14,6 +14,8 @@ from bot.routers.parsers.common import norm_ip
 from bot.services.router_config import (
     ChangeError, DriverFactory, credentials_for, open_router, load_session,
 )
+from bot.services.history import record_change
+from bot.services.notices import ChangeFact, notice_reachable, notice_unreachable, notices_for_poll
 from bot.services.views import SessionView
 from storage.models import AdminStatus, Router, Session
 
@@ -26,6 +28,12 @@ class StateChange:
     router_name: str
     old: str | None
     new: str | None
+    since: datetime | None = None  # when the session entered `old` (for "down after up for a while")
+    reason: str | None = None  # the router's last error, when not Established
+
+    def fact(self) -> ChangeFact:
+        return ChangeFact(self.session_id, self.peer_name, self.peer_ip, self.router_name, self.old, self.new,
+                          self.since, self.reason)
 
 
 @dataclass
@@ -65,7 +73,9 @@ class StatePoller:
             except RouterError as exc:
                 msg = f"{name}: {exc}"
                 with self.core.db.session() as s:
-                    s.get(Router, router_id).last_error = msg
+                    router = s.get(Router, router_id)
+                    notice_unreachable(s, self.core.settings, router, msg)  # with the error, once
+                    router.last_error = msg
                 return PollResult(router_id, name, False, msg)
             return self._store_poll(router_id, name, states)
 
@@ -74,15 +84,19 @@ class StatePoller:
         changes = []
         with self.core.db.session() as s:
             router = s.get(Router, router_id)
+            notice_reachable(s, self.core.settings, router)
             router.last_polled, router.last_error = now, None
             rows = s.scalars(select(Session).where(Session.router_id == router_id).options(joinedload(Session.peer)))
             count = 0
             for row in rows:
                 count += 1
-                old = row.bgp_state
+                old, since = row.bgp_state, row.last_state_change
                 apply_state(row, states.get(norm_ip(row.peer_ip)), now)
                 if old != row.bgp_state:
-                    changes.append(StateChange(row.id, row.peer.name, row.peer_ip, name, old, row.bgp_state))
+                    changes.append(StateChange(row.id, row.peer.name, row.peer_ip, name, old, row.bgp_state, since,
+                                               row.last_error if row.bgp_state != "Established" else None))
+            # decided with the history rows, in this transaction: never lost, never twice
+            notices_for_poll(s, self.core.settings, router, [c.fact() for c in changes], now)
         return PollResult(router_id, name, True, f"{name}: {count} session(s) polled, {len(changes)} changed",
                           changes, count)
 
@@ -111,7 +125,17 @@ class StatePoller:
                 return SessionView.of(row)
 
 
-def apply_state(row: Session, state: NeighborState | None, now: datetime) -> None:
+def apply_state(row: Session, state: NeighborState | None, now: datetime, *, source: str = "poll",
+                reason: str | None = None) -> None:
+    """Store a reading of the neighbor; a change of BGP state is also added to its history."""
+    old = row.bgp_state
+    _apply(row, state, now)
+    s = object_session(row)
+    if row.bgp_state != old and s is not None:
+        record_change(s, row, old, now, source=source, reason=reason)
+
+
+def _apply(row: Session, state: NeighborState | None, now: datetime) -> None:
     row.last_polled = now
     reconciling = row.needs_check
     if reconciling:

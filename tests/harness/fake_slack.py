@@ -1,7 +1,8 @@
 """A fake Slack Web API on 127.0.0.1: answers like Slack and records every call.
 
 Point Bolt at it with WebClient(base_url=...) (SLACK_API_URL). It also serves response_url
-webhooks under /hooks/..., so `respond()` calls are recorded too.
+webhooks under /hooks/..., so `respond()` calls are recorded too, and the upload URLs that
+files.getUploadURLExternal hands out (files_upload_v2), under /upload/<file id>.
 """
 from __future__ import annotations
 
@@ -31,6 +32,9 @@ class FakeSlack:
         self._views = itertools.count(1)
         self.fail_methods: dict[str, str] = {}  # method -> Slack error code to answer with
         self.socket_mode_url: str | None = None  # what apps.connections.open hands out
+        self._rate_limits: dict[str, list[int]] = {}  # method -> [429 answers left, Retry-After seconds]
+        self._files = itertools.count(1)
+        self.uploads: dict[str, bytes] = {}  # file id -> the bytes posted to its upload URL
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name="fake-slack", daemon=True)
@@ -79,6 +83,11 @@ class FakeSlack:
                     raise AssertionError(f"no {method} call matched within {timeout}s; calls seen: {seen}")
                 self._cond.wait(left)
 
+    def rate_limit(self, method: str, times: int = 1, retry_after: int = 1) -> None:
+        """Answer the next `times` calls of `method` with HTTP 429 and Retry-After, as Slack does."""
+        with self._cond:
+            self._rate_limits[method] = [times, retry_after]
+
     def mark(self) -> int:
         with self._cond:
             return len(self.calls)
@@ -101,6 +110,13 @@ class FakeSlack:
             ts = args.get("ts") or f"1700000000.{next(self._ts):06d}"
             return {"ok": True, "channel": args.get("channel", "C111"), "ts": ts, "message_ts": ts,
                     "message": {"text": args.get("text"), "blocks": args.get("blocks"), "ts": ts}}
+        if method == "files.getUploadURLExternal":
+            fid = f"F{next(self._files):07d}"
+            return {"ok": True, "file_id": fid, "upload_url": f"{self.url}/upload/{fid}"}
+        if method == "files.completeUploadExternal":
+            files = args.get("files")
+            files = json.loads(files) if isinstance(files, str) else (files or [])
+            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files]}
         if method in ("views.open", "views.update", "views.push", "views.publish"):
             view = args.get("view")
             if isinstance(view, str):
@@ -121,7 +137,15 @@ class FakeSlack:
                 pass
 
             def do_POST(self) -> None:  # noqa: N802
-                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
+                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                if self.path.startswith("/upload/"):  # a file's bytes (files_upload_v2, step 2)
+                    fid = self.path.removeprefix("/upload/")
+                    with fake._cond:
+                        fake.uploads[fid] = data
+                    fake._record(Call("upload", {"file_id": fid, "length": len(data)}, self.path))
+                    self._send(200, b"OK - " + str(len(data)).encode(), "text/plain")
+                    return
+                raw = data.decode()
                 ctype = self.headers.get("Content-Type", "")
                 if "json" in ctype:
                     args = json.loads(raw or "{}")
@@ -142,9 +166,30 @@ class FakeSlack:
                 else:
                     method = self.path.removeprefix("/api/").split("?")[0]
                     fake._record(Call(method, args, self.path, headers))
+                    with fake._cond:
+                        limit = fake._rate_limits.get(method)
+                        if limit and limit[0] > 0:
+                            limit[0] -= 1
+                        else:
+                            limit = None
+                    if limit:
+                        self.send_response(429)
+                        self.send_header("Retry-After", str(limit[1]))
+                        self._send_body(json.dumps({"ok": False, "error": "ratelimited"}).encode(), "application/json")
+                        return
                     body = json.dumps(fake._answer(method, args)).encode()
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def _send(self, status: int, body: bytes, ctype: str) -> None:
+                self.send_response(status)
+                self._send_body(body, ctype)
+
+            def _send_body(self, body: bytes, ctype: str) -> None:
+                self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)

@@ -53,6 +53,17 @@ class SlackSender:
                       response_url=self.response_url, trigger_id=f"{int(time.time())}.111.trigger")
         return self.post(urlencode(fields), **kw)
 
+    # -- Events API ------------------------------------------------------------------------
+    def event(self, event: dict[str, Any], **kw: Any) -> requests.Response:
+        """An Events API request (shape: app_home_opened.json) carrying `event`, JSON and signed."""
+        p = copy.deepcopy(load_payload("app_home_opened.json"))
+        p["event"] = {**p["event"], **event}
+        p["event_id"] = f"Ev{int(time.time() * 1000)}"
+        return self.post(json.dumps(p), content_type="application/json", **kw)
+
+    def home_opened(self, user: str = "U111", tab: str = "home") -> requests.Response:
+        return self.event({"user": user, "tab": tab})
+
     # -- interactivity ---------------------------------------------------------------------
     def interactive(self, payload: dict[str, Any], **kw: Any) -> requests.Response:
         return self.post(urlencode({"payload": json.dumps(payload)}), **kw)
