@@ -17,6 +17,12 @@ unicast family of its own transport (IPv4 Unicast for an IPv4 peer address, IPv6
 IPv6 one), which is the session peerbot configures; VPNv4, EVPN or the other unicast family
 carried over the same session are not added. A neighbor without that family's section (e.g. a
 VPNv4-only iBGP session) reports the sum of the families it has.
+
+Real captures differ in layout, so no line is found by its indentation: genieparser stores them
+indented, pasted ones come whitespace-stripped or collapsed ("BGP state = Established up for"),
+paged ones carry "--More--" and backspaces. A block without a "BGP state =" line (cut short) is
+skipped with a warning rather than guessed Idle; output without any neighbor block that is not
+an empty list (family headers, prompt, XR's time line) is a ParseError, never "no neighbors".
 """
 from __future__ import annotations
 
@@ -27,7 +33,7 @@ from collections.abc import Iterable
 from bot.routers.base import NeighborState
 from bot.routers.parsers.common import ParseError, clean_cli_text, log, norm_ip, normalize_state, parse_duration, to_int
 
-_HEADER = re.compile(r"^[ \t]*BGP neighbor is (?P<ip>[0-9A-Fa-f:.]+?)(?P<zone>%\S+)?,?(?:\s+vrf (?P<vrf>\S+?),?)?"
+_HEADER = re.compile(r"^[ \t]*BGP neighbor is \*?(?P<ip>[0-9A-Fa-f:.]+?)(?P<zone>%\S+)?,?(?:\s+vrf (?P<vrf>\S+?),?)?"
                      r"(?:\s+remote AS (?P<asn>[\d.]+))?(?:,|\s|$)", re.M)
 _REMOTE_AS = re.compile(r"^[ \t]*Remote AS (?P<asn>[\d.]+)", re.M)
 _DESCRIPTION = re.compile(r"^\s*Description: (?P<d>.*?)\s*$", re.M)

@@ -98,7 +98,7 @@ def _state(peer: dict) -> NeighborState:
         peer_ip=ip,
         state=state,
         admin_down="Shutdown" in extended,
-        remote_asn=to_int(_v(peer, "peer-as")),
+        remote_asn=_asn(_v(peer, "peer-as")),
         prefixes_received=_sum(ribs, "received-prefix-count"),
         prefixes_accepted=_sum(ribs, "accepted-prefix-count"),
         prefixes_advertised=_sum(ribs, "advertised-prefix-count"),
@@ -129,3 +129,10 @@ def _is_primary(rib: dict) -> bool:
 def _sum(ribs: list[dict], key: str) -> int | None:
     nums = [n for n in (to_int(_v(rib, key)) for rib in ribs) if n is not None]
     return sum(nums) if nums else None
+
+
+def _asn(text: str | None) -> int | None:
+    if text and "." in text:  # asdot ("as-notation dot"): "1.10" -> 65546
+        hi, _, lo = text.partition(".")
+        return int(hi) * 65536 + int(lo) if hi.isdigit() and lo.isdigit() else None
+    return to_int(text)

@@ -336,3 +336,42 @@ def test_frr_non_object_json_is_a_parse_error():
 
 def test_parse_error_is_a_router_error():
     assert issubclass(ParseError, RouterError)
+
+
+def test_cisco_text_dynamic_listen_range_peer_is_read():
+    """IOS marks a peer accepted through `bgp listen range` with "*" before its address."""
+    text = real("ios-xe", "genie_show_bgp_all_neighbors_golden6.txt").replace(
+        "BGP neighbor is 10.4.11.2,", "BGP neighbor is *10.4.11.2,")
+    assert ios_xe.parse_neighbors(text)["10.4.11.2"].is_established
+
+
+def test_junos_asdot_peer_as():
+    doc = json.loads(junos_real("napalm_normal_get-bgp-neighbor-information.xml"))
+    doc["bgp-information"][0]["bgp-peer"][0]["peer-as"] = [{"data": "1.10"}]
+    assert junos.parse_neighbors(json.dumps(doc))["192.168.100.1"].remote_asn == 65546
+
+
+# ----------------------------------------------------------------------------- through the driver
+@pytest.mark.parametrize("platform,output", [
+    ("ios-xe", "Translating \"show\"\nUnknown command or computer name\n"),
+    ("ios-xr", "Sun Nov 11 05:46:16.280 GMT\nBGP is not configured\n"),
+    ("junos", '{"route-information": []}'),
+    ("eos", '{"errors": ["BGP inactive"]}'),
+])
+def test_driver_reports_unrecognised_output_as_router_error_with_the_reason(platform, output):
+    from bot.routers.base import Platform
+
+    from .test_driver import FakeConnection, driver_with
+
+    d, _ = driver_with(FakeConnection(output=output), Platform(platform))
+    with pytest.raises(RouterError, match=r"r1\.example\.net: could not parse the BGP neighbor output \(.*(no|has no) "):
+        d.neighbors()
+
+
+def test_driver_reads_real_xr_capture():
+    from bot.routers.base import Platform
+
+    from .test_driver import FakeConnection, driver_with
+
+    d, _ = driver_with(FakeConnection(output=real("ios-xr", "ntc_show_bgp_neighbors1.raw")), Platform.IOS_XR)
+    assert len(d.neighbors()) == 20 and d.neighbor("2001:FEC0::7FA").admin_down
