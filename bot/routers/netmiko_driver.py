@@ -224,7 +224,8 @@ class NetmikoDriver:
         try:
             return PARSERS[self.platform](output)
         except (ValueError, KeyError, TypeError) as exc:
-            raise RouterError(f"{self.creds.host}: could not parse the BGP neighbor output ({type(exc).__name__})") from None
+            why = str(exc) if isinstance(exc, common.ParseError) else type(exc).__name__  # ParseError texts hold no output
+            raise RouterError(f"{self.creds.host}: could not parse the BGP neighbor output ({why})") from None
 
     def neighbor(self, ip: str) -> NeighborState | None:
         return self.neighbors().get(common.norm_ip(ip))

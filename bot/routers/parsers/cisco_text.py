@@ -17,6 +17,12 @@ unicast family of its own transport (IPv4 Unicast for an IPv4 peer address, IPv6
 IPv6 one), which is the session peerbot configures; VPNv4, EVPN or the other unicast family
 carried over the same session are not added. A neighbor without that family's section (e.g. a
 VPNv4-only iBGP session) reports the sum of the families it has.
+
+Real captures differ in layout, so no line is found by its indentation: genieparser stores them
+indented, pasted ones come whitespace-stripped or collapsed ("BGP state = Established up for"),
+paged ones carry "--More--" and backspaces. A block without a "BGP state =" line (cut short) is
+skipped with a warning rather than guessed Idle; output without any neighbor block that is not
+an empty list (family headers, prompt, XR's time line) is a ParseError, never "no neighbors".
 """
 from __future__ import annotations
 
@@ -25,35 +31,55 @@ import re
 from collections.abc import Iterable
 
 from bot.routers.base import NeighborState
-from bot.routers.parsers.common import norm_ip, normalize_state, parse_duration, to_int
+from bot.routers.parsers.common import ParseError, clean_cli_text, log, norm_ip, normalize_state, parse_duration, to_int
 
-_HEADER = re.compile(r"^BGP neighbor is (?P<ip>[0-9A-Fa-f:.]+?)(?P<zone>%\S+)?,?(?:\s+vrf (?P<vrf>\S+?),?)?"
+_HEADER = re.compile(r"^[ \t]*BGP neighbor is \*?(?P<ip>[0-9A-Fa-f:.]+?)(?P<zone>%\S+)?,?(?:\s+vrf (?P<vrf>\S+?),?)?"
                      r"(?:\s+remote AS (?P<asn>[\d.]+))?(?:,|\s|$)", re.M)
-_REMOTE_AS = re.compile(r"^\s+Remote AS (?P<asn>[\d.]+)", re.M)
+_REMOTE_AS = re.compile(r"^[ \t]*Remote AS (?P<asn>[\d.]+)", re.M)
 _DESCRIPTION = re.compile(r"^\s*Description: (?P<d>.*?)\s*$", re.M)
-_STATE = re.compile(r"^\s+BGP state = (?P<state>\w+)(?:\s*\((?P<why>[^)]*)\))?"
-                    r"(?:,\s*(?:up|down) for (?P<for>\S+))?", re.M)
-_ADMIN = re.compile(r"^\s+Administratively shut ?down", re.M | re.I)
-_LAST_RESET = re.compile(r"^\s+Last reset (?P<when>\S+?)(?:,\s*due to (?P<why>.+?))?\s*$", re.M)
-_AF = re.compile(r"^ +For [Aa]ddress [Ff]amily: (?P<af>.+?)\s*$", re.M)
-_XE_CURRENT = re.compile(r"^\s+Prefixes Current:\s+(?P<sent>\d+)\s+(?P<rcvd>\d+)", re.M)
-_XR_ACCEPTED = re.compile(r"^\s+(?P<n>\d+) accepted prefixes", re.M)
-_XR_ADVERTISED = re.compile(r"^\s+Prefix advertised (?P<n>\d+)", re.M)
+_STATE = re.compile(r"^[ \t]*BGP state = (?P<state>\w+)(?:\s*\((?P<why>[^)]*)\))?"
+                    r"(?:,?\s*(?:up|down) for (?P<for>\S+))?", re.M)  # no comma in whitespace-collapsed pastes
+_ADMIN = re.compile(r"^[ \t]*Administratively shut ?down", re.M | re.I)
+_LAST_RESET = re.compile(r"^[ \t]*Last reset (?P<when>\S+?)(?:,\s*due to (?P<why>.+?))?\s*$", re.M)
+_AF = re.compile(r"^[ \t]*For [Aa]ddress [Ff]amily: (?P<af>.+?)\s*$", re.M)
+_XE_CURRENT = re.compile(r"^[ \t]*Prefixes Current:\s+(?P<sent>\d+)\s+(?P<rcvd>\d+)", re.M)
+_XR_ACCEPTED = re.compile(r"^[ \t]*(?P<n>\d+) accepted prefixes", re.M)
+_XR_ADVERTISED = re.compile(r"^[ \t]*Prefix advertised (?P<n>\d+)", re.M)
 _FAMILY_AF = {4: "ipv4 unicast", 6: "ipv6 unicast"}  # lower-cased "For address family:" names
 
 
 def parse_neighbors(output: str) -> dict[str, NeighborState]:
+    output = clean_cli_text(output)
     result: dict[str, NeighborState] = {}
     blocks: dict[str, list[str]] = {}
     heads = list(_HEADER.finditer(output))
+    if not heads:
+        _check_no_neighbors(output)
     for i, m in enumerate(heads):
         if m.group("vrf") or m.group("zone"):
             continue  # peerbot manages the default VRF: a VRF peer with the same address is another neighbor
         end = heads[i + 1].start() if i + 1 < len(heads) else len(output)
         blocks.setdefault(norm_ip(m.group("ip")), []).append(output[m.start():end])
     for ip, texts in blocks.items():
+        if not _STATE.search(texts[0]):  # cut short (paging, a read timeout): guessing Idle would raise an alarm
+            log.warning("skipped BGP neighbor %s: its block has no 'BGP state =' line", ip)
+            continue
         result[ip] = _state(ip, texts)
     return result
+
+
+# what a router prints around an empty neighbor list: family headers, the prompt and
+# command echo, XR's timestamp line
+_EMPTY_LINE = re.compile(r"^(?:For [Aa]ddress [Ff]amily: .*|\S*[#>]\s*show .*|\S+[#>]\s*"
+                         r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) \w{3} +\d+ [\d:.]+(?: \w+)?)$")
+
+
+def _check_no_neighbors(output: str) -> None:
+    """No neighbor block: fine when nothing else is there (no neighbors configured), a
+    ParseError when there is other text (an error message, a banner, another command's output)."""
+    other = [ln for ln in (raw.strip() for raw in output.splitlines()) if ln and not _EMPTY_LINE.match(ln)]
+    if other:
+        raise ParseError("no 'BGP neighbor is' block in the output, and it is not an empty neighbor list")
 
 
 def _state(ip: str, texts: list[str]) -> NeighborState:
@@ -94,9 +120,11 @@ def _counters(ip: str, texts: list[str]) -> tuple[int | None, int | None]:
         for i, m in enumerate(sections):
             end = sections[i + 1].start() if i + 1 < len(sections) else len(text)
             counts = _af_counters(text[m.end():end])
-            af = m.group("af").lower()
-            if af not in per_af or counts != (None, None):  # a repeat without counters adds nothing
-                per_af[af] = counts
+            if counts == (None, None):
+                # no counters: a repeat, or (in whitespace-stripped captures) the next
+                # family's header line, which sits at the end of the previous block
+                continue
+            per_af[m.group("af").lower()] = counts
     try:
         own_af = _FAMILY_AF[ipaddress.ip_address(ip).version]
     except ValueError:  # not an address (should not happen): count what is there

@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import ipaddress
+import json
+import logging
 import re
 
-from bot.routers.base import BGP_STATES
+from bot.routers.base import BGP_STATES, RouterError
+
+log = logging.getLogger("bot.routers.parsers")
 
 _STATES = {s.lower(): s for s in BGP_STATES}
 _STATES.update({"estab": "Established", "opensnt": "OpenSent", "openconf": "OpenConfirm"})  # abbreviations
@@ -63,3 +67,45 @@ def parse_duration(text: str | None) -> int | None:
     if leftover or (not units and not clock):
         return None
     return total + sum(int(n) * _UNITS[u] for n, u in units)
+
+
+class ParseError(RouterError, ValueError):
+    """The output is not what the state command prints (an error text, a banner, a cut-off
+    answer). Raised instead of returning {} so that a poll never reads "every neighbor gone".
+    The message names what was missing, never the output itself."""
+
+
+# paging left in a capture: " --More-- " followed by the backspaces/blanks that erase it
+_PAGER = re.compile(r" ?-+ ?\(?[Mm]ore\)? ?-+ ?[\x08 ]*(?:\x08+)?")
+
+
+def clean_cli_text(text: str) -> str:
+    """Drop carriage returns and pager artifacts ("--More--" and its erasing backspaces)."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _PAGER.sub("", text).replace("\x08", "")
+
+
+def load_json(output: str, what: str) -> dict:
+    """The JSON object in a CLI answer. Text around it (a Junos "{master:0}" line after it, a
+    banner or warning before it) is ignored; no object, or one that is not a dict, is a
+    ParseError naming `what` (the command's JSON)."""
+    text = clean_cli_text(output)
+    # the answer's own "{" opens a line (nested objects of a pretty-printed answer are indented)
+    first = len(text) - len(text.lstrip())
+    starts = sorted({m.start() for m in re.finditer(r"^\{", text, re.M)} | ({first} if text[first:first + 1] == "{" else set()))
+    if not starts:
+        raise ParseError(f"no JSON object in the {what} output")
+    error: json.JSONDecodeError | None = None
+    for start in starts:  # a line such as "{master:0}" before the answer is not JSON: try the next
+        try:
+            data, end = json.JSONDecoder().raw_decode(text, start)
+            break
+        except json.JSONDecodeError as exc:
+            error = error or exc
+    else:
+        raise ParseError(f"the {what} output is not valid JSON (line {error.lineno})")
+    if not isinstance(data, dict):
+        raise ParseError(f"the {what} output is not a JSON object")
+    if text[:start].strip() or text[end:].strip():
+        log.debug("%s: ignored text around the JSON answer", what)
+    return data

@@ -20,20 +20,24 @@ Only the default VRF is read: peerbot manages the global table.
 from __future__ import annotations
 
 import ipaddress
-import json
 import time
 
 from bot.routers.base import NeighborState
-from bot.routers.parsers.common import norm_ip, normalize_state, to_int
+from bot.routers.parsers.common import ParseError, load_json, log, norm_ip, normalize_state, to_int
 
 DEFAULT_VRF = "default"
 
 
 def parse_neighbors(output: str, *, now: float | None = None) -> dict[str, NeighborState]:
-    data = json.loads(output) if output.strip() else {}
+    data = load_json(output, "show ... bgp neighbors | json")
+    if data and not isinstance(data.get("vrfs"), dict):  # "{}": nothing configured
+        raise ParseError("the EOS answer has no vrfs")
     vrf = (data.get("vrfs") or {}).get(DEFAULT_VRF) or {}
     result: dict[str, NeighborState] = {}
     for peer in vrf.get("peerList") or []:
+        if not isinstance(peer, dict) or not peer.get("peerAddress") or not peer.get("state"):
+            log.warning("skipped an EOS BGP peer without peerAddress/state")
+            continue
         st = _state(peer, time.time() if now is None else now)
         result[st.peer_ip] = st
     return result

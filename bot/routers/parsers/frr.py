@@ -8,14 +8,12 @@ Established), "lastResetTimerMsecs", "lastResetDueTo", "addressFamilyInfo": {"ip
 """
 from __future__ import annotations
 
-import json
-
 from bot.routers.base import NeighborState
-from bot.routers.parsers.common import norm_ip, normalize_state, to_int
+from bot.routers.parsers.common import load_json, norm_ip, normalize_state, to_int
 
 
 def parse_neighbors(output: str) -> dict[str, NeighborState]:
-    data = json.loads(output) if output.strip() else {}
+    data = load_json(output, "show bgp neighbors json") if output.strip() else {}
     result: dict[str, NeighborState] = {}
     for key, nb in data.items():
         # skips flags such as "bgpNoSuchNeighbor"; interface ("unnumbered") peers are kept by name

@@ -27,28 +27,48 @@ absent. The output has no session uptime, so uptime is None.
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
 
 from bot.routers.base import NeighborState
-from bot.routers.parsers.common import norm_ip, normalize_state, to_int
+from bot.routers.parsers.common import ParseError, load_json, log, norm_ip, normalize_state, to_int
 
 MASTER_INSTANCE = "master"
-# the global table's instance; a peer without peer-cfg-rti (older releases) is a master peer
+# the global table's instance (a peer without peer-cfg-rti: see _instance)
 _GLOBAL_INSTANCE_NAMES = {MASTER_INSTANCE, "default"}
 _FAMILY_TABLE = {4: "inet.0", 6: "inet6.0"}
 
 
 def parse_neighbors(output: str) -> dict[str, NeighborState]:
-    data = json.loads(output) if output.strip() else {}
+    data = load_json(output, "show bgp neighbor | display json")
+    if data and not isinstance(data.get("bgp-information"), list):  # "{}": nothing configured
+        raise ParseError("the Junos answer has no bgp-information")
     result: dict[str, NeighborState] = {}
-    for info in data.get("bgp-information", []):
-        for peer in info.get("bgp-peer", []):
-            if (_v(peer, "peer-cfg-rti") or MASTER_INSTANCE) not in _GLOBAL_INSTANCE_NAMES:
+    for info in data.get("bgp-information") or []:
+        for peer in (info.get("bgp-peer") or []) if isinstance(info, dict) else []:
+            if _instance(peer) not in _GLOBAL_INSTANCE_NAMES:
                 continue  # a VRF / virtual-router peer: not in the table peerbot manages
+            if not _v(peer, "peer-address") or not _v(peer, "peer-state"):
+                log.warning("skipped a Junos BGP peer without peer-address/peer-state")
+                continue
             st = _state(peer)
             result[st.peer_ip] = st
     return result
+
+
+def _instance(peer: dict) -> str:
+    """The routing instance a peer is configured in. Releases without peer-cfg-rti (13.x)
+    name an instance peer's tables "<instance>.inet.0", "<instance>.inet6.0": a peer whose
+    primary tables all belong to one instance is that instance's peer (master tables have a
+    single dot, or the "bgp." prefix: bgp.l3vpn.0, bgp.evpn.0)."""
+    if rti := _v(peer, "peer-cfg-rti"):
+        return rti
+    owners = {_table_instance(_v(rib, "name") or "") for rib in peer.get("bgp-rib") or [] if _is_primary(rib)}
+    return owners.pop() if len(owners) == 1 else MASTER_INSTANCE
+
+
+def _table_instance(table: str) -> str:
+    parts = table.split(".")
+    return parts[0] if len(parts) > 2 and parts[0] != "bgp" else MASTER_INSTANCE
 
 
 def _v(obj: dict, key: str) -> str | None:
@@ -78,7 +98,7 @@ def _state(peer: dict) -> NeighborState:
         peer_ip=ip,
         state=state,
         admin_down="Shutdown" in extended,
-        remote_asn=to_int(_v(peer, "peer-as")),
+        remote_asn=_asn(_v(peer, "peer-as")),
         prefixes_received=_sum(ribs, "received-prefix-count"),
         prefixes_accepted=_sum(ribs, "accepted-prefix-count"),
         prefixes_advertised=_sum(ribs, "advertised-prefix-count"),
@@ -109,3 +129,10 @@ def _is_primary(rib: dict) -> bool:
 def _sum(ribs: list[dict], key: str) -> int | None:
     nums = [n for n in (to_int(_v(rib, key)) for rib in ribs) if n is not None]
     return sum(nums) if nums else None
+
+
+def _asn(text: str | None) -> int | None:
+    if text and "." in text:  # asdot ("as-notation dot"): "1.10" -> 65546
+        hi, _, lo = text.partition(".")
+        return int(hi) * 65536 + int(lo) if hi.isdigit() and lo.isdigit() else None
+    return to_int(text)
