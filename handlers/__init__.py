@@ -36,6 +36,9 @@ def register_all(app: App, core: Core, runner: ChangeRunner) -> UiConfig:
     ui.detail_actions.add(Action.ADD_SESSION)
     email.register(app, core, ui, runner.workers)
     ui.detail_actions.add(Action.EMAIL)
+    from handlers import edit
+
+    edit.register(app, ui)  # the Edit button (opens the wizard prefilled)
     return ui
 
 
