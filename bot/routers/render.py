@@ -15,7 +15,9 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 from bot.redact import mask_password_args
 from bot.routers.base import NeighborSpec, Platform
 
-ACTIONS = ("neighbor_create", "admin_down", "admin_up", "delete", "neighbor_update")
+ACTIONS = ("neighbor_create", "admin_down", "admin_up", "delete")
+# Edit of a configured neighbor: renders only what differs from `old` (may be no line at all).
+UPDATE_ACTION = "neighbor_update"
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
 JUNOS_DEFAULT_GROUP = "PEERBOT"
 
@@ -46,15 +48,14 @@ def render(platform: Platform | str, action: str, spec: NeighborSpec,
 
     `old` (neighbor_update only): the neighbor as the router has it now; `spec` is what it becomes."""
     platform = Platform(platform)
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
+    if action not in ACTIONS and action != UPDATE_ACTION:
+        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}, {UPDATE_ACTION}")
     if spec.prefixes and not spec.prefix_list_name:
         raise ValueError("prefixes given without a prefix_list_name")
     _check_inputs(spec)
     context = _context(spec)
-    if action == "neighbor_update":
-        if old is None:
-            raise ValueError("neighbor_update needs the old neighbor")
+    if action == UPDATE_ACTION:  # without `old`: nothing differs (context lines only)
+        old = old or spec
         _check_inputs(old)
         context |= _update_context(old, spec)
     env = _environment(str(templates_dir) if templates_dir else None)
