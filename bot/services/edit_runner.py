@@ -12,10 +12,10 @@ What the database says afterwards:
   discard a refused commit whole;
 - move, the remove failed: as an update that failed (nothing moved);
 - move, the remove done but the add failed: the session still describes the OLD router and
-  address (that is where it was configured) but is marked not configured (it is gone from there),
-  with `needs_check` when the add may have left part of the neighbor on the new router; its last
-  error says exactly that. Editing it again is then a plain database update, and Configure
-  creates it wherever it points.
+  address (that is where it was configured) but is marked not configured (it was read back gone
+  from there); its last error says so, and whether the add may have left part of the neighbor on
+  the new router ("check it there"). Editing it again is then a plain database update, and
+  Configure creates it wherever it points.
 """
 from __future__ import annotations
 
@@ -94,11 +94,13 @@ def _run(core: Core, changes: Changes, view, sid: int, edit: PendingEdit) -> tup
                f"{add.router_name} failed: {added.message} The session still shows {old_ip} on {old_router} and is "
                "marked not configured; Edit it again (a database update now) or Configure it.")
         if added.uncertain:
-            msg += f" Part of the new neighbor may be on {add.router_name}: check it."
+            msg += f" Part of the new neighbor may be on {add.router_name}: check it there."
         with core.db.session() as s:
             row = load_session(s, sid)
+            # The row's own place is known (the remove was read back): not configured there. Not
+            # needs_check: a poll of the old router would "reconcile" it and drop this message.
             row.configured = False
-            row.needs_check = added.uncertain
+            row.needs_check = False
             row.last_error = msg[:2000]
             row.bgp_state = None
             audit.record(s, actor=actor, action="session.edit", object_type="session", object_id=sid, outcome="error",

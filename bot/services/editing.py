@@ -291,6 +291,9 @@ def edit_session(core: Core, actor: str, session_id: int, changes: SessionChange
             preview = plan_edit(core, s, row, edit)
         except ValueError:
             raise InvalidInput({"peer_name": "These values cannot be rendered safely for the router."}) from None
+        if preview.touches_router and row.needs_check:
+            raise Conflict(f"Session #{session_id} is marked “unknown — check the router”: Refresh it first, so "
+                           "that the edit starts from what the router really holds.")
         if not preview.touches_router:
             requests._refuse_if_open(s, [session_id])  # an open request would push over this edit
             if not preview.changes:

@@ -200,3 +200,15 @@ def test_move_whose_add_fails_points_at_the_old_place_unconfigured(env) -> None:
     # the session can be edited again, now as a plain database update
     again = edit_session(core, OPERATOR, sid, draft_from_session(core, sid).model_copy(update={"router_id": edge3}))
     assert again.outcome == "updated" and again.session.router_name == "edge3"
+
+
+def test_a_session_to_check_is_refreshed_before_a_router_edit(env) -> None:  # noqa: ANN001
+    core, _routers, requests = env
+    sid = configured(core, requests)
+    with core.db.session() as s:
+        s.get(Session, sid).needs_check = True
+    with pytest.raises(Conflict, match="Refresh it first"):
+        edit_session(core, OPERATOR, sid, draft_from_session(core, sid).model_copy(update={"remove_md5": True}))
+    # notes only: nothing on the router changes, so it is saved
+    assert edit_session(core, OPERATOR, sid, draft_from_session(core, sid).model_copy(
+        update={"notes": "checked later"})).outcome == "updated"

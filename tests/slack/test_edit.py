@@ -273,3 +273,4 @@ def test_move_whose_add_fails_says_where_the_session_is(bot: RunningBot, router:
     row = db_row(bot, sid)
     assert row.peer_ip == "192.0.2.10" and not row.configured  # the old place, no longer configured
     assert "Move half done: 192.0.2.10 was removed from edge1" in row.last_error
+    assert "may be on edge1: check it there" in row.last_error and not row.needs_check
