@@ -43,7 +43,9 @@ from bot.services.provisioning import (
 from bot.services.router_config import load_session, mask_lines, neighbor_spec
 from bot.services.views import SessionView
 from bot.validation import cli_safe_text, clean_text, parse_as_set, parse_asn, parse_ip, parse_md5
-from storage.models import ChangeRequest, ChangeRequestItem, ChangeState, PeerGroup, Router, Session, SessionType, utcnow
+from storage.models import (
+    ChangeRequest, ChangeRequestItem, ChangeState, Exchange, PeerGroup, Router, Session, SessionType, utcnow,
+)
 
 ACTION = "edit"  # the change-request action of an edit (bot/services/change_requests.py ACTIONS)
 Md5Change = Literal["keep", "set", "remove"]
@@ -177,7 +179,8 @@ def _shadow(row: Session, edit: PendingEdit, s) -> SimpleNamespace:  # noqa: ANN
     )
     peer = SimpleNamespace(id=edit.peer_id, name=edit.peer_name, asn=edit.peer_asn,
                            peeringdb_net_id=edit.peeringdb_net_id, as_set=edit.as_set)
-    return SimpleNamespace(**values, router=router, peer_group=group, peer=peer, exchange=row.exchange)
+    exchange = s.get(Exchange, edit.exchange_id) or row.exchange
+    return SimpleNamespace(**values, router=router, peer_group=group, peer=peer, exchange=exchange)
 
 
 def _label(name: str, asn: int, ip: str, router: str) -> str:
@@ -223,7 +226,7 @@ def _field_changes(row: Session, new, edit: PendingEdit) -> list[str]:  # noqa: 
 
     pairs = [
         ("Type", row.session_type.value, edit.session_type),
-        ("Exchange", row.exchange.name, None if row.exchange_id == edit.exchange_id else f"#{edit.exchange_id}"),
+        ("Exchange", row.exchange.name, new.exchange.name),
         ("Router", row.router.name, new.router.name),
         ("Peer group", row.peer_group.name if row.peer_group else None, new.peer_group.name if new.peer_group else None),
         ("Local ASN", f"AS{row.local_asn}", f"AS{edit.local_asn}"),

@@ -16,10 +16,10 @@ from storage.models import AuditEvent, ChangeRequest, Session
 from tests.factories import ids, make_session
 from tests.fake_router import FakeRouter
 from tests.harness.bot import (
-    APPROVAL_CHANNEL, RunningBot, approval_outcome, approval_posted, approve, db_row, dump, request_and_approve,
+    RunningBot, approval_outcome, approval_posted, approve, db_row, dump, request_and_approve,
     request_id_of,
 )
-from tests.slack.test_wizard import Wizard, assert_secret_never_sent, inputs
+from tests.slack.test_wizard import Wizard, assert_secret_never_sent
 
 MD5 = "Edit-Md5-S3cret"
 NEW_MD5 = "Another-Md5-K3y"
@@ -140,7 +140,6 @@ def test_unconfigured_session_is_updated_directly(bot: RunningBot) -> None:
     assert w.submit() == {"response_action": "clear"}
     update = bot.slack.wait_for("chat.update", lambda c: c.args.get("channel") == "C111", after=mark).args
     assert update["ts"] == "1700000000.000001" and "Edited by <@U111>" in dump(update)
-    row = db_row(bot, v.id)
     with bot.core.db.session() as s:
         row = s.get(Session, v.id)
         assert row.peer_group.name == "IX-PEERS" and row.md5_encrypted is None and row.peer.name == "Renamed Peer"
