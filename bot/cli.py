@@ -380,6 +380,9 @@ def _add_catalog_commands() -> None:
     exchanges_cli.command("list")(exchanges_list)
     sessions_cli.command("show")(sessions_show)
     sessions_cli.command("add")(sessions_add)
+    from bot.cli_edit import sessions_edit
+
+    sessions_cli.command("edit")(sessions_edit)
 
 
 _add_catalog_commands()

@@ -20,7 +20,7 @@ class UiConfig:
 
 
 def register_all(app: App, core: Core, runner: ChangeRunner) -> UiConfig:
-    from handlers import actions, approvals, commands, email, home, router_actions, wizard
+    from handlers import actions, approvals, commands, edit, email, home, router_actions, wizard
     from handlers.ids import Action
 
     ui = UiConfig()
@@ -37,6 +37,7 @@ def register_all(app: App, core: Core, runner: ChangeRunner) -> UiConfig:
     email.register(app, core, ui, runner.workers)
     ui.detail_actions.add(Action.EMAIL)
     home.register(app)
+    edit.register(app, ui)  # the Edit button (opens the wizard prefilled)
     return ui
 
 

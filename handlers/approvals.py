@@ -115,7 +115,8 @@ class SlackReporter:
     # -- the message the request came from -------------------------------------------------------------
     def _origin(self, r: RequestView, note: str | None) -> None:
         o = r.origin
-        if len(r.items) == 1 and o.channel and o.ts:  # a session detail message: updated in place
+        # a session detail message (one session: a move has one item per router): updated in place
+        if len({i.session_id for i in r.items}) == 1 and o.channel and o.ts:
             msg = self._session_message(r, note)
             try:
                 self.client.chat_update(channel=o.channel, ts=o.ts, **msg)

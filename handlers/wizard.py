@@ -154,6 +154,10 @@ def render(core: Core, state: WizardState, *, errors: dict[str, str] | None = No
         return step3_view(state, local, errors, note=note, warning=warning, pdb=_pdb_info(core, state))
     if state.step == 4:
         return step4_view(state, errors, message)
+    if state.edit_id:  # Edit: what Save would change (handlers/edit.py)
+        from handlers.edit import confirm_view
+
+        return confirm_view(core, state)
     return step5_view(state, _summary(core, state))
 
 
@@ -297,7 +301,7 @@ def next_step(core: Core, state: WizardState, values: dict[str, Any], view_block
     step = state.step
     inp = apply_step(state, step, values)
     new, md5_error = absorb_md5(core, inp)
-    errors = _input_errors(check_draft(core, draft_of(new), steps=(step,)).errors)
+    errors = _input_errors(check_draft(core, draft_of(new), steps=(step,), editing=state.edit_id).errors)
     errors.pop("md5", None)  # the MD5 was checked in clear text above; the draft carries none
     if md5_error:
         errors["md5"] = md5_error
@@ -623,12 +627,25 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
     def local_peer_options_for(text: str, body: dict) -> list[dict[str, Any]]:
         return local_peer_options(pickers.search_local_peers(core.db, text))
 
-    def submit(ack: Ack, body: dict, client: WebClient) -> None:
+    def submit(ack: Ack, body: dict, client: WebClient, context: Any) -> None:
         user = (body.get("user") or {}).get("id", "")
         try:
             view, state, values = _view_state(body)
             if state.step < 5:
                 ack(**next_step(core, state, values, view.get("blocks") or []))
+                return
+            if state.edit_id:  # Edit's Save: handlers/edit.py
+                from handlers import edit
+
+                answer, result = edit.save(core, state, view_id=view.get("id", ""), user=user)
+                ack(**answer)
+                if result is not None:
+                    try:
+                        edit.report(client, context["services"].runner, ui, state, result, user)
+                    except Exception as exc:  # noqa: BLE001 - saved or requested already: say how to see it
+                        log.warning("could not report the edit of session #%s", state.edit_id)
+                        tell_user(client, f":warning: Session #{state.edit_id}: {result.outcome}, but Slack could not "
+                                          f"be updated: {user_text(exc)}", channel=state.channel, user=user)
                 return
             answer, session = create(core, state, view_id=view.get("id", ""), user=user, values=values,
                                      view_blocks=view.get("blocks") or [])

@@ -16,6 +16,8 @@ from bot.redact import mask_password_args
 from bot.routers.base import NeighborSpec, Platform
 
 ACTIONS = ("neighbor_create", "admin_down", "admin_up", "delete")
+# Edit of a configured neighbor: renders only what differs from `old` (may be no line at all).
+UPDATE_ACTION = "neighbor_update"
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
 JUNOS_DEFAULT_GROUP = "PEERBOT"
 
@@ -40,17 +42,24 @@ def _environment(templates_dir: str | None) -> Environment:
 
 
 def render(platform: Platform | str, action: str, spec: NeighborSpec,
-           templates_dir: str | Path | None = None) -> list[str]:
+           templates_dir: str | Path | None = None, old: NeighborSpec | None = None) -> list[str]:
     """Rendered, stripped, non-empty command lines. Raises ValueError for an unknown action,
-    prefixes without a prefix_list_name, or an unsafe rendered line."""
+    prefixes without a prefix_list_name, or an unsafe rendered line.
+
+    `old` (neighbor_update only): the neighbor as the router has it now; `spec` is what it becomes."""
     platform = Platform(platform)
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}")
+    if action not in ACTIONS and action != UPDATE_ACTION:
+        raise ValueError(f"unknown action {action!r}; expected one of {', '.join(ACTIONS)}, {UPDATE_ACTION}")
     if spec.prefixes and not spec.prefix_list_name:
         raise ValueError("prefixes given without a prefix_list_name")
     _check_inputs(spec)
+    context = _context(spec)
+    if action == UPDATE_ACTION:  # without `old`: nothing differs (context lines only)
+        old = old or spec
+        _check_inputs(old)
+        context |= _update_context(old, spec)
     env = _environment(str(templates_dir) if templates_dir else None)
-    text = env.get_template(f"{platform.value}/{action}.j2").render(**_context(spec))
+    text = env.get_template(f"{platform.value}/{action}.j2").render(**context)
     # split on "\n" only: str.splitlines() would also split on "\r", "\x0b", "\u2028"... and
     # so hide exactly the characters the check below must catch
     lines = [line.strip(" \t") for line in text.split("\n")]
@@ -91,6 +100,20 @@ def _context(spec: NeighborSpec) -> dict:
         "group": spec.peer_group or JUNOS_DEFAULT_GROUP,
         # line-by-line platforms: a new neighbor is created shut and enabled by the last line
         "hold_down": not spec.exists_on_router,
+    }
+
+
+def _update_context(old: NeighborSpec, new: NeighborSpec) -> dict:
+    """neighbor_update.j2: `old` and `new` specs, their filters of this family, and whether the
+    filter entries changed (the list is then re-rendered whole)."""
+    def family(spec: NeighborSpec) -> list[str]:
+        return [p for p in spec.prefixes if ipaddress.ip_network(p, strict=False).version == spec.address_family]
+
+    old_prefixes, new_prefixes = family(old), family(new)
+    return {
+        "old": old, "new": new, "old_prefixes": old_prefixes, "new_prefixes": new_prefixes,
+        "prefixes_changed": (old_prefixes != new_prefixes or old.prefix_list_name != new.prefix_list_name),
+        "old_group": old.peer_group or JUNOS_DEFAULT_GROUP, "new_group": new.peer_group or JUNOS_DEFAULT_GROUP,
     }
 
 

@@ -52,6 +52,7 @@ ACTIONS = {
     "admin_up": "Admin Up",
     "admin_down": "Admin Down",
     "delete": "Delete",
+    "edit": "Edit",  # bot/services/editing.py: new values of a configured session (or a move)
 }
 # action -> the Changes action that carries it out
 EXECUTES = {"configure": "configure", "config_push": "configure", "admin_up": "admin_up",
@@ -183,6 +184,8 @@ class ChangeRequests:
             raise InvalidInput({"sessions": "Select one or more sessions first."})
         if len(ids) > MAX_SESSIONS:
             raise InvalidInput({"sessions": f"At most {MAX_SESSIONS} sessions in one request."})
+        if action == "edit":
+            raise InvalidInput({"action": "an edit is asked for with bot.services.editing.edit_session"})
         if action == "config_push" and len(ids) != 1:
             raise InvalidInput({"sessions": "Config Manager pushes to one session at a time."})
         self.core.access.require(actor, Role.OPERATOR, f"request “{ACTIONS[action]}”")
@@ -253,7 +256,12 @@ class ChangeRequests:
 
     def _fingerprint(self, s, action: str, ids: Sequence[int]) -> str:  # noqa: ANN001
         h = hashlib.sha256(action.encode())
-        for sid in sorted(ids):
+        for sid in sorted(set(ids)):  # a move lists its session twice (one item per router)
+            if action == "edit":
+                from bot.services.editing import fingerprint_part
+
+                h.update(fingerprint_part(self.core, s, sid))
+                continue
             try:
                 row = load_session(s, sid)
             except NotFound:
@@ -398,6 +406,11 @@ class ChangeRequests:
             if stale:
                 return self._finish(request_id, False, "Not run: the session or its template changed since the "
                                     "request was made, so nothing was sent. Ask for it again.", {})
+            if view.action == "edit":  # its own executor: an update in place, or a move over two routers
+                from bot.services.edit_runner import run_edit
+
+                ok, outcome, by_session = run_edit(self.core, self.changes, view, edited or "")
+                return self._finish(request_id, ok, outcome, by_session)
             commands = None
             if edited is not None:
                 sid = view.session_ids[0]

@@ -76,8 +76,10 @@ STEP_FIELDS = {
 }
 
 
-def check_draft(core: Core, draft: SessionDraft, steps: tuple[int, ...] = (1, 2, 3, 4)) -> DraftCheck:
-    """Validate the fields of the given wizard steps (all by default) against the database."""
+def check_draft(core: Core, draft: SessionDraft, steps: tuple[int, ...] = (1, 2, 3, 4),
+                editing: int | None = None) -> DraftCheck:
+    """Validate the fields of the given wizard steps (all by default) against the database.
+    `editing`: the id of the session being edited (its own address is not "already used")."""
     chk = DraftCheck()
     wanted = {f for st in steps for f in STEP_FIELDS[st]}
 
@@ -148,7 +150,8 @@ def check_draft(core: Core, draft: SessionDraft, steps: tuple[int, ...] = (1, 2,
             if router is not None:
                 if str(ip) in router.addresses:
                     raise FieldError(f"{ip} is an address of {router.name} itself.")
-                dup = s.scalar(select(Session.id).where(Session.router_id == router.id, Session.peer_ip == str(ip)))
+                dup = s.scalar(select(Session.id).where(Session.router_id == router.id, Session.peer_ip == str(ip),
+                                                        Session.id != (editing or 0)))
                 if dup is not None:
                     raise FieldError(f"{router.name} already has a session with {ip} (#{dup}).")
 

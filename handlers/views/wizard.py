@@ -71,6 +71,9 @@ class WizardState(BaseModel):
     as_set: str | None = Field(None, alias="as")
     max_prefixes_v4: str | None = Field(None, alias="m4")  # filled from PeeringDB, editable
     max_prefixes_v6: str | None = Field(None, alias="m6")
+    # Edit (handlers/edit.py): the session edited, and the detail message the Edit button was on
+    edit_id: int | None = Field(None, alias="e")
+    origin_ts: str | None = Field(None, alias="ot")
 
     def encode(self) -> str:
         head = self.model_dump_json(by_alias=True, exclude_none=True)
@@ -276,10 +279,17 @@ def _modal(state: WizardState, blocks: list[Block], *, submit: str = "Next") -> 
     assert len(blocks) <= 100, "Slack allows at most 100 blocks in a modal"
     return {
         "type": "modal", "callback_id": Callback.WIZARD,
-        "title": plain(f"Add session · {state.step}/{STEPS}", limit=MAX_MODAL_TITLE),
+        "title": plain(_title(state), limit=MAX_MODAL_TITLE),
         "submit": plain(submit, limit=MAX_MODAL_TITLE), "close": plain("Cancel", limit=MAX_MODAL_TITLE),
         "private_metadata": state.encode(), "blocks": blocks,
     }
+
+
+def _title(state: WizardState) -> str:
+    if not state.edit_id:
+        return f"Add session · {state.step}/{STEPS}"
+    title = f"Edit session #{state.edit_id} · {state.step}/{STEPS}"
+    return title if len(title) <= MAX_MODAL_TITLE else f"Edit session #{state.edit_id}"  # Slack: 24 characters
 
 
 def _progress(step: int) -> Block:
@@ -342,7 +352,7 @@ def step2_view(state: WizardState, routers: Sequence[RouterView], groups: Sequen
         else:
             blocks.append(context(f":warning: {escape(router.name)} has no local ASN in the inventory."))
     # Never an initial_value: the password is not sent back to Slack, not even encrypted.
-    hint = (f"An MD5 password is set ({MASK}) — leave empty to keep it, or type a new one."
+    hint = (f"An MD5 password is set ({MASK}) — leave empty to keep it, or type a new one, or tick Remove."
             if state.md5_enc else f"Optional. At most {MD5_MAX} printable ASCII characters, no spaces.")
     blocks.append(_input("md5", r, _text("md5", None, max_length=MD5_MAX, placeholder="Optional"),
                          optional=True, hint=hint))

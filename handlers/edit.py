@@ -1,0 +1,143 @@
+"""Edit on the session detail message: the create wizard's steps, prefilled from the session
+(same inputs, validation, Previous/Next and inline errors; handlers/wizard.py routes an edit's
+last step here), and Save, which calls bot.services.editing.edit_session:
+
+- updated directly (not configured, or nothing on the router changes): the detail message the
+  Edit button was on is redrawn with a note;
+- a router change: a change request (approval message, the detail message follows it).
+
+The stored MD5 key never goes to Slack, not even encrypted: the modal carries STORED_MD5 (keep
+it) until a new key is typed (encrypted, as in the create wizard) or Remove is ticked.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, Respond
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.access import Role
+from bot.core import Core
+from bot.errors import Conflict, InvalidInput, NotFound
+from bot.services.change_requests import Origin
+from bot.services.editing import EditResult, SessionChanges, draft_from_session, edit_session, preview_edit
+from bot.services.sessions import get_session
+from handlers.approvals import after_request, reply_error
+from handlers.ids import Action
+from handlers.payloads import action_of, parse_id, user_of
+from handlers.views.common import escape
+from handlers.views.edit import edit_confirm_view
+from handlers.views.sessions import session_detail
+from handlers.views.wizard import FIELD_OF, LABELS, WizardState
+
+log = logging.getLogger("peerbot.handlers.edit")
+STORED_MD5 = "stored"  # WizardState.md5_enc of an edit: the session's own key, kept
+REQUEST_KEY_MAX = 128
+
+
+def state_for_session(core: Core, session_id: int, channel: str | None = None, ts: str | None = None) -> WizardState:
+    """The wizard's state for editing the session: its values, step 1."""
+    d = draft_from_session(core, session_id)
+    view = get_session(core.db, session_id)
+    return WizardState(
+        edit_id=session_id, channel=channel or None, origin_ts=ts or None, session_type=d.session_type,
+        exchange_id=d.exchange_id, notes=d.notes, router_id=d.router_id, peer_group_id=d.peer_group_id,
+        local_asn=d.local_asn, md5_enc=STORED_MD5 if view.has_md5 else None, peer_id=d.peer_id,
+        peeringdb_net_id=d.peeringdb_net_id, peer_name=d.peer_name, peer_asn=d.peer_asn, peer_ip=d.peer_ip,
+        as_set=d.as_set, max_prefixes_v4=d.max_prefixes_v4, max_prefixes_v6=d.max_prefixes_v6,
+    )
+
+
+def changes_of(core: Core, state: WizardState) -> SessionChanges:
+    """The wizard's state as the service's input. ValueError: a typed key can no longer be read."""
+    from handlers.wizard import draft_of
+
+    md5, remove = None, False
+    if state.md5_enc == STORED_MD5:
+        pass
+    elif state.md5_enc:
+        md5 = core.secrets.decrypt(state.md5_enc)
+    else:
+        remove = True  # no key in the form: none stays (a no-op when the session had none)
+    draft = draft_of(state)
+    return SessionChanges(**draft.model_dump(exclude={"md5"}), md5=md5, remove_md5=remove)
+
+
+def _problem(errors: dict[str, str]) -> str:
+    return "; ".join(f"{LABELS.get(FIELD_OF.get(k, k), k)}: {v}" for k, v in errors.items())
+
+
+def confirm_view(core: Core, state: WizardState) -> dict[str, Any]:
+    """Step 5 of an edit: the preview of what Save does."""
+    try:
+        preview = preview_edit(core, int(state.edit_id or 0), changes_of(core, state))
+    except InvalidInput as exc:
+        return edit_confirm_view(state, None, _problem(exc.errors))
+    except (NotFound, ValueError) as exc:
+        text = str(exc) if isinstance(exc, NotFound) else "The MD5 password typed earlier can no longer be read."
+        return edit_confirm_view(state, None, text)
+    return edit_confirm_view(state, preview)
+
+
+def save(core: Core, state: WizardState, *, view_id: str, user: str) -> tuple[dict[str, Any], EditResult | None]:
+    """Step 5 submitted: (the ack payload, the result when something was done)."""
+    from handlers.wizard import _back_to_errors
+
+    key = f"edit:{view_id}:{state.nonce}"[:REQUEST_KEY_MAX]
+    try:
+        result = edit_session(core, user, int(state.edit_id or 0), changes_of(core, state), idempotency_key=key,
+                              origin=Origin(state.channel, state.origin_ts))
+    except InvalidInput as exc:
+        return _back_to_errors(core, state, exc.errors), None
+    except ValueError:
+        return _back_to_errors(core, state.model_copy(update={"md5_enc": None}), {
+            "md5": "The MD5 password entered earlier can no longer be read; type it again."}), None
+    except Conflict as exc:
+        return {"response_action": "update", "view": edit_confirm_view(state.next_rev(), None, str(exc))}, None
+    return {"response_action": "clear"}, result
+
+
+def report(client: WebClient, runner: Any, ui: Any, state: WizardState, result: EditResult, user: str) -> None:
+    """After the ack: start/show the request, or redraw the detail message with the update."""
+    if result.request is not None:
+        after_request(runner, result.request)  # type: ignore[arg-type]
+        return
+    if result.outcome != "updated":
+        return
+    note = f":pencil2: Edited by <@{user}>: " + escape("; ".join(result.preview.changes))[:1500]
+    msg = session_detail(result.session, ui.detail_actions, note=note)
+    if state.channel and state.origin_ts:
+        try:
+            client.chat_update(channel=state.channel, ts=state.origin_ts, **msg)
+            return
+        except SlackApiError as exc:
+            log.info("could not update the detail message of session #%s (%s)", result.session.id,
+                     exc.response.get("error"))
+    try:  # the original message is gone or cannot be edited: a new one, to the user alone if need be
+        client.chat_postMessage(channel=state.channel or user, **msg)
+    except SlackApiError:
+        client.chat_postMessage(channel=user, **msg)
+
+
+def on_edit(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
+    """The Edit button: open the wizard prefilled (the trigger_id is valid for 3 s; DB reads only)."""
+    ack()
+    from handlers.router_actions import origin_of
+    from handlers.wizard import render
+
+    core: Core = context["services"].core
+    try:
+        core.access.require(user_of(body), Role.OPERATOR, "edit sessions")
+        sid = parse_id(action_of(body).get("value"))
+        origin = origin_of(body)
+        client.views_open(trigger_id=body.get("trigger_id", ""),
+                          view=render(core, state_for_session(core, sid, origin.channel, origin.ts)))
+    except Exception as exc:  # noqa: BLE001 - every failure must reach the user
+        reply_error(respond, exc)
+
+
+def register(app: App, ui: Any) -> None:
+    app.action(Action.EDIT)(on_edit)
+    ui.detail_actions.add(Action.EDIT)
