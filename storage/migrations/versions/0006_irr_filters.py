@@ -14,8 +14,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # --- helper "tpl" (rendered filters): the inbound filter object last configured for a
+    # session (bot/routers/filters.py name), so that a re-configure or a Delete removes the old
+    # one unless another configured session on the same router still uses it.
+    with op.batch_alter_table('session', schema=None) as batch:
+        batch.add_column(sa.Column('prefix_filter', sa.String(length=80), nullable=True))
+    # --- end of helper "tpl"
 
 
 def downgrade() -> None:
-    pass
+    # --- helper "tpl"
+    with op.batch_alter_table('session', schema=None) as batch:
+        batch.drop_column('prefix_filter')
+    # --- end of helper "tpl"
