@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
+from bot.routers.parsers.common import PREFIX_LIMIT_EXCEEDED
 from storage.models import OPEN_CHANGE_STATES, ChangeRequest, ChangeRequestItem, ChangeState, EmailLog, Session
 
 ESTABLISHED = "Established"
@@ -107,6 +108,9 @@ class SessionView:
             return "Not configured"
         if self.admin_status == "down":
             return "Admin down"
+        if self.bgp_state != ESTABLISHED and (self.last_error or "").startswith(PREFIX_LIMIT_EXCEEDED):
+            # torn down by the max-prefix limit: not a plain Idle, it stays down until it restarts
+            return f"{self.bgp_state or 'Idle'} \u2014 {self.last_error}"
         return self.bgp_state or "Unknown"
 
     @classmethod

@@ -25,7 +25,9 @@ import re
 from collections.abc import Iterable
 
 from bot.routers.base import NeighborState
-from bot.routers.parsers.common import norm_ip, normalize_state, parse_duration, to_int
+from bot.routers.parsers.common import (
+    is_prefix_limit, norm_ip, normalize_state, parse_duration, to_int, with_prefix_limit,
+)
 
 _HEADER = re.compile(r"^BGP neighbor is (?P<ip>[0-9A-Fa-f:.]+?)(?P<zone>%\S+)?,?(?:\s+vrf (?P<vrf>\S+?),?)?"
                      r"(?:\s+remote AS (?P<asn>[\d.]+))?(?:,|\s|$)", re.M)
@@ -39,6 +41,7 @@ _AF = re.compile(r"^ +For [Aa]ddress [Ff]amily: (?P<af>.+?)\s*$", re.M)
 _XE_CURRENT = re.compile(r"^\s+Prefixes Current:\s+(?P<sent>\d+)\s+(?P<rcvd>\d+)", re.M)
 _XR_ACCEPTED = re.compile(r"^\s+(?P<n>\d+) accepted prefixes", re.M)
 _XR_ADVERTISED = re.compile(r"^\s+Prefix advertised (?P<n>\d+)", re.M)
+_MAX_PREFIXES = re.compile(r"^\s+Maximum prefixes allowed (?P<n>\d+)", re.M)
 _FAMILY_AF = {4: "ipv4 unicast", 6: "ipv6 unicast"}  # lower-cased "For address family:" names
 
 
@@ -72,6 +75,10 @@ def _state(ip: str, texts: list[str]) -> NeighborState:
     if state != "Established":
         reset = _LAST_RESET.search(text)
         last_error = (reset.group("why") if reset and reset.group("why") else None) or (why or None)
+        if why and not is_prefix_limit(last_error) and is_prefix_limit(why):  # "Idle (PfxCt)" beats an older reset reason
+            last_error = why
+        limit = _MAX_PREFIXES.search(text)
+        last_error = with_prefix_limit(last_error, int(limit.group("n")) if limit else None)
     return NeighborState(
         peer_ip=ip,
         state=state,

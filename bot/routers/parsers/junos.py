@@ -31,7 +31,7 @@ import json
 import re
 
 from bot.routers.base import NeighborState
-from bot.routers.parsers.common import norm_ip, normalize_state, to_int
+from bot.routers.parsers.common import norm_ip, normalize_state, to_int, is_prefix_limit, prefix_limit_error
 
 MASTER_INSTANCE = "master"
 # the global table's instance; a peer without peer-cfg-rti (older releases) is a master peer
@@ -74,6 +74,8 @@ def _state(peer: dict) -> NeighborState:
     last_error = _v(peer, "last-error")
     if last_error in (None, "", "None") or state == "Established":
         last_error = None
+    elif is_prefix_limit(_v(peer, "last-flap-event")) or is_prefix_limit(last_error):
+        last_error = prefix_limit_error(None)  # "Cease" + a PrefixLimitExceeded flap event
     return NeighborState(
         peer_ip=ip,
         state=state,
