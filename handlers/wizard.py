@@ -200,7 +200,7 @@ def _limits(core: Core, state: WizardState, other_ip: str | None) -> tuple[Limit
 
 def _preflight(core: Core, state: WizardState) -> Preflight:
     return run_checks(core, exchange_id=state.exchange_id, peer_asn=state.peer_asn, peer_ip=state.peer_ip,
-                      peeringdb_net_id=state.peeringdb_net_id, router_id=state.router_id)
+                      peeringdb_net_id=state.peeringdb_net_id, router_id=state.router_id, as_set=state.as_set)
 
 
 def _exchange_ix(core: Core, state: WizardState) -> tuple[int | None, str | None]:
