@@ -175,6 +175,8 @@ class Changes:
                     continue
                 jobs.append(_Job(sid, row.peer_ip, spec, lines, platform, router_name,
                                  from_template=not commands.get(sid)))
+            if action == "deconfigure":
+                jobs = self._last_user_removes(s, jobs)
         results: list[ChangeResult] = [self._fail(sid, action, actor, msg, []) for sid, msg in failed]
         if not jobs:
             return results
@@ -213,6 +215,24 @@ class Changes:
             return results + out
         return results + [self._record(r, states.get(norm_ip(job.ip)), actor, hidden_ok=job.spec.admin_down, job=job)
                           for r, job in zip(done, jobs)]
+
+    def _last_user_removes(self, s, jobs: list[_Job]) -> list[_Job]:  # noqa: ANN001
+        """Deleting several sessions that share a filter object at once: each alone sees the
+        others as users and keeps it, so the last one of them removes it, unless a session
+        outside this batch still uses it."""
+        batch = {j.sid for j in jobs}
+        last: dict[str, int] = {}
+        for n, job in enumerate(jobs):
+            row = s.get(Session, job.sid)
+            name = row.prefix_filter if row is not None else None
+            if name and name not in job.spec.remove_filters and job.from_template \
+                    and not set(filter_users(s, row, name)) - batch:
+                last[name] = n
+        for name, n in last.items():
+            job = jobs[n]
+            spec = replace(job.spec, remove_filters=(*job.spec.remove_filters, name))
+            jobs[n] = replace(job, spec=spec, lines=render(job.platform, "delete", spec, self.core.settings.templates_dir))
+        return jobs
 
     def _apply(self, drv: RouterDriver, action: Action, job: _Job, actor: str,
                before: dict[str, NeighborState], secrets: tuple[str | None, ...]) -> ChangeResult:

@@ -127,3 +127,17 @@ def test_new_sessions_get_a_limit_from_peeringdb_or_the_default(env) -> None:
     assert (db_row(core, v.id).max_prefixes_v4, db_row(core, v.id).max_prefixes_v6) == (1500, None)
     w = make_session(core, ip="192.0.2.11", asn="65777", max_prefixes_v4="7")  # typed: kept
     assert db_row(core, w.id).max_prefixes_v4 == 7
+
+
+def test_deleting_all_users_of_a_filter_at_once_removes_it_once(env) -> None:
+    core, router, changes = env
+    seed_as_set(core, "AS-EXAMPLE", V4)
+    a = make_session(core, ip="192.0.2.10", as_set="AS-EXAMPLE")
+    b = make_session(core, ip="192.0.2.11", as_set="AS-EXAMPLE", name="Other Peer", asn="65602")
+    for sid in (a.id, b.id):
+        assert changes.configure(sid, "U111").ok
+    name = db_row(core, a.id).prefix_filter
+    results = changes.run("deconfigure", [a.id, b.id], "U111")
+    assert all(r.ok for r in results), [r.message for r in results]
+    removals = [ln for r in results for ln in r.commands if name in ln]
+    assert removals == [f"no ip prefix-list {name}"] and results[1].commands[-1] == removals[0]
