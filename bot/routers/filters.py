@@ -1,7 +1,7 @@
 """Names of the inbound filter objects peerbot creates on a router for an AS-SET.
 
 One object per (AS-SET, address family, content): `PB-<AS-SET>-<h>-<family>-<v>`, e.g.
-`PB-AS-EXAMPLE-3f2a-4-81c0d2`.
+`PB-AS-EXAMPLE-3f2a9c-4-81c0d2` (at most 43 characters).
 - `<AS-SET>` is the name made safe as one CLI word on every platform (upper-case letters,
   digits and '-' only, at most 24 characters); `<h>` is a hash of the exact AS-SET name, so two
   AS-SETs that sanitise to the same text (`AS-FOO` and `RIPE::AS-FOO`, or two long names cut at
@@ -24,7 +24,7 @@ from bot.routers.prefixes import PrefixEntry
 PREFIX = "PB"
 TAG_MAX = 24
 # What a name built here looks like: a check for names read back from the database.
-NAME_RE = re.compile(r"^PB-[A-Z0-9-]{1,24}-[0-9a-f]{4}-[46]-[0-9a-f]{6}$")
+NAME_RE = re.compile(r"^PB-[A-Z0-9-]{1,24}-[0-9a-f]{6}-[46]-[0-9a-f]{6}$")
 
 
 def _digest(text: str, n: int) -> str:
@@ -34,7 +34,7 @@ def _digest(text: str, n: int) -> str:
 def as_set_tag(as_set: str) -> str:
     """`RIPE::AS65000:AS-FOO` -> `RIPE-AS65000-AS-FOO-<hash>`: one safe word, unique per AS-SET."""
     words = re.sub(r"[^A-Z0-9]+", "-", as_set.upper()).strip("-")[:TAG_MAX].strip("-") or "X"
-    return f"{words}-{_digest(as_set, 4)}"
+    return f"{words}-{_digest(as_set, 6)}"
 
 
 def filter_name(as_set: str, family: int, entries: Iterable[PrefixEntry]) -> str:
