@@ -346,6 +346,8 @@ class Changes:
             r.state = state
             r.session = SessionView.of(row)
             r.message = _done_message(r.action, row)
+            if r.action == "configure" and job is not None and job.from_template and job.spec.remove_filters:
+                r.message += f" Old inbound filter {', '.join(job.spec.remove_filters)} removed."
         return r
 
     # -- polling (same driver factory) ---------------------------------------------------------

@@ -85,7 +85,8 @@ def test_reconfigure_after_the_as_set_changed_removes_the_old_version(env) -> No
     assert p.lines[0] == f"ip prefix-list {new} seq 5 permit 203.0.113.128/25"
     assert p.lines[-1] == f"no ip prefix-list {old}"
     assert p.lines.index(f"neighbor 192.0.2.10 prefix-list {new} in") < len(p.lines) - 1
-    assert changes.configure(v.id, "U111").ok
+    res = changes.configure(v.id, "U111")
+    assert res.ok and res.message.endswith(f"Old inbound filter {old} removed.")
     assert db_row(core, v.id).prefix_filter == new
     assert not any(old in ln for ln in plan(core, v.id, "configure").lines)  # nothing left to remove
 
