@@ -94,6 +94,7 @@ class SessionView:
     last_email: LastEmail | None = None
     pending_change: PendingChange | None = None
     needs_check: bool = False
+    max_prefixes: int | None = None  # the limit of the session's own family (issue 10)
 
     @property
     def is_up(self) -> bool:
@@ -128,6 +129,7 @@ class SessionView:
             last_polled=s.last_polled, last_error=s.last_error, created_by=s.created_by,
             created_at=s.created_at, updated_at=s.updated_at, last_email=LastEmail.of_session(s),
             pending_change=PendingChange.of_session(s), needs_check=bool(s.needs_check),
+            max_prefixes=s.max_prefixes_v4 if s.address_family == 4 else s.max_prefixes_v6,
         )
 
 

@@ -48,3 +48,11 @@ def test_the_session_shows_it_instead_of_a_plain_idle():
     assert state_label(v.display_state) == ":red_circle: Idle \u2014 prefix limit exceeded (1)"
     assert view(configured=True, bgp_state="Established", last_error="prefix limit exceeded (1)").display_state \
         == "Established"
+
+
+def test_the_detail_shows_the_limit():
+    from handlers.views.sessions import session_detail
+    from tests.unit.test_session_views import view
+
+    text = str(session_detail(view(max_prefixes=1210))["blocks"])
+    assert "*Max prefixes*\\n1,210" in text
