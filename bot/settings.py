@@ -97,6 +97,27 @@ class Settings(BaseSettings):
     flap_minutes: int = Field(default=30, ge=1, alias="PEERBOT_FLAP_MINUTES")  # ... within this window: flapping
     notify_broadcast_up_minutes: int = Field(default=60, ge=0, alias="PEERBOT_NOTIFY_BROADCAST_UP_MINUTES")  # down after up this long: also in the channel
 
+    # Max-prefix limits of new sessions (issue 10, bot/services/max_prefix.py): PeeringDB's
+    # info_prefixes4/6 when known, else the default, times the headroom plus the extra; the
+    # router warns at warn_percent % of the limit and, after a teardown, re-opens the session
+    # after restart minutes (0: stays down until cleared by hand).
+    max_prefix_default_v4: int = Field(default=1000, ge=1, le=10_000_000, alias="PEERBOT_MAX_PREFIX_DEFAULT_V4")
+    max_prefix_default_v6: int = Field(default=250, ge=1, le=10_000_000, alias="PEERBOT_MAX_PREFIX_DEFAULT_V6")
+    max_prefix_headroom: float = Field(default=1.2, ge=1.0, le=100.0, alias="PEERBOT_MAX_PREFIX_HEADROOM")
+    max_prefix_extra: int = Field(default=10, ge=0, le=1_000_000, alias="PEERBOT_MAX_PREFIX_EXTRA")
+    max_prefix_warn_percent: int = Field(default=90, ge=1, le=100, alias="PEERBOT_MAX_PREFIX_WARN_PERCENT")
+    max_prefix_restart: int = Field(default=0, ge=0, le=65535, alias="PEERBOT_MAX_PREFIX_RESTART")
+    # IOS-XR: the route-policy applied outbound to peerbot's neighbors (XR exchanges no routes with
+    # an eBGP neighbor without one). Empty: peerbot defines and applies PEERBOT-PASS (pass all).
+    iosxr_out_policy: str | None = Field(default=None, alias="PEERBOT_IOSXR_OUT_POLICY")
+
+    @field_validator("iosxr_out_policy")
+    @classmethod
+    def _policy_name(cls, v: str | None) -> str | None:
+        if v is not None and v.strip() and not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", v.strip()):
+            raise ValueError("a route-policy name: letters, digits, '_', '.', '-' (at most 64)")
+        return v.strip() or None if v is not None else None
+
     @field_validator("approval_ttl", mode="before")
     @classmethod
     def _duration(cls, v: object) -> object:

@@ -27,8 +27,9 @@ from bot.peeringdb import search as pdb
 from bot.services import catalog, pickers
 from bot.services.preflight import Preflight, run_checks
 from bot.services.provisioning import (
-    STEP_FIELDS, SessionDraft, check_draft, create_session_once, parse_max_prefixes,
+    STEP_FIELDS, SessionDraft, check_draft, create_session_once,
 )
+from bot.services.max_prefix import suggested_limit
 from bot.services.views import SessionView
 from bot.validation import FieldError, cli_safe_text, parse_as_set, parse_as_set_name, parse_asn, parse_ip, parse_md5
 from handlers.errors import user_text
@@ -37,7 +38,7 @@ from handlers.views import irr as irr_views
 from handlers.views.common import ago, escape
 from handlers.views.sessions import session_detail
 from handlers.views.wizard import (
-    ANYWAY, FIELD_OF, LABELS, OPTIONS_MAX, IpAtExchange, NetworkOption, PeeringDBInfo, StepInput, Summary,
+    ANYWAY, FIELD_OF, LABELS, OPTIONS_MAX, IpAtExchange, LimitInput, NetworkOption, PeeringDBInfo, StepInput, Summary,
     WizardExpired, WizardState, apply_step, block_name, error_view, local_peer_options, option, pdb_search_options,
     read_values, step1_view, step2_view, step3_view, step4_view, step5_view,
 )
@@ -103,12 +104,9 @@ def _fit_router(core: Core, state: WizardState) -> WizardState:
 def _normalised(state: WizardState, step: int) -> WizardState:
     """After a step passed validation: show (and store) values the way they will be saved."""
     if step == 3:
-        v4, v6 = parse_max_prefixes(state.max_prefixes_v4, 4), parse_max_prefixes(state.max_prefixes_v6, 6)
         return state.model_copy(update={"peer_name": (state.peer_name or "").strip(),
                                         "peer_asn": (state.peer_asn or "").strip(),
-                                        "peer_ip": str(parse_ip(state.peer_ip)),
-                                        "max_prefixes_v4": str(v4) if v4 else None,
-                                        "max_prefixes_v6": str(v6) if v6 else None})
+                                        "peer_ip": str(parse_ip(state.peer_ip))})
     if step == 4:
         return state.model_copy(update={"as_set": parse_as_set(state.as_set)})
     return state
@@ -158,7 +156,7 @@ def render(core: Core, state: WizardState, *, errors: dict[str, str] | None = No
         from handlers.edit import confirm_view
 
         return confirm_view(core, state)
-    return step5_view(state, _summary(core, state))
+    return step5_view(state, _summary(core, state), errors)
 
 
 def _summary(core: Core, state: WizardState) -> Summary:
@@ -181,12 +179,30 @@ def _summary(core: Core, state: WizardState) -> Summary:
     warnings = tuple(check_draft(core, draft_of(state), steps=(1, 2, 3, 4)).warnings.values())
     pf = _preflight(core, state)
     return Summary(exchange=exchange, router=router, peer_group=group, peer_known=known, warnings=warnings,
-                   checks=tuple(pf.checks), other_family_ip=pf.other_family_ip)
+                   checks=tuple(pf.checks), other_family_ip=pf.other_family_ip,
+                   limits=_limits(core, state, pf.other_family_ip))
+
+
+def _limits(core: Core, state: WizardState, other_ip: str | None) -> tuple[LimitInput, ...]:
+    """The max-prefix limits step 5 shows: the session's family, and the other one when a second
+    session is offered."""
+    try:
+        asn = parse_asn(state.peer_asn).value
+        families = [parse_ip(state.peer_ip).version]
+    except FieldError:
+        return ()
+    if other_ip:
+        families.append(10 - families[0])
+    out = []
+    for fam in families:
+        s = suggested_limit(core, fam, asn=asn, peeringdb_net_id=state.peeringdb_net_id)
+        out.append(LimitInput(fam, s.limit, s.basis, core.settings.max_prefix_warn_percent))
+    return tuple(out)
 
 
 def _preflight(core: Core, state: WizardState) -> Preflight:
     return run_checks(core, exchange_id=state.exchange_id, peer_asn=state.peer_asn, peer_ip=state.peer_ip,
-                      peeringdb_net_id=state.peeringdb_net_id, router_id=state.router_id)
+                      peeringdb_net_id=state.peeringdb_net_id, router_id=state.router_id, as_set=state.as_set)
 
 
 def _exchange_ix(core: Core, state: WizardState) -> tuple[int | None, str | None]:
@@ -266,8 +282,8 @@ def fill_from_network(core: Core, state: WizardState, net_id: int) -> tuple[Wiza
     new = state.next_rev(
         peer_id=None, peeringdb_net_id=net.id, peer_name=_peer_name_from(net.name), peer_asn=f"AS{net.asn}",
         peer_ip=ip or None, as_set=_first_as_set(net.irr_as_set) or state.as_set,
-        max_prefixes_v4=str(net.info_prefixes4) if net.info_prefixes4 else None,
-        max_prefixes_v6=str(net.info_prefixes6) if net.info_prefixes6 else None)
+        # the confirmation step suggests limits from this network's PeeringDB counts
+        max_prefixes_v4=None, max_prefixes_v6=None)
     note = (f"Filled in from PeeringDB: *{escape(net.name)}* AS{net.asn}{where}. "
             "You can still edit the fields.")
     return new, note
@@ -338,6 +354,10 @@ def create(core: Core, state: WizardState, *, view_id: str, user: str, values: d
     The pre-flight checks run again here (the mirror or the sessions may have changed since the
     view was drawn): a ❌ needs the "create anyway" box, and that choice is recorded."""
     values = values or {}
+    state = apply_step(state, 5, values).state  # the limits as typed on this step
+    limit_errors = {FIELD_OF[f]: msg for f, msg in check_draft(core, draft_of(state), steps=(5,)).errors.items()}
+    if limit_errors:
+        return {"response_action": "errors", "errors": inline_errors(limit_errors, view_blocks or [])}, None
     pf = _preflight(core, state)
     override: list[str] | None = None
     if pf.blocked:
@@ -375,6 +395,7 @@ def create_other_family(core: Core, state: WizardState, values: dict[str, Any], 
     wanted = values.get("also") or []
     if not wanted:
         return None
+    state = apply_step(state, 5, values).state  # the limits as typed on the confirmation step
     offered = _preflight(core, state).other_family_ip
     if offered is None or offered not in wanted:
         return None

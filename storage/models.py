@@ -147,6 +147,9 @@ class Session(Base):
     # Max-prefix limits, filled from PeeringDB's info_prefixes4/6 by the wizard (issue 9); editable.
     max_prefixes_v4: Mapped[int | None] = mapped_column(Integer)
     max_prefixes_v6: Mapped[int | None] = mapped_column(Integer)
+    # The inbound filter object (prefix-list / route-policy / policy-statement, named by
+    # bot/routers/filters.py) last configured for this session on its router (migration 0006).
+    prefix_filter: Mapped[str | None] = mapped_column(String(80))
     # A change was cut off half-way (timeout, dropped connection, crash): what the router holds
     # is unknown until the next poll reconciles it.
     needs_check: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -37,13 +37,26 @@ class NeighborSpec:
     md5_password: str | None = None
     max_prefixes: int | None = None
     prefix_list_name: str | None = None
-    prefixes: tuple[str, ...] = ()  # CIDRs of the import filter (resolved AS-SET)
+    # Entries of the import filter (the resolved AS-SET), in bot.routers.prefixes form:
+    # "<cidr>", "<cidr> le N", "<cidr> ge M le N". render() parses each and refuses anything else.
+    prefixes: tuple[str, ...] = ()
     admin_down: bool = False
     # Whether the neighbor is already on the router (a re-configure). On FRR, IOS-XE and EOS a
     # NEW neighbor is created shut down and enabled by the last line, so a push cut short
     # (timeout, dropped connection) leaves no live session without its key or import filter;
     # an existing one is not shut (that would flap it). Default False: treat as new (safe).
     exists_on_router: bool = False
+    # Max-prefix options (issue 10): warn at this percentage of max_prefixes; after a teardown
+    # for too many prefixes, re-open the session after this many minutes (None: stay down).
+    max_prefix_warn: int | None = None
+    max_prefix_restart: int | None = None
+    # Filter objects (names from bot.routers.filters) to remove after this change: on Configure
+    # the old version the neighbor used before, on Delete its own; never one another configured
+    # session on the same router still uses.
+    remove_filters: tuple[str, ...] = ()
+    # IOS-XR only: the route-policy applied outbound (an eBGP neighbor exchanges nothing without
+    # one). None: peerbot's PEERBOT-PASS.
+    out_policy: str | None = None
 
     def __repr__(self) -> str:  # keep the MD5 key out of logs and tracebacks
         pw = MASK if self.md5_password else None
@@ -51,7 +64,9 @@ class NeighborSpec:
                 f"description={self.description!r}, address_family={self.address_family}, "
                 f"peer_group={self.peer_group!r}, md5_password={pw!r}, max_prefixes={self.max_prefixes}, "
                 f"prefix_list_name={self.prefix_list_name!r}, prefixes={self.prefixes!r}, admin_down={self.admin_down}, "
-                f"exists_on_router={self.exists_on_router})")
+                f"exists_on_router={self.exists_on_router}, max_prefix_warn={self.max_prefix_warn}, "
+                f"max_prefix_restart={self.max_prefix_restart}, remove_filters={self.remove_filters!r}, "
+                f"out_policy={self.out_policy!r})")
 
 
 @dataclass(frozen=True)

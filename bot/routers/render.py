@@ -14,12 +14,14 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from bot.redact import mask_password_args
 from bot.routers.base import NeighborSpec, Platform
+from bot.routers.prefixes import PrefixEntry, parse_entry
 
 ACTIONS = ("neighbor_create", "admin_down", "admin_up", "delete")
 # Edit of a configured neighbor: renders only what differs from `old` (may be no line at all).
 UPDATE_ACTION = "neighbor_update"
 PACKAGED_TEMPLATES = Path(__file__).parent / "templates"
 JUNOS_DEFAULT_GROUP = "PEERBOT"
+XR_PASS_POLICY = "PEERBOT-PASS"  # IOS-XR: what an eBGP neighbor needs to exchange routes at all
 
 # The last net (inputs are validated upstream): a control character, a Unicode line separator or
 # ";" could smuggle a second command onto the router, "?" opens inline help in interactive CLIs.
@@ -31,7 +33,7 @@ _UNSAFE = re.compile(r"[^\x20-\x7e]|[;?]")
 def _environment(templates_dir: str | None) -> Environment:
     loaders = [FileSystemLoader(templates_dir)] if templates_dir else []
     loaders.append(FileSystemLoader(str(PACKAGED_TEMPLATES)))
-    return Environment(
+    env = Environment(
         loader=ChoiceLoader(loaders),
         undefined=StrictUndefined,  # a typo in a template fails loudly instead of rendering ""
         autoescape=False,  # CLI text, not HTML
@@ -39,12 +41,15 @@ def _environment(templates_dir: str | None) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.filters["junos_route_filter"] = junos_route_filter
+    return env
 
 
 def render(platform: Platform | str, action: str, spec: NeighborSpec,
            templates_dir: str | Path | None = None, old: NeighborSpec | None = None) -> list[str]:
     """Rendered, stripped, non-empty command lines. Raises ValueError for an unknown action,
-    prefixes without a prefix_list_name, or an unsafe rendered line.
+    prefixes without a prefix_list_name, a filter entry that is not exactly one
+    bot.routers.prefixes entry, a limit out of range, or an unsafe rendered line.
 
     `old` (neighbor_update only): the neighbor as the router has it now; `spec` is what it becomes."""
     platform = Platform(platform)
@@ -80,14 +85,20 @@ def _check_inputs(spec: NeighborSpec) -> None:
         canonical = None
     if canonical is None or canonical != spec.peer_ip or "%" in spec.peer_ip:
         raise ValueError("the peer address is not a plain, normalised IP address")
-    for word in (spec.peer_group, spec.md5_password, spec.prefix_list_name, *spec.prefixes):
+    words = (spec.peer_group, spec.md5_password, spec.prefix_list_name, spec.out_policy, *spec.remove_filters)
+    for word in words:
         if word is not None and (not word or any(c.isspace() for c in word)):
             raise ValueError("a one-word neighbor setting contains white space")
-    values = [spec.peer_ip, spec.description, spec.peer_group, spec.md5_password, spec.prefix_list_name,
-              *spec.prefixes]
+    values = [spec.peer_ip, spec.description, *words, *spec.prefixes]
     for value in values:
         if value is not None and _UNSAFE.search(value):
             raise ValueError("neighbor settings contain a non-printable or non-ASCII character, ';' or '?'")
+    for entry in spec.prefixes:
+        parse_entry(entry)  # ValueError: not exactly "<cidr>[ ge M][ le N]"
+    for value, low, high in ((spec.max_prefixes, 1, 4_294_967_295), (spec.max_prefix_warn, 1, 100),
+                             (spec.max_prefix_restart, 1, 65_535)):
+        if value is not None and (type(value) is not int or not low <= value <= high):
+            raise ValueError(f"a max-prefix setting is not a whole number from {low} to {high}")
 
 
 def _context(spec: NeighborSpec) -> dict:
@@ -96,7 +107,9 @@ def _context(spec: NeighborSpec) -> dict:
         "ip": spec.peer_ip,
         "afi": "ipv4" if spec.address_family == 4 else "ipv6",
         # an AS-SET usually resolves to both families: keep those of this session only
-        "prefixes": [p for p in spec.prefixes if ipaddress.ip_network(p, strict=False).version == spec.address_family],
+        "prefixes": _entries(spec),
+        "ip_kw": "ip" if spec.address_family == 4 else "ipv6",
+        "pass_policy": XR_PASS_POLICY,
         "group": spec.peer_group or JUNOS_DEFAULT_GROUP,
         # line-by-line platforms: a new neighbor is created shut and enabled by the last line
         "hold_down": not spec.exists_on_router,
@@ -107,7 +120,7 @@ def _update_context(old: NeighborSpec, new: NeighborSpec) -> dict:
     """neighbor_update.j2: `old` and `new` specs, their filters of this family, and whether the
     filter entries changed (the list is then re-rendered whole)."""
     def family(spec: NeighborSpec) -> list[str]:
-        return [p for p in spec.prefixes if ipaddress.ip_network(p, strict=False).version == spec.address_family]
+        return [str(e) for e in _entries(spec)]
 
     old_prefixes, new_prefixes = family(old), family(new)
     return {
@@ -115,6 +128,22 @@ def _update_context(old: NeighborSpec, new: NeighborSpec) -> dict:
         "prefixes_changed": (old_prefixes != new_prefixes or old.prefix_list_name != new.prefix_list_name),
         "old_group": old.peer_group or JUNOS_DEFAULT_GROUP, "new_group": new.peer_group or JUNOS_DEFAULT_GROUP,
     }
+
+
+def _entries(spec: NeighborSpec) -> list[PrefixEntry]:
+    """The filter entries of the session's family, parsed (strictly), de-duplicated, sorted."""
+    entries = {parse_entry(text) for text in spec.prefixes}
+    return sorted((e for e in entries if e.family == spec.address_family), key=PrefixEntry.sort_key)
+
+
+def junos_route_filter(entry: PrefixEntry) -> str:
+    """A route-filter match: `exact`, `upto /N` (from the network's own length), or
+    `prefix-length-range /M-/N`."""
+    if entry.exact:
+        return f"{entry.network} exact"
+    if entry.ge is None:
+        return f"{entry.network} upto /{entry.max_length}"
+    return f"{entry.network} prefix-length-range /{entry.min_length}-/{entry.max_length}"
 
 
 def mask_secrets(lines: list[str], spec: NeighborSpec) -> list[str]:

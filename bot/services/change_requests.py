@@ -38,7 +38,7 @@ from bot.routers import NeighborSpec, render
 from bot.services import audit
 from bot.services.changes import Changes, ChangeResult
 from bot.services.config_manager import check_edited_commands
-from bot.services.router_config import TEMPLATE_FOR, load_session, mask_lines, neighbor_spec
+from bot.services.router_config import TEMPLATE_FOR, FilterUnavailable, load_session, mask_lines, neighbor_spec
 from storage.models import (
     OPEN_CHANGE_STATES, AuditEvent, ChangeRequest, ChangeRequestItem, ChangeState, Session, utcnow,
 )
@@ -247,8 +247,8 @@ class ChangeRequests:
 
     def _render(self, s, row: Session, action: str) -> tuple[list[str], list[str]]:  # noqa: ANN001
         """(clear, masked) lines of `action` for the session as it is now; mirrors Changes."""
-        spec = neighbor_spec(self.core, row, s)
         execute = EXECUTES[action]
+        spec = neighbor_spec(self.core, row, s, execute)
         if execute == "admin_down":
             spec = NeighborSpec(**{**spec.__dict__, "admin_down": True})
         lines = render(row.router.platform, TEMPLATE_FOR[execute], spec, self.core.settings.templates_dir)
@@ -269,8 +269,8 @@ class ChangeRequests:
                 continue
             try:
                 masked = self._render(s, row, action)[1]
-            except ValueError:
-                masked = ["<cannot render>"]
+            except (ValueError, FilterUnavailable) as exc:
+                masked = ["<cannot render>", str(exc)]
             # the key's ciphertext: a changed MD5 changes the request even though it shows as ********
             h.update(json.dumps([sid, row.configured, masked, row.md5_encrypted or ""]).encode())
         return h.hexdigest()

@@ -22,8 +22,8 @@ from bot.services import audit
 from bot.services.config_manager import check_edited_commands
 from bot.services.polling import PollResult, StatePoller, apply_state, norm_ip
 from bot.services.router_config import (
-    TEMPLATE_FOR, Action, ChangeError, DriverFactory, credentials_for, open_router, load_session,
-    mask_lines, neighbor_spec,
+    TEMPLATE_FOR, Action, ChangeError, DriverFactory, FilterUnavailable, credentials_for, open_router,
+    filter_users, load_session, mask_lines, neighbor_spec,
 )
 from bot.services.views import SessionView
 from storage.models import AdminStatus, Router, Session
@@ -163,17 +163,20 @@ class Changes:
             for sid in sids if creds else ():
                 try:
                     row = load_session(s, sid)
-                    spec = neighbor_spec(self.core, row, s)
+                    spec = neighbor_spec(self.core, row, s, action)
                     if action == "admin_down":
                         spec = NeighborSpec(**{**spec.__dict__, "admin_down": True})
                     lines = commands.get(sid) or render(platform, TEMPLATE_FOR[action], spec,
                                                         self.core.settings.templates_dir)
-                except (ValueError, NotFound) as exc:  # unsafe value / template problem / deleted meanwhile
-                    msg = str(exc) if isinstance(exc, NotFound) else "the configuration could not be rendered safely"
+                except (ValueError, NotFound, FilterUnavailable) as exc:  # unsafe value / template / deleted / AS-SET
+                    msg = str(exc).rstrip(".") if isinstance(exc, (NotFound, FilterUnavailable)) else \
+                        "the configuration could not be rendered safely"
                     failed.append((sid, f"{router_name}: {msg}. Nothing was sent."))
                     continue
                 jobs.append(_Job(sid, row.peer_ip, spec, lines, platform, router_name,
                                  from_template=not commands.get(sid)))
+            if action == "deconfigure":
+                jobs = self._last_user_removes(s, jobs)
         results: list[ChangeResult] = [self._fail(sid, action, actor, msg, []) for sid, msg in failed]
         if not jobs:
             return results
@@ -210,8 +213,26 @@ class Changes:
                     msg, uncertain = f"{router_name}: {err}. Nothing was changed.", False
                 out.append(self._fail(job.sid, action, actor, msg, job.masked, uncertain=uncertain))
             return results + out
-        return results + [self._record(r, states.get(norm_ip(job.ip)), actor, hidden_ok=job.spec.admin_down)
+        return results + [self._record(r, states.get(norm_ip(job.ip)), actor, hidden_ok=job.spec.admin_down, job=job)
                           for r, job in zip(done, jobs)]
+
+    def _last_user_removes(self, s, jobs: list[_Job]) -> list[_Job]:  # noqa: ANN001
+        """Deleting several sessions that share a filter object at once: each alone sees the
+        others as users and keeps it, so the last one of them removes it, unless a session
+        outside this batch still uses it."""
+        batch = {j.sid for j in jobs}
+        last: dict[str, int] = {}
+        for n, job in enumerate(jobs):
+            row = s.get(Session, job.sid)
+            name = row.prefix_filter if row is not None else None
+            if name and name not in job.spec.remove_filters and job.from_template \
+                    and not set(filter_users(s, row, name)) - batch:
+                last[name] = n
+        for name, n in last.items():
+            job = jobs[n]
+            spec = replace(job.spec, remove_filters=(*job.spec.remove_filters, name))
+            jobs[n] = replace(job, spec=spec, lines=render(job.platform, "delete", spec, self.core.settings.templates_dir))
+        return jobs
 
     def _apply(self, drv: RouterDriver, action: Action, job: _Job, actor: str,
                before: dict[str, NeighborState], secrets: tuple[str | None, ...]) -> ChangeResult:
@@ -273,7 +294,8 @@ class Changes:
         log.warning("session %s %s failed: %s", sid, action, message)
         return ChangeResult(sid, action, False, message, masked, session=view)
 
-    def _record(self, r: ChangeResult, state: NeighborState | None, actor: str, hidden_ok: bool = False) -> ChangeResult:
+    def _record(self, r: ChangeResult, state: NeighborState | None, actor: str, hidden_ok: bool = False,
+                job: _Job | None = None) -> ChangeResult:
         """Store a pushed change. `hidden_ok`: the neighbor is admin down, and some platforms
         (Junos: deactivate) do not list it, so its absence after Configure is expected."""
         if not r.ok:
@@ -301,11 +323,15 @@ class Changes:
                     return r
                 detail = (f"neighbor removed from {row.router.name}" if r.commands else
                           f"the neighbor was no longer on {row.router.name}; deleted from the database")
+                if r.commands:
+                    detail += _filters_removed(s, row, job.spec.remove_filters if job else ())
                 res = self._delete_row(s, row, actor, detail)
                 res.commands = r.commands
                 return res
             if r.action == "configure":
                 row.configured = True
+                if job is not None and job.from_template:  # Config Manager text may bind another filter
+                    row.prefix_filter = job.spec.prefix_list_name
             elif r.action == "admin_down":
                 row.admin_status = AdminStatus.DOWN
             elif r.action == "admin_up":
@@ -320,6 +346,8 @@ class Changes:
             r.state = state
             r.session = SessionView.of(row)
             r.message = _done_message(r.action, row)
+            if r.action == "configure" and job is not None and job.from_template and job.spec.remove_filters:
+                r.message += f" Old inbound filter {', '.join(job.spec.remove_filters)} removed."
         return r
 
     # -- polling (same driver factory) ---------------------------------------------------------
@@ -334,6 +362,18 @@ class Changes:
 
     def poll_session(self, session_id: int) -> SessionView:
         return self._poller.poll_session(session_id)
+
+
+def _filters_removed(s, row: Session, removed: tuple[str, ...]) -> str:  # noqa: ANN001
+    """What happened to the session's inbound filter object on Delete, for the result message."""
+    if removed:
+        return f"; inbound filter {', '.join(removed)} removed (no other session on {row.router.name} used it)"
+    if row.prefix_filter:
+        users = filter_users(s, row, row.prefix_filter)
+        if users:
+            return (f"; inbound filter {row.prefix_filter} kept: still used by "
+                    + ", ".join(f"#{u}" for u in users[:5]) + f" on {row.router.name}")
+    return ""
 
 
 def _done_message(action: Action, row: Session) -> str:

@@ -41,7 +41,7 @@ def check_edited_commands(core: Core, session_id: int, text: str) -> list[str]:
         row = load_session(s, session_id)
         peer_ip, spec = row.peer_ip, neighbor_spec(core, row, s)
         platform = Platform(row.router.platform)
-        own_prefix_list = prefix_list_name(row.peer.asn, row.address_family)
+        own_prefix_list = spec.prefix_list_name or prefix_list_name(row.peer.asn, row.address_family)
     scope = _Scope(platform, peer_ip, spec.peer_group or JUNOS_DEFAULT_GROUP, own_prefix_list)
     lines = [ln.strip(" \t") for ln in (text or "").replace("\r\n", "\n").split("\n")]
     lines = [ln for ln in lines if ln]

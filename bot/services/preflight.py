@@ -17,7 +17,7 @@ from sqlalchemy import or_, select
 from bot.core import Core
 from bot.errors import NotFound
 from bot.validation import FieldError, parse_asn, parse_ip
-from storage.models import Exchange, PdbIx, PdbNet, PdbNetIxLan, Session
+from storage.models import AsSet, Exchange, PdbIx, PdbNet, PdbNetIxLan, Session
 
 OK, WARN, FAIL = "✅", "⚠️", "❌"
 
@@ -53,12 +53,13 @@ def preflight_checks(core: Core, session_id: int) -> list[Check]:
         if row is None:
             raise NotFound(f"No session #{session_id}.")
         args = dict(exchange_id=row.exchange_id, peer_asn=row.peer.asn, peer_ip=row.peer_ip,
-                    peeringdb_net_id=row.peer.peeringdb_net_id, router_id=row.router_id)
+                    peeringdb_net_id=row.peer.peeringdb_net_id, router_id=row.router_id, as_set=row.as_set)
     return run_checks(core, **args).checks
 
 
 def run_checks(core: Core, *, exchange_id: int | None, peer_asn: int | str | None, peer_ip: str | None,
-               peeringdb_net_id: int | None = None, router_id: int | None = None) -> Preflight:
+               peeringdb_net_id: int | None = None, router_id: int | None = None,
+               as_set: str | None = None) -> Preflight:
     """The checks for a session that may not exist yet (the wizard's confirmation step)."""
     pf = Preflight()
     try:
@@ -105,7 +106,24 @@ def run_checks(core: Core, *, exchange_id: int | None, peer_asn: int | str | Non
                 pf.add(OK, f"IPv{fam} prefix count known for the max-prefix: {count}.")
             else:
                 pf.add(WARN, f"PeeringDB has no IPv{fam} prefix count for {name}: set the max-prefix by hand.")
+        if as_set:
+            _as_set_check(s, pf, as_set, fam)
     return pf
+
+
+def _as_set_check(s, pf: Preflight, name: str, fam: int) -> None:  # noqa: ANN001
+    """Configure builds the inbound filter from the AS-SET as known locally, and refuses a session
+    whose AS-SET is unknown or has no prefixes of its family (router_config.FilterUnavailable)."""
+    known = s.scalar(select(AsSet).where(AsSet.name == name))
+    if known is None:
+        pf.add(WARN, f"AS-SET {name} is not known locally: Configure is refused until it is imported "
+                     "(a session is never configured without its inbound filter).")
+        return
+    count = len((known.prefixes_v4 if fam == 4 else known.prefixes_v6) or [])
+    if not count:
+        pf.add(WARN, f"AS-SET {name} has no IPv{fam} prefixes: Configure is refused until a re-import finds some.")
+    else:
+        pf.add(OK, f"AS-SET {name}: {count} IPv{fam} prefix-filter entries for the inbound filter.")
 
 
 def _netixlan_checks(s, pf: Preflight, exchange: Exchange, asn: int, ip, router_id: int | None) -> None:  # noqa: ANN001

@@ -15,6 +15,7 @@ from bot.access import Role
 from bot.core import Core
 from bot.errors import Conflict, InvalidInput
 from bot.services import audit
+from bot.services.max_prefix import suggested_limit
 from bot.services.views import SessionView
 from bot.validation import FieldError, check_ip_in_subnet, cli_safe_text, clean_text, parse_as_set, parse_asn, parse_ip, parse_md5
 from storage.models import Exchange, IdempotencyKey, Peer, PeerGroup, Router, Session, SessionType
@@ -40,7 +41,7 @@ class SessionDraft(BaseModel):
     peer_asn: str | None = None
     peer_ip: str | None = None
     as_set: str | None = None
-    max_prefixes_v4: str | None = None  # raw input; from PeeringDB's info_prefixes4 after a lookup
+    max_prefixes_v4: str | None = None  # raw input; empty: bot.services.max_prefix.suggested_limit
     max_prefixes_v6: str | None = None
 
 
@@ -71,12 +72,13 @@ class DraftCheck:
 STEP_FIELDS = {
     1: ("session_type", "exchange_id", "notes"),
     2: ("router_id", "peer_group_id", "local_asn", "md5"),
-    3: ("peer_name", "peer_asn", "peer_ip", "max_prefixes_v4", "max_prefixes_v6"),
+    3: ("peer_name", "peer_asn", "peer_ip"),
     4: ("as_set",),
+    5: ("max_prefixes_v4", "max_prefixes_v6"),  # the confirmation step shows and edits the limits
 }
 
 
-def check_draft(core: Core, draft: SessionDraft, steps: tuple[int, ...] = (1, 2, 3, 4),
+def check_draft(core: Core, draft: SessionDraft, steps: tuple[int, ...] = (1, 2, 3, 4, 5),
                 editing: int | None = None) -> DraftCheck:
     """Validate the fields of the given wizard steps (all by default) against the database.
     `editing`: the id of the session being edited (its own address is not "already used")."""
@@ -197,6 +199,10 @@ def create_session_once(core: Core, draft: SessionDraft, *, actor: str, request_
     name = cli_safe_text(draft.peer_name, field="Peer name", max_len=PEER_NAME_MAX, required=True)
     as_set = parse_as_set(draft.as_set)
     md5 = parse_md5(draft.md5)
+    limits = {4: parse_max_prefixes(draft.max_prefixes_v4, 4), 6: parse_max_prefixes(draft.max_prefixes_v6, 6)}
+    if limits[ip.version] is None:  # every new session gets a limit for its family (issue 10)
+        limits[ip.version] = suggested_limit(core, ip.version, asn=asn,
+                                             peeringdb_net_id=draft.peeringdb_net_id).limit
     try:
         with core.db.session() as s:
             peer = _peer_for(s, draft, name=name, asn=asn, as_set=as_set)
@@ -206,8 +212,7 @@ def create_session_once(core: Core, draft: SessionDraft, *, actor: str, request_
                 peer=peer, peer_ip=str(ip), address_family=ip.version,
                 md5_encrypted=core.secrets.encrypt(md5) if md5 else None, as_set=as_set,
                 notes=clean_text(draft.notes, field="Notes", max_len=NOTES_MAX, multiline=True), created_by=actor,
-                max_prefixes_v4=parse_max_prefixes(draft.max_prefixes_v4, 4),
-                max_prefixes_v6=parse_max_prefixes(draft.max_prefixes_v6, 6),
+                max_prefixes_v4=limits[4], max_prefixes_v6=limits[6],
             )
             s.add(row)
             s.flush()

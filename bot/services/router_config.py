@@ -13,6 +13,8 @@ from sqlalchemy.orm import joinedload
 from bot.core import Core
 from bot.errors import NotFound, PeerbotError
 from bot.routers import NeighborSpec, Platform, RouterCredentials, RouterDriver, get_driver, mask_secrets, render
+from bot.routers.filters import filter_name
+from bot.routers.prefixes import PrefixEntry, parse_entries
 from storage.models import AdminStatus, AsSet, Router, Session
 
 Action = str  # "configure" | "admin_down" | "admin_up" | "deconfigure"
@@ -46,25 +48,76 @@ def credentials_for(router: Router) -> RouterCredentials:
 
 
 
-def neighbor_spec(core: Core, row: Session, s) -> NeighborSpec:  # noqa: ANN001
-    prefixes: tuple[str, ...] = ()
-    prefix_list = None
-    if row.as_set:
-        known = s.scalar(select(AsSet).where(AsSet.name == row.as_set))
-        if known is not None:
-            fam = known.prefixes_v4 if row.address_family == 4 else known.prefixes_v6
-            if fam:
-                prefixes = tuple(fam)
-                prefix_list = prefix_list_name(row.peer.asn, row.address_family)
+class FilterUnavailable(PeerbotError):
+    """The session's AS-SET cannot become an inbound filter (unknown locally, no prefixes of the
+    session's family, or an entry that is not safe to send): Configure is refused rather than
+    pushing a session that accepts everything, or nothing."""
+
+
+def neighbor_spec(core: Core, row: Session, s, action: Action = "configure") -> NeighborSpec:  # noqa: ANN001
+    """What the templates need for `action` on this session: a pure function of the session, the
+    AsSet rows, the other sessions of its router (which filter objects are shared) and settings.
+
+    configure: the inbound filter built from the session's AS-SET (FilterUnavailable when it
+    cannot be), the max-prefix limit of its family, and the filter version it used before when
+    nothing else on the router uses it. deconfigure: the filter to remove with the neighbor, when
+    no other configured session on the router uses it."""
+    fam = row.address_family
     md5 = core.secrets.decrypt(row.md5_encrypted) if row.md5_encrypted else None
+    fields: dict = {}
+    if action == "configure":
+        name, entries = session_filter(s, row)
+        limit = row.max_prefixes_v4 if fam == 4 else row.max_prefixes_v6
+        st = core.settings
+        fields = dict(
+            prefix_list_name=name, prefixes=tuple(str(e) for e in entries), max_prefixes=limit,
+            max_prefix_warn=st.max_prefix_warn_percent if limit else None,
+            max_prefix_restart=(st.max_prefix_restart or None) if limit else None,
+            out_policy=st.iosxr_out_policy,
+            remove_filters=tuple(old for old in (row.prefix_filter,) if row.configured and old and old != name
+                                 and not filter_users(s, row, old)),
+        )
+    elif action == "deconfigure":
+        old = row.prefix_filter
+        fields = dict(remove_filters=(old,) if old and not filter_users(s, row, old) else ())
     return NeighborSpec(
         local_asn=row.local_asn, peer_ip=row.peer_ip, remote_asn=row.peer.asn,
-        description=description_of(row), address_family=row.address_family,
+        description=description_of(row), address_family=fam,
         peer_group=row.peer_group.name if row.peer_group else None, md5_password=md5,
-        prefix_list_name=prefix_list, prefixes=prefixes, admin_down=row.admin_status == AdminStatus.DOWN,
+        admin_down=row.admin_status == AdminStatus.DOWN,
         # what peerbot believes; a push reads the router first and renders again if it differs
-        exists_on_router=row.configured,
+        exists_on_router=row.configured, **fields,
     )
+
+
+def session_filter(s, row: Session) -> tuple[str | None, list[PrefixEntry]]:  # noqa: ANN001
+    """(object name, entries) of the session's inbound filter; (None, []) without an AS-SET."""
+    if not row.as_set:
+        return None, []
+    fam = row.address_family
+    known = s.scalar(select(AsSet).where(AsSet.name == row.as_set))
+    if known is None:
+        raise FilterUnavailable(
+            f"AS-SET {row.as_set} is not known locally, so {row.peer_ip} would have no inbound prefix filter: "
+            "import it first (the wizard's AS-SET step), or remove the AS-SET from the session.")
+    texts = (known.prefixes_v4 if fam == 4 else known.prefixes_v6) or []
+    if not texts:
+        raise FilterUnavailable(
+            f"AS-SET {row.as_set} has no IPv{fam} prefixes, so {row.peer_ip} would accept nothing (or, on some "
+            "routers, everything): re-import it, or remove the AS-SET from the session.")
+    try:
+        entries = parse_entries(texts, family=fam)
+    except ValueError as exc:
+        raise FilterUnavailable(f"AS-SET {row.as_set} holds an entry peerbot will not send to a router "
+                                f"({str(exc)[:120]}): re-import it.") from None
+    return filter_name(row.as_set, fam, entries), entries
+
+
+def filter_users(s, row: Session, name: str) -> list[int]:  # noqa: ANN001
+    """Other sessions configured on the same router that use the filter object `name`."""
+    return list(s.scalars(select(Session.id).where(
+        Session.router_id == row.router_id, Session.configured.is_(True), Session.prefix_filter == name,
+        Session.id != row.id).order_by(Session.id)))
 
 
 PREFIX_LIST_PREFIX = "PEERBOT-AS"
@@ -80,6 +133,7 @@ def mask_lines(lines: list[str], spec: NeighborSpec) -> list[str]:
 
 
 def prefix_list_name(asn: int, family: int) -> str:
+    """The per-peer name used before issue 10 (filters are now per AS-SET: filter_name)."""
     return f"{PREFIX_LIST_PREFIX}{asn}-V{family}"
 
 
@@ -112,7 +166,7 @@ class Plan:
 def plan(core: Core, session_id: int, action: Action) -> Plan:
     with core.db.session() as s:
         row = load_session(s, session_id)
-        spec = neighbor_spec(core, row, s)
+        spec = neighbor_spec(core, row, s, action)
         lines = render(row.router.platform, TEMPLATE_FOR[action], spec, core.settings.templates_dir)
         return Plan(session_id, action, row.router.name, mask_lines(lines, spec), lines)
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import object_session
 
+from bot.routers.parsers.common import PREFIX_LIMIT_EXCEEDED
 from storage.models import OPEN_CHANGE_STATES, ChangeRequest, ChangeRequestItem, ChangeState, EmailLog, Session
 
 ESTABLISHED = "Established"
@@ -93,6 +94,7 @@ class SessionView:
     last_email: LastEmail | None = None
     pending_change: PendingChange | None = None
     needs_check: bool = False
+    max_prefixes: int | None = None  # the limit of the session's own family (issue 10)
 
     @property
     def is_up(self) -> bool:
@@ -107,6 +109,9 @@ class SessionView:
             return "Not configured"
         if self.admin_status == "down":
             return "Admin down"
+        if self.bgp_state != ESTABLISHED and (self.last_error or "").startswith(PREFIX_LIMIT_EXCEEDED):
+            # torn down by the max-prefix limit: not a plain Idle, it stays down until it restarts
+            return f"{self.bgp_state or 'Idle'} \u2014 {self.last_error}"
         return self.bgp_state or "Unknown"
 
     @classmethod
@@ -124,6 +129,7 @@ class SessionView:
             last_polled=s.last_polled, last_error=s.last_error, created_by=s.created_by,
             created_at=s.created_at, updated_at=s.updated_at, last_email=LastEmail.of_session(s),
             pending_change=PendingChange.of_session(s), needs_check=bool(s.needs_check),
+            max_prefixes=s.max_prefixes_v4 if s.address_family == 4 else s.max_prefixes_v6,
         )
 
 

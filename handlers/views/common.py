@@ -57,7 +57,9 @@ def escape_clipped(text: str | None, limit: int) -> str:
 
 
 def state_label(state: str) -> str:
-    return f"{STATE_EMOJI.get(state, ':grey_question:')} {state}"
+    # "Idle — prefix limit exceeded (100)": the emoji of its BGP state
+    emoji = STATE_EMOJI.get(state) or STATE_EMOJI.get(state.split(" \u2014 ", 1)[0], ":grey_question:")
+    return f"{emoji} {state}"
 
 
 def ago(when: datetime | None, now: datetime | None = None) -> str:

@@ -119,6 +119,7 @@ def session_detail(v: SessionView, available: Collection[str] = (), note: str | 
             ("Configured on router", "Yes" if v.configured else "No"),
             ("MD5", "•••• (set)" if v.has_md5 else "none"),
             ("AS-SET", escape(v.as_set) or "–"),
+            ("Max prefixes", f"{v.max_prefixes:,}" if v.max_prefixes else "none"),
         ]),
     ]
     if v.notes:

@@ -69,7 +69,7 @@ class WizardState(BaseModel):
     peer_asn: str | None = Field(None, alias="a")
     peer_ip: str | None = Field(None, alias="i")
     as_set: str | None = Field(None, alias="as")
-    max_prefixes_v4: str | None = Field(None, alias="m4")  # filled from PeeringDB, editable
+    max_prefixes_v4: str | None = Field(None, alias="m4")  # typed on step 5; None: the suggested limit
     max_prefixes_v6: str | None = Field(None, alias="m6")
     # Edit (handlers/edit.py): the session edited, and the detail message the Edit button was on
     edit_id: int | None = Field(None, alias="e")
@@ -108,9 +108,9 @@ FIELD_OF = {  # SessionDraft field -> wizard input name
 STEP_INPUTS = {
     1: ("type", "exchange", "notes"),
     2: ("router", "peer_group", "local_asn", "md5", "md5_clear"),
-    3: ("peeringdb", "pdb_ip", "local_peer", "peer_name", "peer_asn", "peer_ip", "max_prefixes_v4", "max_prefixes_v6"),
+    3: ("peeringdb", "pdb_ip", "local_peer", "peer_name", "peer_asn", "peer_ip"),
     4: ("as_set",),
-    5: ("also", "anyway"),
+    5: ("max_prefixes_v4", "max_prefixes_v6", "also", "anyway"),
 }
 LABELS = {
     "type": "Session type", "exchange": "Exchange", "notes": "Notes", "router": "Router", "peer_group": "Peer group",
@@ -205,13 +205,14 @@ def apply_step(state: WizardState, step: int, values: dict[str, Any], *, lenient
     elif step == 3:
         upd = {"peer_name": _keep(values.get("peer_name"), PEER_NAME_MAX, lenient=lv),
                "peer_asn": _keep(values.get("peer_asn"), ASN_INPUT_MAX, lenient=lv),
-               "peer_ip": _keep(values.get("peer_ip"), IP_INPUT_MAX, lenient=lv),
-               "max_prefixes_v4": _keep(values.get("max_prefixes_v4"), MAX_PREFIXES_INPUT_MAX, lenient=lv),
-               "max_prefixes_v6": _keep(values.get("max_prefixes_v6"), MAX_PREFIXES_INPUT_MAX, lenient=lv)}
+               "peer_ip": _keep(values.get("peer_ip"), IP_INPUT_MAX, lenient=lv)}
         extra.picks = {"peeringdb": values.get("peeringdb"), "local_peer": values.get("local_peer"),
                        "pdb_ip": values.get("pdb_ip")}
     elif step == 4:
         upd = {"as_set": _keep(values.get("as_set"), AS_SET_INPUT_MAX, lenient=lv)}
+    elif step == 5:  # only the limits shown on this view (a family without an input keeps its value)
+        upd = {f: _keep(values[f], MAX_PREFIXES_INPUT_MAX, lenient=lv)
+               for f in ("max_prefixes_v4", "max_prefixes_v6") if f in values}
     extra.state = state.model_copy(update=upd)
     return extra
 
@@ -434,8 +435,7 @@ def step3_view(state: WizardState, local_peers: Sequence[PeerView], errors: dict
                note: str | None = None, warning: str | None = None, pdb: PeeringDBInfo | None = None) -> dict[str, Any]:
     r = state.rev
     pdb = pdb or PeeringDBInfo()
-    blocks: list[Block] = [_progress(3), *_problems(errors, ("peer_name", "peer_asn", "peer_ip", "max_prefixes_v4",
-                                                             "max_prefixes_v6"))]
+    blocks: list[Block] = [_progress(3), *_problems(errors, ("peer_name", "peer_asn", "peer_ip"))]
     if pdb.empty:
         hint = PDB_EMPTY + "."
     else:
@@ -468,12 +468,6 @@ def step3_view(state: WizardState, local_peers: Sequence[PeerView], errors: dict
                hint="65001 or AS65001."),
         _input("peer_ip", r, _text("peer_ip", state.peer_ip, max_length=IP_INPUT_MAX, placeholder="192.0.2.10"),
                hint="The peer's address; for an IXP session it must be inside the exchange LAN."),
-        _input("max_prefixes_v4", r, _text("max_prefixes_v4", state.max_prefixes_v4, max_length=MAX_PREFIXES_INPUT_MAX,
-                                           placeholder="e.g. 1000"), optional=True,
-               hint="Optional; PeeringDB's IPv4 prefix count after a lookup."),
-        _input("max_prefixes_v6", r, _text("max_prefixes_v6", state.max_prefixes_v6, max_length=MAX_PREFIXES_INPUT_MAX,
-                                           placeholder="e.g. 100"), optional=True,
-               hint="Optional; PeeringDB's IPv6 prefix count after a lookup."),
     ]
     if warning:
         blocks.append(context(f":warning: {escape(warning)}"))
@@ -495,6 +489,16 @@ def step4_view(state: WizardState, errors: dict[str, str] | None = None, message
 
 
 @dataclass(frozen=True)
+class LimitInput:
+    """A max-prefix limit the confirmation step shows and lets the user change."""
+
+    family: int
+    suggested: int  # bot.services.max_prefix.suggested_limit
+    basis: str  # where `suggested` comes from (PeeringDB count or the default, with headroom)
+    warn_percent: int
+
+
+@dataclass(frozen=True)
 class Summary:
     """Display names the handler looked up for the confirmation step."""
 
@@ -505,12 +509,21 @@ class Summary:
     warnings: tuple[str, ...] = ()
     checks: tuple[tuple[str, str], ...] = ()  # pre-flight (status ✅/⚠️/❌, text)
     other_family_ip: str | None = None  # offered as a second session
+    limits: tuple[LimitInput, ...] = ()  # the session's family (and the second session's)
 
 
-def step5_view(state: WizardState, summary: Summary) -> dict[str, Any]:
+def _limit_input(state: WizardState, lim: LimitInput) -> Block:
+    name = f"max_prefixes_v{lim.family}"
+    typed = getattr(state, name)
+    return _input(name, state.rev, _text(name, typed or str(lim.suggested), max_length=MAX_PREFIXES_INPUT_MAX),
+                  hint=clip(f"Suggested {lim.suggested:,} ({lim.basis}). The router warns at {lim.warn_percent} % "
+                            "and tears the session down above the limit.", 2000))
+
+
+def step5_view(state: WizardState, summary: Summary, errors: dict[str, str] | None = None) -> dict[str, Any]:
     s = state
     blocks: list[Block] = [
-        _progress(5),
+        _progress(5), *_problems(errors, ("max_prefixes_v4", "max_prefixes_v6")),
         section("Check the session, then *Create Session*. Nothing is saved before that."),
         fields_section([
             ("Type", TYPE_LABELS.get(s.session_type or "", s.session_type or "–")),
@@ -527,6 +540,7 @@ def step5_view(state: WizardState, summary: Summary) -> dict[str, Any]:
     ]
     if s.notes:
         blocks.append(section(f"*Notes*\n{escape(s.notes)}"))
+    blocks += [_limit_input(s, lim) for lim in summary.limits]
     for w in summary.warnings:
         blocks.append(context(f":warning: {escape(w)} (not an error: you can still create the session)"))
     if summary.checks:

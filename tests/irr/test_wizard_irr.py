@@ -134,7 +134,7 @@ def test_import_of_a_set_in_use_asks_for_the_new_filter(irr_bot: RunningBot) -> 
     from tests.factories import make_session
     from tests.harness.bot import APPROVAL_CHANNEL
 
-    # AS65601 as the set: exact entries only (templates rendering "ge/le" entries: helper tpl)
+    # AS65601 as the set: exact entries only
     used = make_session(irr_bot.core, ip="192.0.2.40", asn="65601", name="Example", as_set="AS65601")
     with irr_bot.core.db.session() as s:
         s.get(Session, used.id).configured = True

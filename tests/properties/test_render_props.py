@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.routers import NeighborSpec, Platform, render
+from bot.routers.prefixes import parse_entry
 from bot.routers.render import ACTIONS
 from bot.services.provisioning import parse_max_prefixes
 from bot.services.router_config import prefix_list_name
@@ -91,7 +92,8 @@ def _skeleton(spec: NeighborSpec) -> tuple[NeighborSpec, dict[str, str]]:
     fake["peer_ip"] = _SENTINEL_IP[spec.address_family]
     back[fake["peer_ip"]] = spec.peer_ip
     sentinel_prefixes = []
-    for i, p in enumerate(spec.prefixes):
+    # render() sorts the entries: the stand-ins keep the real ones' order
+    for i, p in enumerate(sorted(spec.prefixes, key=lambda text: parse_entry(text).sort_key())):
         s = _sentinel_prefix(i, ipaddress.ip_network(p).version)
         sentinel_prefixes.append(s)
         back[s] = p

@@ -15,7 +15,7 @@ from bot.core import Core
 from bot.errors import Conflict, InvalidInput
 from bot.routers import render
 from bot.services.provisioning import STEP_FIELDS, SessionDraft, check_draft, create_session
-from bot.services.router_config import plan
+from bot.services.router_config import FilterUnavailable, plan
 from bot.validation import FieldError, cli_safe_text, parse_as_set, parse_asn, parse_ip, parse_md5
 from handlers import wizard
 from handlers.views.wizard import METADATA_MAX, STEP_INPUTS, WizardState
@@ -100,7 +100,11 @@ def test_check_draft_reports_each_bad_field_and_a_passing_draft_renders_safely(p
         raise AssertionError(f"create_session refused a checked draft: {exc.errors}") from None
     assert view.peer_ip == str(parse_ip(draft.peer_ip)) and view.peer_name == draft.peer_name.strip()
     for action in ("configure", "admin_down", "admin_up", "deconfigure"):
-        p = plan(core, view.id, action)
+        try:
+            p = plan(core, view.id, action)
+        except FilterUnavailable as exc:  # an AS-SET nobody imported: Configure is refused, clearly
+            assert action == "configure" and view.as_set and view.as_set in str(exc)
+            continue
         for line in p.lines:
             assert_safe_cli_line(line)
         # the peer name reaches the router only inside the description line

@@ -311,3 +311,16 @@ def test_config_manager_modal_too_long_to_edit_is_copy_only(inventory_core) -> N
     assert len(modal["blocks"]) <= 45 and all(len(b.get("text", {}).get("text", "")) <= 3000 for b in modal["blocks"])
     assert "seq 0 " in json.dumps(modal)
     assert ConfigManagerMeta.load(modal["private_metadata"]) == ConfigManagerMeta(v.id, "C1", "1.2")
+
+
+def test_configure_with_an_as_set_nobody_imported_is_refused_with_the_reason(bot: RunningBot,
+                                                                             router: FakeRouter) -> None:
+    """Issue 10: never a session without its inbound filter; the operator reads why at once."""
+    v = make_session(bot.core, ip="192.0.2.10", as_set="AS-NOT-IMPORTED")
+    mark = bot.slack.mark()
+    assert bot.send.button(Action.CONFIGURE, str(v.id)).status_code == 200
+    said = dump(bot.slack.wait_for("response_url", has("AS-NOT-IMPORTED"), after=mark).args)
+    assert "AS-SET AS-NOT-IMPORTED is not known locally" in said and "import it first" in said
+    with bot.core.db.session() as s:
+        assert s.scalars(select(ChangeRequest)).all() == []  # nothing stored, nothing to approve
+    assert router.pushes == [] and not db_row(bot, v.id).configured

@@ -79,8 +79,7 @@ def test_lookup_fills_the_fields_and_offers_the_addresses_at_the_exchange(mirror
     assert names == ["AS6939 Hurricane Electric · RADB::AS-HURRICANE AS-HE"]
 
     pick_network(w, "cloud", "AS13335 Cloudflare")
-    assert field_values(w, "peer_name", "peer_asn", "peer_ip", "max_prefixes_v4", "max_prefixes_v6") == [
-        "Cloudflare", "AS13335", "192.0.2.152", "3000", "1500"]
+    assert field_values(w, "peer_name", "peer_asn", "peer_ip") == ["Cloudflare", "AS13335", "192.0.2.152"]
     assert "Filled in from PeeringDB" in text_of(w.view["blocks"])
     ips = inputs(w.view)["pdb_ip"]["element"]
     assert ips["type"] == "static_select" and ips["initial_option"]["value"] == "192.0.2.152"
@@ -89,8 +88,8 @@ def test_lookup_fills_the_fields_and_offers_the_addresses_at_the_exchange(mirror
     w.select("pdb_ip", "192.0.2.153")
     assert field_values(w, "peer_ip") == ["192.0.2.153"]
 
-    # The fields stay editable: a different name and max-prefix are kept.
-    w.next(peer_name="Cloudflare EU", max_prefixes_v4="3500")
+    # The fields stay editable: a different name is kept.
+    w.next(peer_name="Cloudflare EU")
     assert inputs(w.view)["as_set"]["element"]["initial_value"] == "AS-CLOUDFLARE"
     w.next()
     summary = text_of(w.view["blocks"])
@@ -105,14 +104,22 @@ def test_lookup_fills_the_fields_and_offers_the_addresses_at_the_exchange(mirror
     assert "anyway" not in inputs(w.view)  # nothing failed
     also = inputs(w.view)["also"]["element"]
     assert also["options"][0]["text"]["text"] == "Also create the IPv6 session (2001:db8::d:1)"
+    # max-prefix limits from PeeringDB's counts with the headroom (×1.2 + 10), for both
+    # families since the IPv6 session is offered; editable here
+    assert field_values(w, "max_prefixes_v4", "max_prefixes_v6") == ["3610", "1810"]
+    assert "PeeringDB: 3,000 IPv4 prefixes × 1.2 + 10" in inputs(w.view)["max_prefixes_v4"]["hint"]["text"]
+    answer = w.submit(also=["2001:db8::d:1"], max_prefixes_v4="lots")
+    assert answer["response_action"] == "errors"
+    assert list(answer["errors"].values()) == ["IPv4 max-prefix: a whole number from 1 to 10,000,000, or empty."]
+    assert session_rows(bot.core) == []
 
-    assert w.submit(also=["2001:db8::d:1"])["response_action"] == "clear"
+    assert w.submit(also=["2001:db8::d:1"], max_prefixes_v4="3500")["response_action"] == "clear"
     bot.slack.wait_for("chat.postMessage", lambda c: "2001:db8::d:1" in text_of(c.args))
     rows = sorted(session_rows(bot.core), key=lambda r: r.address_family)
     assert [(r.peer_ip, r.peer.name, r.peer.asn, r.peer.peeringdb_net_id, r.as_set) for r in rows] == [
         ("192.0.2.153", "Cloudflare EU", 13335, 4224, "AS-CLOUDFLARE"),
         ("2001:db8::d:1", "Cloudflare EU", 13335, 4224, "AS-CLOUDFLARE")]
-    assert [(r.max_prefixes_v4, r.max_prefixes_v6) for r in rows] == [(3500, 1500)] * 2
+    assert [(r.max_prefixes_v4, r.max_prefixes_v6) for r in rows] == [(3500, 1810)] * 2
     assert rows[0].peer_id == rows[1].peer_id
 
 
@@ -121,7 +128,7 @@ def test_a_failed_check_needs_create_anyway_and_is_recorded(mirrored: RunningBot
     w = open_by_command(bot)
     to_step3(w)
     pick_network(w, "hurricane", "AS6939 Hurricane Electric")
-    assert field_values(w, "peer_ip", "max_prefixes_v4", "max_prefixes_v6") == ["192.0.2.172", "150000", None]
+    assert field_values(w, "peer_ip") == ["192.0.2.172"]
     w.next(peer_ip="192.0.2.152")  # Cloudflare's address at the exchange
     assert inputs(w.view)["as_set"]["element"]["initial_value"] == "AS-HURRICANE"  # RADB:: is the source
     w.next()
@@ -137,7 +144,7 @@ def test_a_failed_check_needs_create_anyway_and_is_recorded(mirrored: RunningBot
     assert session_rows(bot.core) == []
     assert w.submit(anyway=["anyway"])["response_action"] == "clear"
     [row] = session_rows(bot.core)
-    assert (row.peer_ip, row.peer.asn, row.max_prefixes_v4, row.max_prefixes_v6) == ("192.0.2.152", 6939, 150000, None)
+    assert (row.peer_ip, row.peer.asn, row.max_prefixes_v4, row.max_prefixes_v6) == ("192.0.2.152", 6939, 180010, None)
     with bot.core.db.session() as s:
         event = s.scalar(select(AuditEvent).where(AuditEvent.action == "session.preflight_override"))
         assert event.actor == "U111" and event.object_id == row.id
@@ -151,21 +158,30 @@ def test_editing_the_asn_unlinks_the_network(mirrored: RunningBot) -> None:
     w = open_by_command(bot)
     to_step3(w)
     pick_network(w, "cloudflare", "AS13335 Cloudflare")
-    w.next(peer_asn="AS64999", peer_ip="192.0.2.99", max_prefixes_v4="", max_prefixes_v6="")
+    w.next(peer_asn="AS64999", peer_ip="192.0.2.99")
     w.next()
     summary = text_of(w.view["blocks"])
     assert "PeeringDB: Cloudflare" not in summary and "AS64999 is not in the PeeringDB mirror" in summary
+    # no PeeringDB count: the default (PEERBOT_MAX_PREFIX_DEFAULT_V4 1000) with the headroom
+    assert "no PeeringDB count: default 1,000" in inputs(w.view)["max_prefixes_v4"]["hint"]["text"]
     assert w.submit()["response_action"] == "clear"
     [row] = session_rows(bot.core)
-    assert row.peer.peeringdb_net_id is None and row.max_prefixes_v4 is None
+    assert row.peer.peeringdb_net_id is None and (row.max_prefixes_v4, row.max_prefixes_v6) == (1210, None)
 
 
 def test_bad_max_prefix_is_an_inline_error(mirrored: RunningBot) -> None:
     w = open_by_command(mirrored)
     to_step3(w)
-    answer = w.submit(peer_name="X", peer_asn="AS64999", peer_ip="192.0.2.99", max_prefixes_v4="lots")
+    w.next(peer_name="X", peer_asn="AS64999", peer_ip="192.0.2.99")
+    w.next()
+    block = inputs(w.view)["max_prefixes_v4"]["block_id"]
+    assert "max_prefixes_v6" not in inputs(w.view)  # an IPv4 session, no second one offered
+    answer = w.submit(max_prefixes_v4="0")
     assert answer["response_action"] == "errors"
-    assert list(answer["errors"].values()) == ["IPv4 max-prefix: a whole number from 1 to 10,000,000, or empty."]
+    assert answer["errors"] == {block: "IPv4 max-prefix: a whole number from 1 to 10,000,000, or empty."}
+    assert session_rows(mirrored.core) == []
+    assert w.submit(max_prefixes_v4="42")["response_action"] == "clear"
+    assert session_rows(mirrored.core)[0].max_prefixes_v4 == 42
 
 
 def test_selects_become_type_ahead_above_100_entries(bot: RunningBot) -> None:

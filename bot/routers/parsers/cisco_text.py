@@ -31,7 +31,10 @@ import re
 from collections.abc import Iterable
 
 from bot.routers.base import NeighborState
-from bot.routers.parsers.common import ParseError, clean_cli_text, log, norm_ip, normalize_state, parse_duration, to_int
+from bot.routers.parsers.common import (
+    ParseError, clean_cli_text, is_prefix_limit, log, norm_ip, normalize_state, parse_duration, to_int,
+    with_prefix_limit,
+)
 
 _HEADER = re.compile(r"^[ \t]*BGP neighbor is \*?(?P<ip>[0-9A-Fa-f:.]+?)(?P<zone>%\S+)?,?(?:\s+vrf (?P<vrf>\S+?),?)?"
                      r"(?:\s+remote AS (?P<asn>[\d.]+))?(?:,|\s|$)", re.M)
@@ -45,6 +48,7 @@ _AF = re.compile(r"^[ \t]*For [Aa]ddress [Ff]amily: (?P<af>.+?)\s*$", re.M)
 _XE_CURRENT = re.compile(r"^[ \t]*Prefixes Current:\s+(?P<sent>\d+)\s+(?P<rcvd>\d+)", re.M)
 _XR_ACCEPTED = re.compile(r"^[ \t]*(?P<n>\d+) accepted prefixes", re.M)
 _XR_ADVERTISED = re.compile(r"^[ \t]*Prefix advertised (?P<n>\d+)", re.M)
+_MAX_PREFIXES = re.compile(r"^[ \t]*Maximum prefixes allowed (?P<n>\d+)", re.M)
 _FAMILY_AF = {4: "ipv4 unicast", 6: "ipv6 unicast"}  # lower-cased "For address family:" names
 
 
@@ -98,6 +102,10 @@ def _state(ip: str, texts: list[str]) -> NeighborState:
     if state != "Established":
         reset = _LAST_RESET.search(text)
         last_error = (reset.group("why") if reset and reset.group("why") else None) or (why or None)
+        if why and not is_prefix_limit(last_error) and is_prefix_limit(why):  # "Idle (PfxCt)" beats an older reset reason
+            last_error = why
+        limit = _MAX_PREFIXES.search(text)
+        last_error = with_prefix_limit(last_error, int(limit.group("n")) if limit else None)
     return NeighborState(
         peer_ip=ip,
         state=state,

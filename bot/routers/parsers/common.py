@@ -109,3 +109,26 @@ def load_json(output: str, what: str) -> dict:
     if text[:start].strip() or text[end:].strip():
         log.debug("%s: ignored text around the JSON answer", what)
     return data
+
+
+# ----------------------------------------------------------------------------- max-prefix
+PREFIX_LIMIT_EXCEEDED = "prefix limit exceeded"
+# How the platforms word a teardown for too many prefixes: FRR/XR "Cease/Maximum Number of
+# Prefixes Reached", IOS "Peer over prefix limit", "Idle (PfxCt)", Junos "prefix-limit exceeded",
+# EOS "Maximum routes exceeded" / "MaxRoutes".
+_PREFIX_LIMIT_TEXT = re.compile(r"(?i)maximum number of prefixes|prefix[- ]?limit|max(?:imum)?[- ]?routes|"
+                                r"pfxct|exceed\w* (?:the )?max")
+
+
+def is_prefix_limit(text: str | None) -> bool:
+    return bool(text) and bool(_PREFIX_LIMIT_TEXT.search(text))
+
+
+def prefix_limit_error(limit: int | None) -> str:
+    """The one wording peerbot shows for a max-prefix teardown, on every platform."""
+    return f"{PREFIX_LIMIT_EXCEEDED} ({limit})" if limit else PREFIX_LIMIT_EXCEEDED
+
+
+def with_prefix_limit(last_error: str | None, limit: int | None = None) -> str | None:
+    """`last_error`, or the prefix-limit wording when that is what it says."""
+    return prefix_limit_error(limit) if is_prefix_limit(last_error) else last_error

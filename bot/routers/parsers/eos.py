@@ -23,7 +23,7 @@ import ipaddress
 import time
 
 from bot.routers.base import NeighborState
-from bot.routers.parsers.common import ParseError, load_json, log, norm_ip, normalize_state, to_int
+from bot.routers.parsers.common import ParseError, load_json, log, norm_ip, normalize_state, to_int, with_prefix_limit
 
 DEFAULT_VRF = "default"
 
@@ -58,7 +58,8 @@ def _state(peer: dict, now: float) -> NeighborState:
         prefixes_accepted=received,
         prefixes_advertised=to_int(peer.get(sent_key)),
         uptime_seconds=_uptime(peer, state, now),
-        last_error=None if state == "Established" else (_last_error(peer) or None),
+        last_error=None if state == "Established" else with_prefix_limit(_last_error(peer) or None,
+                                                                          to_int(peer.get("maxTotalRoutes"))),
         description=peer.get("description") or None,
     )
 

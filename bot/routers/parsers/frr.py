@@ -3,13 +3,14 @@
 Shape (FRR 8.4, see tests/fixtures/routers/frr): {"<ip>": {"bgpState": ..., "adminShutDown":
 true (only present when shut), "remoteAs", "nbrDesc", "bgpTimerUpMsec" (only while
 Established), "lastResetTimerMsecs", "lastResetDueTo", "addressFamilyInfo": {"ipv4Unicast":
-{"acceptedPrefixCounter", "sentPrefixCounter"}, ...}}}. An unknown single neighbor gives
+{"acceptedPrefixCounter", "sentPrefixCounter", "prefixAllowedMax"}, ...}, and after a
+maximum-prefix teardown "prefixesConfigExceedMax": true}}. An unknown single neighbor gives
 {"bgpNoSuchNeighbor": true}.
 """
 from __future__ import annotations
 
 from bot.routers.base import NeighborState
-from bot.routers.parsers.common import load_json, norm_ip, normalize_state, to_int
+from bot.routers.parsers.common import load_json, norm_ip, normalize_state, prefix_limit_error, to_int, with_prefix_limit
 
 
 def parse_neighbors(output: str) -> dict[str, NeighborState]:
@@ -33,6 +34,13 @@ def _state(ip: str, nb: dict) -> NeighborState:
     else:
         uptime_ms = nb.get("lastResetTimerMsecs")  # time since the session went down
         last_error = nb.get("lastNotificationReason") or nb.get("lastResetDueTo")
+        # Torn down by our own maximum-prefix (FRR 8.4: prefixesConfigExceedMax, "Cease/Maximum
+        # Number of Prefixes Reached" sent); the limit is the family's prefixAllowedMax.
+        limit = next((to_int(af.get("prefixAllowedMax")) for af in afs if af.get("prefixAllowedMax")), None)
+        if nb.get("prefixesConfigExceedMax"):
+            last_error = prefix_limit_error(limit)
+        elif "received" not in str(nb.get("lastResetDueTo") or "").lower():
+            last_error = with_prefix_limit(last_error, limit)
     return NeighborState(
         peer_ip=ip,
         state=state,

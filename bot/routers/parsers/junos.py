@@ -30,7 +30,9 @@ import ipaddress
 import re
 
 from bot.routers.base import NeighborState
-from bot.routers.parsers.common import ParseError, load_json, log, norm_ip, normalize_state, to_int
+from bot.routers.parsers.common import (
+    ParseError, is_prefix_limit, load_json, log, norm_ip, normalize_state, prefix_limit_error, to_int,
+)
 
 MASTER_INSTANCE = "master"
 # the global table's instance (a peer without peer-cfg-rti: see _instance)
@@ -94,6 +96,8 @@ def _state(peer: dict) -> NeighborState:
     last_error = _v(peer, "last-error")
     if last_error in (None, "", "None") or state == "Established":
         last_error = None
+    elif is_prefix_limit(_v(peer, "last-flap-event")) or is_prefix_limit(last_error):
+        last_error = prefix_limit_error(None)  # "Cease" + a PrefixLimitExceeded flap event
     return NeighborState(
         peer_ip=ip,
         state=state,

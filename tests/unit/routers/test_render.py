@@ -13,8 +13,8 @@ from .helpers import MD5, SPEC_V4, SPEC_V6
 
 EXPECTED_CREATE_V4 = {
     Platform.FRR: [
-        "ip prefix-list AS64501-IN seq 5 permit 203.0.113.0/24",
-        "ip prefix-list AS64501-IN seq 10 permit 198.51.100.0/25",
+        "ip prefix-list AS64501-IN seq 5 permit 198.51.100.0/25",
+        "ip prefix-list AS64501-IN seq 10 permit 203.0.113.0/24",
         "router bgp 64500",
         "neighbor 192.0.2.6 remote-as 64501",
         "neighbor 192.0.2.6 shutdown",
@@ -30,8 +30,8 @@ EXPECTED_CREATE_V4 = {
         "exit",
     ],
     Platform.IOS_XE: [
-        "ip prefix-list AS64501-IN seq 5 permit 203.0.113.0/24",
-        "ip prefix-list AS64501-IN seq 10 permit 198.51.100.0/25",
+        "ip prefix-list AS64501-IN seq 5 permit 198.51.100.0/25",
+        "ip prefix-list AS64501-IN seq 10 permit 203.0.113.0/24",
         "router bgp 64500",
         "neighbor 192.0.2.6 remote-as 64501",
         "neighbor 192.0.2.6 shutdown",
@@ -48,8 +48,8 @@ EXPECTED_CREATE_V4 = {
     ],
     Platform.IOS_XR: [
         "prefix-set AS64501-IN",
-        "203.0.113.0/24,",
-        "198.51.100.0/25",
+        "198.51.100.0/25,",
+        "203.0.113.0/24",
         "end-set",
         "route-policy AS64501-IN",
         "if destination in AS64501-IN then",
@@ -57,6 +57,9 @@ EXPECTED_CREATE_V4 = {
         "else",
         "drop",
         "endif",
+        "end-policy",
+        "route-policy PEERBOT-PASS",
+        "pass",
         "end-policy",
         "router bgp 64500",
         "neighbor 192.0.2.6",
@@ -66,24 +69,30 @@ EXPECTED_CREATE_V4 = {
         f"password clear {MD5}",
         "address-family ipv4 unicast",
         "route-policy AS64501-IN in",
+        "route-policy PEERBOT-PASS out",
         "maximum-prefix 100",
         "root",
     ],
     Platform.JUNOS: [
-        "set policy-options prefix-list AS64501-IN 203.0.113.0/24",
-        "set policy-options prefix-list AS64501-IN 198.51.100.0/25",
-        "set policy-options policy-statement AS64501-IN term peerbot-prefixes from prefix-list AS64501-IN",
+        "set policy-options policy-statement AS64501-IN term peerbot-prefixes from route-filter 198.51.100.0/25 exact",
+        "set policy-options policy-statement AS64501-IN term peerbot-prefixes from route-filter 203.0.113.0/24 exact",
         "set policy-options policy-statement AS64501-IN term peerbot-prefixes then accept",
         "set policy-options policy-statement AS64501-IN then reject",
         "set protocols bgp group IXP neighbor 192.0.2.6 peer-as 64501",
         'set protocols bgp group IXP neighbor 192.0.2.6 description "AS64501 Example Net"',
         f'set protocols bgp group IXP neighbor 192.0.2.6 authentication-key "{MD5}"',
+        "set protocols bgp group IXP neighbor 192.0.2.6 family inet unicast",
         "set protocols bgp group IXP neighbor 192.0.2.6 family inet unicast prefix-limit maximum 100",
+        "set protocols bgp group IXP neighbor 192.0.2.6 family inet unicast prefix-limit teardown 100",
+        "delete protocols bgp group IXP neighbor 192.0.2.6 import",
         "set protocols bgp group IXP neighbor 192.0.2.6 import AS64501-IN",
     ],
     Platform.EOS: [
-        "ip prefix-list AS64501-IN seq 10 permit 203.0.113.0/24",
-        "ip prefix-list AS64501-IN seq 20 permit 198.51.100.0/25",
+        "ip prefix-list AS64501-IN seq 10 permit 198.51.100.0/25",
+        "ip prefix-list AS64501-IN seq 20 permit 203.0.113.0/24",
+        "route-map AS64501-IN permit 10",
+        "match ip address prefix-list AS64501-IN",
+        "exit",
         "router bgp 64500",
         "neighbor 192.0.2.6 remote-as 64501",
         "neighbor 192.0.2.6 shutdown",
@@ -93,7 +102,7 @@ EXPECTED_CREATE_V4 = {
         "neighbor 192.0.2.6 maximum-routes 100",
         "address-family ipv4",
         "neighbor 192.0.2.6 activate",
-        "neighbor 192.0.2.6 prefix-list AS64501-IN in",
+        "neighbor 192.0.2.6 route-map AS64501-IN in",
         "exit",
         "no neighbor 192.0.2.6 shutdown",
         "exit",
@@ -130,11 +139,16 @@ EXPECTED_CREATE_V6 = {
         "exit",
     ],
     Platform.IOS_XR: [
+        "route-policy PEERBOT-PASS",
+        "pass",
+        "end-policy",
         "router bgp 64500",
         "neighbor 2001:db8::6",
         "remote-as 64501",
         "description AS64501 v6",
         "address-family ipv6 unicast",
+        "route-policy PEERBOT-PASS in",
+        "route-policy PEERBOT-PASS out",
         "root",
     ],
     Platform.JUNOS: [
@@ -236,8 +250,9 @@ def test_frr_v6_prefix_list_and_shutdown_on_create():
 
 def test_eos_ipv6_prefix_list_uses_sub_mode():
     spec = dataclasses.replace(SPEC_V6, prefix_list_name="AS64501-IN6", prefixes=("2001:db8:65::/48",))
-    assert render("eos", "neighbor_create", spec)[:3] == [
-        "ipv6 prefix-list AS64501-IN6", "seq 10 permit 2001:db8:65::/48", "exit"]
+    assert render("eos", "neighbor_create", spec)[:6] == [
+        "ipv6 prefix-list AS64501-IN6", "seq 10 permit 2001:db8:65::/48", "exit",
+        "route-map AS64501-IN6 permit 10", "match ipv6 address prefix-list AS64501-IN6", "exit"]
 
 
 def test_admin_down_on_create_junos_deactivates():
@@ -382,6 +397,8 @@ def test_an_existing_neighbor_is_reconfigured_without_a_flap(platform):
     spec = dataclasses.replace(SPEC_V4, exists_on_router=True)
     lines = render(platform, "neighbor_create", spec)
     assert not any(ln.strip() == "neighbor 192.0.2.6 shutdown" for ln in lines)
+    if platform == Platform.IOS_XE:  # re-reads the routes through the (possibly new) filter
+        assert lines.pop() == "do clear bgp ipv4 unicast 192.0.2.6 soft in"
     new = [ln for ln in EXPECTED_CREATE_V4[platform] if ln.strip() != "neighbor 192.0.2.6 shutdown"]
     assert lines == new and lines[-2].strip() == "no neighbor 192.0.2.6 shutdown"
 
