@@ -1,6 +1,7 @@
 """Plain read models that services hand to surfaces (Slack, CLI): no ORM objects leak out."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -32,6 +33,18 @@ class LastEmail:
                              .order_by(EmailLog.sent_at.desc(), EmailLog.id.desc()).limit(1))
         return cls(row.actor, row.sent_at, tuple(row.recipients or ()), row.template) if row else None
 
+    @classmethod
+    def of_sessions(cls, orm, ids: Collection[int]) -> dict[int, LastEmail]:  # noqa: ANN001
+        """The last email of each of `ids`, in one query (a list page: not one query a row)."""
+        found: dict[int, LastEmail] = {}
+        if ids:
+            rows = orm.scalars(select(EmailLog).where(EmailLog.session_id.in_(list(ids)))
+                               .order_by(EmailLog.session_id, EmailLog.sent_at.desc(), EmailLog.id.desc()))
+            for row in rows:
+                if row.session_id not in found:
+                    found[row.session_id] = cls(row.actor, row.sent_at, tuple(row.recipients or ()), row.template)
+        return found
+
 
 @dataclass(frozen=True)
 class PendingChange:
@@ -54,6 +67,21 @@ class PendingChange:
                 .where(ChangeRequestItem.session_id == s.id, ChangeRequest.state.in_(OPEN_CHANGE_STATES))
                 .order_by(ChangeRequest.id.desc()).limit(1)).first()
         return cls(row[0], row[1], ChangeState(row[2]).value, row[3]) if row else None
+
+    @classmethod
+    def of_sessions(cls, orm, ids: Collection[int]) -> dict[int, PendingChange]:  # noqa: ANN001
+        """The open request of each of `ids` (the newest), in one query."""
+        found: dict[int, PendingChange] = {}
+        if ids:
+            rows = orm.execute(
+                select(ChangeRequestItem.session_id, ChangeRequest.id, ChangeRequest.action, ChangeRequest.state,
+                       ChangeRequest.requested_by)
+                .join(ChangeRequestItem, ChangeRequestItem.request_id == ChangeRequest.id)
+                .where(ChangeRequestItem.session_id.in_(list(ids)), ChangeRequest.state.in_(OPEN_CHANGE_STATES))
+                .order_by(ChangeRequest.id.desc()))
+            for sid, rid, action, state, by in rows:
+                found.setdefault(sid, cls(rid, action, ChangeState(state).value, by))
+        return found
 
 
 @dataclass(frozen=True)
@@ -110,7 +138,13 @@ class SessionView:
         return self.bgp_state or "Unknown"
 
     @classmethod
-    def of(cls, s: Session) -> SessionView:
+    def of(cls, s: Session, *, related: tuple[dict[int, LastEmail], dict[int, PendingChange]] | None = None) -> SessionView:
+        """`related`: the last emails and open requests of a whole page, loaded at once
+        (LastEmail/PendingChange.of_sessions); without it they are looked up for this row."""
+        if related is None:
+            last_email, pending = LastEmail.of_session(s), PendingChange.of_session(s)
+        else:
+            last_email, pending = related[0].get(s.id), related[1].get(s.id)
         return cls(
             id=s.id, session_type=s.session_type.value, exchange_id=s.exchange_id, exchange_name=s.exchange.name,
             exchange_is_none=s.exchange.is_none, router_id=s.router_id, router_name=s.router.name,
@@ -122,15 +156,41 @@ class SessionView:
             bgp_state=s.bgp_state, prefixes_received=s.prefixes_received, prefixes_accepted=s.prefixes_accepted,
             prefixes_advertised=s.prefixes_advertised, last_state_change=s.last_state_change,
             last_polled=s.last_polled, last_error=s.last_error, created_by=s.created_by,
-            created_at=s.created_at, updated_at=s.updated_at, last_email=LastEmail.of_session(s),
-            pending_change=PendingChange.of_session(s), needs_check=bool(s.needs_check),
+            created_at=s.created_at, updated_at=s.updated_at, last_email=last_email,
+            pending_change=pending, needs_check=bool(s.needs_check),
         )
+
+
+@dataclass(frozen=True)
+class ListKey:
+    """Where a session stands in the list order (router name, then peer IP); the list's
+    Previous/Next buttons carry the key of the page's first/last row."""
+
+    router: str
+    peer_ip: str
+
+    @classmethod
+    def of(cls, v: SessionView) -> ListKey:
+        return cls(v.router_name, v.peer_ip)
 
 
 @dataclass(frozen=True)
 class SessionPage:
     items: list[SessionView]
-    page: int  # 1-based
+    # 1-based; negative when counted from the end (-1: the last page) and the total is capped,
+    # so that its number from the start is not known
+    page: int
     pages: int
     total: int
     query_text: str
+    total_capped: bool = False  # there are more than `total` (the count stops there)
+    has_prev: bool | None = None  # None: from page/pages
+    has_next: bool | None = None
+
+    @property
+    def prev(self) -> bool:
+        return self.page > 1 if self.has_prev is None else self.has_prev
+
+    @property
+    def next(self) -> bool:
+        return self.page < self.pages if self.has_next is None else self.has_next
