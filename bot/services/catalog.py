@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from bot.errors import NotFound
-from bot.validation import FieldError, parse_asn
 from storage.db import Database
 from storage.models import AsSet, Exchange, Peer, PeerGroup, Router, Session
 
@@ -96,18 +95,12 @@ def _exchange_view(x: Exchange) -> ExchangeView:
 
 
 def search_peers(db: Database, text: str = "", limit: int = 100) -> list[PeerView]:
-    """Known peers by name or ASN (type-ahead); at most `limit` (Slack allows 100 options)."""
-    text = (text or "").strip()
+    """Known peers by name or ASN (type-ahead), best first; at most `limit` (Slack allows 100
+    options). Ranked and bounded in the database: bot.services.pickers.ranked_peers."""
+    from bot.services.pickers import ranked_peers
+
     with db.session() as s:
-        stmt = select(Peer).order_by(Peer.name, Peer.asn).limit(limit)
-        if text:
-            conds = [func.lower(Peer.name).contains(text.lower(), autoescape=True)]  # "%" is a character here
-            try:
-                conds.append(Peer.asn == parse_asn(text).value)
-            except FieldError:
-                pass  # not an AS number: a name search only
-            stmt = stmt.where(or_(*conds))
-        return [_peer_view(s, p) for p in s.scalars(stmt)]
+        return ranked_peers(s, text, limit)
 
 
 def get_peer(db: Database, peer_id: int) -> PeerView:
