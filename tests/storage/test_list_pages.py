@@ -112,3 +112,16 @@ def test_count_is_capped(any_core: Core) -> None:
     assert everything_tail.page == -2 and _keys(everything_tail) < _keys(last)
     back = list_sessions(any_core.db, page=-2, page_size=SIZE, before=ListKey.of(last.items[0]))
     assert _keys(back) == _keys(everything_tail)
+
+
+def test_a_list_row_is_the_same_view_as_show(any_core: Core) -> None:
+    """The list reads plain rows, show reads the mapped session: the same SessionView either way."""
+    from bot.services.sessions import get_session
+    from tests.factories import make_session
+
+    made = [make_session(any_core, ip="192.0.2.10", md5="Pe3r-S3cret.md5", notes="NET-7", name="With Key"),
+            make_session(any_core, ip="2001:db8::10", name="No Key", session_type="local", exchange="No Exchange")]
+    listed = {v.id: v for v in list_sessions(any_core.db, page_size=40).items}
+    for v in made:
+        assert listed[v.id] == get_session(any_core.db, v.id)
+    assert listed[made[0].id].has_md5 and not listed[made[1].id].has_md5
