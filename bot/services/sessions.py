@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, bindparam, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from bot.errors import InvalidInput, NotFound
@@ -130,10 +130,16 @@ def _backward(stmt: Select) -> Select:
     return stmt.order_by(Router.name.desc(), Session.peer_ip.desc())
 
 
-def _count(s, query: SessionQuery) -> int:  # noqa: ANN001
-    """Matching sessions, counted up to COUNT_CAP + 1."""
-    stmt = select(Session.id).where(*query.conditions())
-    return s.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())) or 0
+def _count(conn, query: SessionQuery) -> tuple[int, bool]:  # noqa: ANN001
+    """(matching sessions, exact): counted up to COUNT_CAP + 1, or all of them when that is cheap:
+    SQLite's count(*) of a whole table reads the b-tree's pages, not its rows (PostgreSQL's reads
+    every row, so it stays bounded there)."""
+    conds = query.conditions()
+    if not conds and conn.dialect.name == "sqlite":
+        return conn.scalar(select(func.count()).select_from(Session)) or 0, True
+    stmt = select(Session.id).where(*conds)
+    counted = conn.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())) or 0
+    return counted, counted <= COUNT_CAP
 
 
 # The columns a list row shows, read as plain rows (no ORM objects: a page is a few rows, and
@@ -152,16 +158,20 @@ _ROW = (
 )
 
 
-def _views(s, ids: list[int]) -> list[SessionView]:  # noqa: ANN001
+_PAGE_ROWS = (select(*_ROW).join(Router, Router.id == Session.router_id).join(Peer, Peer.id == Session.peer_id)
+              .join(Exchange, Exchange.id == Session.exchange_id)
+              .outerjoin(PeerGroup, PeerGroup.id == Session.peer_group_id)
+              .where(Session.id.in_(bindparam("ids", expanding=True))))
+
+
+def _views(conn, ids: list[int]) -> list[SessionView]:  # noqa: ANN001
     """The page's rows with their router, peer, exchange, group, last email and open request:
-    three queries for the page, none a row."""
+    three queries for the page, none a row. `conn`: a Connection (Core rows, no ORM: for a
+    page of plain reads the ORM's per-statement work cost more than the queries)."""
     if not ids:
         return []
-    stmt = (select(*_ROW).join(Router, Router.id == Session.router_id).join(Peer, Peer.id == Session.peer_id)
-            .join(Exchange, Exchange.id == Session.exchange_id)
-            .outerjoin(PeerGroup, PeerGroup.id == Session.peer_group_id).where(Session.id.in_(ids)))
-    rows = {r.id: r for r in s.execute(stmt)}
-    emails, pending = LastEmail.of_sessions(s, ids), PendingChange.of_sessions(s, ids)
+    rows = {r.id: r for r in conn.execute(_PAGE_ROWS, {"ids": ids})}
+    emails, pending = LastEmail.of_sessions(conn, ids), PendingChange.of_sessions(conn, ids)
     return [SessionView(**{**rows[i]._asdict(), "session_type": rows[i].session_type.value,
                            "admin_status": rows[i].admin_status.value, "has_md5": bool(rows[i].has_md5),
                            "needs_check": bool(rows[i].needs_check), "configured": bool(rows[i].configured),
@@ -179,10 +189,10 @@ def list_sessions(db: Database, query_text: str = "", page: int = 1, page_size: 
     counts from the start (1 is the first) or, when negative, from the end (-1 is the last)."""
     query = SessionQuery.parse(query_text)
     page_size = max(1, page_size)
-    with db.session() as s:
-        counted = _count(s, query)
-        capped = counted > COUNT_CAP
-        total = min(counted, COUNT_CAP)
+    with db.engine.connect() as s:  # plain reads: Core rows on one connection
+        counted, exact = _count(s, query)
+        capped = not exact
+        total = counted if exact else COUNT_CAP
         pages = max(1, math.ceil(total / page_size))
         if after is not None:
             ids = list(s.scalars(_forward(_ordered(query, after=after)).limit(page_size + 1)))
@@ -228,7 +238,7 @@ def iter_sessions(db: Database, query_text: str = "", batch: int = BATCH) -> Ite
     query = SessionQuery.parse(query_text)
     after: ListKey | None = None
     while True:
-        with db.session() as s:
+        with db.engine.connect() as s:
             ids = list(s.scalars(_forward(_ordered(query, after=after)).limit(batch)))
             views = _views(s, ids)
         yield from views

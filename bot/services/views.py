@@ -5,7 +5,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import object_session
 
 from storage.models import OPEN_CHANGE_STATES, ChangeRequest, ChangeRequestItem, ChangeState, EmailLog, Session
@@ -34,16 +34,21 @@ class LastEmail:
         return cls(row.actor, row.sent_at, tuple(row.recipients or ()), row.template) if row else None
 
     @classmethod
-    def of_sessions(cls, orm, ids: Collection[int]) -> dict[int, LastEmail]:  # noqa: ANN001
-        """The last email of each of `ids`, in one query (a list page: not one query a row)."""
+    def of_sessions(cls, conn, ids: Collection[int]) -> dict[int, LastEmail]:  # noqa: ANN001
+        """The last email of each of `ids`, in one query (a list page: not one query a row).
+        `conn`: a Connection or an ORM session."""
         found: dict[int, LastEmail] = {}
         if ids:
-            rows = orm.scalars(select(EmailLog).where(EmailLog.session_id.in_(list(ids)))
-                               .order_by(EmailLog.session_id, EmailLog.sent_at.desc(), EmailLog.id.desc()))
-            for row in rows:
-                if row.session_id not in found:
-                    found[row.session_id] = cls(row.actor, row.sent_at, tuple(row.recipients or ()), row.template)
+            rows = conn.execute(_LAST_EMAILS, {"ids": list(ids)})
+            for sid, actor, sent_at, recipients, template in rows:
+                if sid not in found:
+                    found[sid] = cls(actor, sent_at, tuple(recipients or ()), template)
         return found
+
+
+_LAST_EMAILS = (select(EmailLog.session_id, EmailLog.actor, EmailLog.sent_at, EmailLog.recipients, EmailLog.template)
+                .where(EmailLog.session_id.in_(bindparam("ids", expanding=True)))
+                .order_by(EmailLog.session_id, EmailLog.sent_at.desc(), EmailLog.id.desc()))
 
 
 @dataclass(frozen=True)
@@ -69,19 +74,21 @@ class PendingChange:
         return cls(row[0], row[1], ChangeState(row[2]).value, row[3]) if row else None
 
     @classmethod
-    def of_sessions(cls, orm, ids: Collection[int]) -> dict[int, PendingChange]:  # noqa: ANN001
+    def of_sessions(cls, conn, ids: Collection[int]) -> dict[int, PendingChange]:  # noqa: ANN001
         """The open request of each of `ids` (the newest), in one query."""
         found: dict[int, PendingChange] = {}
         if ids:
-            rows = orm.execute(
-                select(ChangeRequestItem.session_id, ChangeRequest.id, ChangeRequest.action, ChangeRequest.state,
-                       ChangeRequest.requested_by)
-                .join(ChangeRequestItem, ChangeRequestItem.request_id == ChangeRequest.id)
-                .where(ChangeRequestItem.session_id.in_(list(ids)), ChangeRequest.state.in_(OPEN_CHANGE_STATES))
-                .order_by(ChangeRequest.id.desc()))
-            for sid, rid, action, state, by in rows:
+            for sid, rid, action, state, by in conn.execute(_OPEN_REQUESTS, {"ids": list(ids)}):
                 found.setdefault(sid, cls(rid, action, ChangeState(state).value, by))
         return found
+
+
+_OPEN_REQUESTS = (select(ChangeRequestItem.session_id, ChangeRequest.id, ChangeRequest.action, ChangeRequest.state,
+                         ChangeRequest.requested_by)
+                  .join(ChangeRequestItem, ChangeRequestItem.request_id == ChangeRequest.id)
+                  .where(ChangeRequestItem.session_id.in_(bindparam("ids", expanding=True)),
+                         ChangeRequest.state.in_(OPEN_CHANGE_STATES))
+                  .order_by(ChangeRequest.id.desc()))
 
 
 @dataclass(frozen=True)
