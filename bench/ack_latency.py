@@ -317,8 +317,18 @@ def prepare(port: int, slack: TimedSlack, db: Database) -> Fixture:
     values = values_for(view, type="local", exchange="No Exchange")
     words = [n.split()[0].lower() for n in names[:50]] + [n.lower()[:6] for n in names[:50]] \
         + [str(4_200_000_000 + i) for i in (1, 17, 250)] + [n.split()[-1] for n in names[:20]] + ["zzz-none"]
+    fx = Fixture(hooks, ids, next_value, view, values, words)
+    # every kind must do what it stands for, or its figures mean nothing
+    for kind, expect in (("submission", b'"response_action": "update"'), ("suggestion", b'"options": [{')):
+        form, _ = build_request(kind, fx, random.Random(3), _user(0))
+        if kind == "suggestion":
+            payload = json.loads(form["payload"])  # type: ignore[index]
+            form = {"payload": json.dumps({**payload, "value": words[0]})}
+        status, body = client.slack(form)  # type: ignore[arg-type]
+        if status != 200 or expect not in body.replace(b'":"', b'": "'):
+            raise SystemExit(f"a {kind} request did not get the expected answer: {status} {body[:300]!r}")
     client.conn.close()
-    return Fixture(hooks, ids, next_value, view, values, words)
+    return fx
 
 
 # -- figures --------------------------------------------------------------------------------------

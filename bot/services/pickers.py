@@ -51,8 +51,8 @@ def search_peer_groups(db: Database, router_id: int | None, text: str, limit: in
 
 def search_local_peers(db: Database, text: str = "", limit: int = LIMIT) -> list[PeerView]:
     """Local/custom peers by name or ASN, with the IPs already used with them (ranked as search_peers)."""
-    with db.session() as s:
-        return ranked_peers(s, text, limit, local_only=True)
+    with db.engine.connect() as conn:  # plain reads: Core rows, no ORM session
+        return ranked_peers(conn, text, limit, local_only=True)
 
 
 # -- peers: ranked, indexed, bounded ------------------------------------------------------------
@@ -65,6 +65,7 @@ def _upper_bound(prefix: str) -> str:
 
 
 def ranked_peers(s, text: str, limit: int = LIMIT, *, local_only: bool = False) -> list[PeerView]:  # noqa: ANN001
+    # `s`: a Connection (or an ORM session)
     """Peers for a type-ahead, best first, at most `limit`, in at most five queries whatever the
     table holds: (1) the exact ASN, (2) names starting with the text (a range scan on the
     lower(name) index), (3) ASNs starting with the digits typed (ranges on the asn index),
