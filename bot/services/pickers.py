@@ -71,7 +71,7 @@ def ranked_peers(s, text: str, limit: int = LIMIT, *, local_only: bool = False) 
     lower(name) index), (3) ASNs starting with the digits typed (ranges on the asn index),
     (4) names containing the text; each tier sorted by name (ASNs: by number), then the IPs
     of all of them in one query. Every query has its LIMIT in the database."""
-    limit = max(0, min(limit, LIMIT))
+    limit = max(0, min(limit, 10 * LIMIT))  # callers ask for LIMIT + 1 to learn whether more exist
     query = (text or "").strip().lower()[:100]
     cols = select(Peer.id, Peer.name, Peer.asn, Peer.peeringdb_net_id, Peer.as_set, Peer.is_local)
     if local_only:

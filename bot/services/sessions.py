@@ -215,6 +215,8 @@ def list_sessions(db: Database, query_text: str = "", page: int = 1, page_size: 
             else:
                 page = max(1, page) if capped else min(max(1, page), pages)
                 ids, has_prev, has_next = _page_from_start(s, query, (page - 1) * page_size, page_size, total, capped)
+        if exact and (after is not None or before is not None):  # the number a button carried, made true
+            page = pages if not has_next else max(1, min(pages + page + 1 if page < 0 else page, pages))
         items = _views(s, ids)
     return SessionPage(items=items, page=page, pages=pages, total=total, query_text=query_text.strip(),
                        total_capped=capped, has_prev=has_prev, has_next=has_next)

@@ -50,13 +50,13 @@ def session_list(page: SessionPage, *, can_add: bool = False, bulk: bool = False
                           f"{up} of {len(page.items)} on this page Established"))
     nav = []
     first, last = (ListKey.of(page.items[0]), ListKey.of(page.items[-1])) if page.items else (None, None)
-    if page.prev and page.page not in (2,):
+    if page.prev and page.page != 2:  # else Previous is First
         nav.append(button("⏮ First", f"{Action.LIST_PAGE}-first", _page_value(q, 1)))
     if page.prev:
         nav.append(button("◀ Previous", f"{Action.LIST_PAGE}-prev", _page_value(q, page.page - 1, before=first)))
     if page.next:
         nav.append(button("Next ▶", f"{Action.LIST_PAGE}-next", _page_value(q, page.page + 1, after=last)))
-    if page.next and page.page not in (-2, page.pages - 1):
+    if page.next and page.page != -2 and (page.total_capped or page.page != page.pages - 1):  # else Next is Last
         nav.append(button("Last ⏭", f"{Action.LIST_PAGE}-last", _page_value(q, -1)))
     nav.append(button("Refresh", Action.LIST_REFRESH, _page_value(q, page.page)))
     if can_add:
