@@ -1,7 +1,7 @@
 """Ack and answer times under load: the real bot (`peerbot serve --http`, its own process) against
 the fake Slack Web API, with 10k and 100k sessions over 200 routers on SQLite and PostgreSQL.
 
-    .venv/bin/python bench/ack_latency.py                 # everything (~10 min on 2 cores)
+    .venv/bin/python bench/ack_latency.py                 # everything (~5 min on 2 cores)
     .venv/bin/python bench/ack_latency.py --quick         # 2,000 sessions, SQLite, short phases
     .venv/bin/python bench/ack_latency.py --sizes 10000 --dbs sqlite --clients 1,50 --seconds 3
 
@@ -39,7 +39,6 @@ import random
 import signal
 import socket
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
