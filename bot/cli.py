@@ -240,24 +240,34 @@ def sessions_list(query: Annotated[list[str] | None, typer.Argument(help="Filter
     """Print the sessions with their state (same filters as /peering list)."""
     settings = load_settings()
     setup_logging("WARNING")
-    from bot.services.sessions import list_sessions
+    from itertools import islice
 
-    core = make_core(settings)
-    try:
-        page = list_sessions(core.db, " ".join(query or []), page=1, page_size=10_000)
-    except PeerbotError as exc:
-        raise fail(str(exc)) from None
-    rows = [("ID", "PEER", "ASN", "PEER IP", "ROUTER", "EXCHANGE", "STATE", "PFX RCVD", "SINCE")]
+    from bot.services.sessions import BATCH, iter_sessions
     from handlers.views.common import ago
 
-    for v in page.items:
-        rows.append((str(v.id), v.peer_name, f"AS{v.peer_asn}", v.peer_ip, v.router_name, v.exchange_name,
-                     v.display_state, "-" if v.prefixes_received is None else str(v.prefixes_received),
-                     ago(v.last_state_change) if v.last_state_change else "-"))
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
+    core = make_core(settings)
+    # Streamed: every matching session, BATCH rows a query, printed as they come; the column
+    # widths are those of the first batch (a longer value later just pushes its line out).
+    rows = iter_sessions(core.db, " ".join(query or []))
+    header = ("ID", "PEER", "ASN", "PEER IP", "ROUTER", "EXCHANGE", "STATE", "PFX RCVD", "SINCE")
+
+    def line(v) -> tuple[str, ...]:  # noqa: ANN001
+        return (str(v.id), v.peer_name, f"AS{v.peer_asn}", v.peer_ip, v.router_name, v.exchange_name,
+                v.display_state, "-" if v.prefixes_received is None else str(v.prefixes_received),
+                ago(v.last_state_change) if v.last_state_change else "-")
+
+    try:
+        first = [line(v) for v in islice(rows, BATCH)]
+    except PeerbotError as exc:
+        raise fail(str(exc)) from None
+    widths = [max(len(r[i]) for r in [header, *first]) for i in range(len(header))]
+    for r in (header, *first):
         typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-    typer.echo(f"{page.total} session(s)")
+    count = len(first)
+    for v in rows:
+        typer.echo("  ".join(c.ljust(w) for c, w in zip(line(v), widths)).rstrip())
+        count += 1
+    typer.echo(f"{count} session(s)")
 
 
 def _change(action: str, session_id: int) -> None:

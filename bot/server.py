@@ -7,13 +7,16 @@ import hmac
 import io
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.context.ack import Ack
 from slack_bolt.request import BoltRequest
 from sqlalchemy import text
 
@@ -26,6 +29,13 @@ MAX_BODY = 1_000_000  # Slack's payloads are far smaller
 REPLAY_WINDOW = 5 * 60  # seconds; Slack's documented limit for X-Slack-Request-Timestamp
 
 log = logging.getLogger("peerbot.http")
+
+# Listeners run on these threads; the HTTP answer goes out as soon as one calls ack() (see
+# AckSignal). Besides the quick check-store-ack, a listener may still make a Slack call after its
+# ack (views.open, respond): that holds a thread, not the answer.
+LISTENER_THREADS = 32
+# A listener that has not acked by then gets a 500 (Slack gave up after 3 s anyway).
+ACK_WAIT = 10.0
 
 # waitress' defaults suit a general web server (1 GiB bodies, 100 connections kept for 120 s).
 # A Slack endpoint gets small, quick requests, so:
@@ -45,9 +55,37 @@ WAITRESS_LIMITS: dict[str, Any] = {
 }
 
 
+class AckSignal(Ack):
+    """Bolt's ack() that also says when it was called.
+
+    Run with process_before_response=False, Bolt runs the listener on its pool and looks for the
+    ack every 10 ms (time.sleep(0.01) in its ThreadListenerRunner): ~5-10 ms added to every
+    answer, more under load. With process_before_response=True (bot/app.py in HTTP mode) it runs
+    the listener on the calling thread and answers when the listener *returns*, so a listener that
+    acks and then opens a modal would hold the answer. Here the listener runs on our pool and the
+    request thread answers the moment ack() is called (an Event, no polling), or when dispatch
+    ends without one (middleware refusals, errors)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.given = threading.Event()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        finally:
+            self.given.set()
+
+    def __deepcopy__(self, memo: dict) -> Ack:
+        # Bolt copies the request for lazy listeners; their ack() answers nothing (an Event
+        # cannot be copied anyway)
+        return Ack()
+
+
 def make_wsgi_app(app: App, core: Core, slack_status: SlackStatus | None = None) -> Callable[..., Iterable[bytes]]:
     """`slack_status`: when given, /healthz answers 503 "not ready" until Slack accepted the token."""
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    listeners = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="peerbot-listener")
     secret = core.settings.slack_signing_secret
     key = secret.get_secret_value().encode() if secret else None
 
@@ -96,7 +134,14 @@ def make_wsgi_app(app: App, core: Core, slack_status: SlackStatus | None = None)
         is dispatched as sent."""
         headers = {k[5:].lower().replace("_", "-"): v for k, v in environ.items() if k.startswith("HTTP_")}
         headers["content-type"] = environ.get("CONTENT_TYPE", "")
-        resp = app.dispatch(BoltRequest(body=payload, headers=headers, mode="socket_mode"))
+        request = BoltRequest(body=payload, headers=headers, mode="socket_mode")
+        ack = request.context["ack"] = AckSignal()
+        running = listeners.submit(app.dispatch, request)
+        running.add_done_callback(lambda _: ack.given.set())
+        if not ack.given.wait(ACK_WAIT):
+            log.error("no answer within %.0f s to a %s request", ACK_WAIT, payload.get("type") or "command")
+            return reply(start_response, "500 Internal Server Error", b"")
+        resp = ack.response if ack.response is not None else running.result()
         body = resp.body.encode() if isinstance(resp.body, str) else bytes(resp.body or b"")
         out = [(k, v) for k, values in resp.headers.items() for v in values if k.lower() != "content-length"]
         start_response(f"{resp.status} {HTTPStatus(resp.status).phrase}", out + [("Content-Length", str(len(body)))])

@@ -15,7 +15,7 @@ from bot.services.sessions import get_session, list_sessions
 from handlers.errors import reports_errors, user_text
 from handlers.ids import Action
 from handlers.views.sessions import (
-    error_message, parse_page_value, peer_details_modal, router_details_modal, session_detail, session_list,
+    error_message, parse_page_ref, peer_details_modal, router_details_modal, session_detail, session_list,
 )
 
 
@@ -27,8 +27,9 @@ def register(app: App, core: Core, ui: Any) -> None:
 
     @reports_errors
     def page(body: dict, respond: Respond) -> None:
-        query, number = parse_page_value(body["actions"][0].get("value", ""))
-        result = list_sessions(core.db, query, page=number, page_size=core.settings.list_page_size)
+        ref = parse_page_ref(body["actions"][0].get("value", ""))
+        result = list_sessions(core.db, ref.query, page=ref.page, page_size=core.settings.list_page_size,
+                               after=ref.after, before=ref.before)
         respond(replace_original=True, **session_list(result, can_add=ui.can_add, bulk=ui.bulk))
 
     @reports_errors
@@ -54,7 +55,7 @@ def register(app: App, core: Core, ui: Any) -> None:
     router_details = details(lambda rid: router_details_modal(get_router(core.db, rid)))
     peer_details = details(lambda pid: peer_details_modal(get_peer(core.db, pid)))
 
-    app.action(re.compile(rf"^{Action.LIST_PAGE}-(prev|next)$"))(ack=ack_now, lazy=[page])
+    app.action(re.compile(rf"^{Action.LIST_PAGE}-(prev|next|first|last)$"))(ack=ack_now, lazy=[page])
     # Action.LIST_REFRESH polls the routers first: handlers/router_actions.py
     app.action(Action.LIST_SHOW)(ack=ack_now, lazy=[show])
     app.action(Action.ROUTER_DETAILS)(router_details)

@@ -139,7 +139,7 @@ def render(core: Core, state: WizardState, *, errors: dict[str, str] | None = No
     if state.step == 1:
         return step1_view(state, catalog.list_exchanges(core.db), errors)
     if state.step == 2:
-        routers = catalog.list_routers(core.db)
+        routers = catalog.list_routers(core.db, counts=False)  # step 2 shows no counts
         groups = catalog.list_peer_groups(core.db, state.router_id) if state.router_id else []
         return step2_view(state, routers, groups, errors)
     if state.step == 3:

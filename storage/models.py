@@ -5,6 +5,7 @@ import enum
 from datetime import datetime, timezone
 
 from sqlalchemy import JSON, BigInteger, Boolean, DateTime, Enum, ForeignKey, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import Index, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -120,16 +121,20 @@ class Peer(Base):
     sessions: Mapped[list[Session]] = relationship(back_populates="peer")
 
 
+# Type-ahead: case-insensitive name prefix as an index range scan (migration 0009)
+Index("ix_peer_name_lower", func.lower(Peer.name))
+
+
 class Session(Base):
     __tablename__ = "session"
     __table_args__ = (UniqueConstraint("router_id", "peer_ip", name="uq_session_router_peer_ip"), _IDS_NEVER_REUSED)
     id: Mapped[int] = mapped_column(primary_key=True)
     session_type: Mapped[SessionType] = mapped_column(_enum(SessionType, "session_type"))
-    exchange_id: Mapped[int] = mapped_column(ForeignKey("exchange.id"))
+    exchange_id: Mapped[int] = mapped_column(ForeignKey("exchange.id"), index=True)
     router_id: Mapped[int] = mapped_column(ForeignKey("router.id"))
     peer_group_id: Mapped[int | None] = mapped_column(ForeignKey("peer_group.id", ondelete="SET NULL"))
     local_asn: Mapped[int] = mapped_column(BigInteger)
-    peer_id: Mapped[int] = mapped_column(ForeignKey("peer.id"))
+    peer_id: Mapped[int] = mapped_column(ForeignKey("peer.id"), index=True)
     peer_ip: Mapped[str] = mapped_column(String(64))  # normalised (ipaddress) text form
     address_family: Mapped[int] = mapped_column(Integer)  # 4 or 6, derived from peer_ip
     md5_encrypted: Mapped[str | None] = mapped_column(Text)  # Fernet token, never the clear text

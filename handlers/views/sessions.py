@@ -3,10 +3,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any
 
+from bot.errors import InvalidInput
 from bot.services.catalog import PeerView, RouterView
-from bot.services.views import SessionPage, SessionView
+from bot.services.views import ListKey, SessionPage, SessionView
 from handlers.ids import Action
 from handlers.views.email import last_email_line
 from handlers.views.common import (
@@ -44,12 +46,18 @@ def session_list(page: SessionPage, *, can_add: bool = False, bulk: bool = False
     for v in page.items:
         blocks.append(section(session_line(v), accessory=button("View", Action.LIST_SHOW, str(v.id))))
     up = sum(1 for v in page.items if v.is_up)
-    blocks.append(context(f"Page {page.page}/{page.pages} · {page.total} session(s) · {up} of {len(page.items)} on this page Established"))
+    blocks.append(context(f"{_position(page)} · {page.total:,}{'+' if page.total_capped else ''} session(s) · "
+                          f"{up} of {len(page.items)} on this page Established"))
     nav = []
-    if page.page > 1:
-        nav.append(button("◀ Previous", f"{Action.LIST_PAGE}-prev", _page_value(q, page.page - 1)))
-    if page.page < page.pages:
-        nav.append(button("Next ▶", f"{Action.LIST_PAGE}-next", _page_value(q, page.page + 1)))
+    first, last = (ListKey.of(page.items[0]), ListKey.of(page.items[-1])) if page.items else (None, None)
+    if page.prev and page.page != 2:  # else Previous is First
+        nav.append(button("⏮ First", f"{Action.LIST_PAGE}-first", _page_value(q, 1)))
+    if page.prev:
+        nav.append(button("◀ Previous", f"{Action.LIST_PAGE}-prev", _page_value(q, page.page - 1, before=first)))
+    if page.next:
+        nav.append(button("Next ▶", f"{Action.LIST_PAGE}-next", _page_value(q, page.page + 1, after=last)))
+    if page.next and page.page != -2 and (page.total_capped or page.page != page.pages - 1):  # else Next is Last
+        nav.append(button("Last ⏭", f"{Action.LIST_PAGE}-last", _page_value(q, -1)))
     nav.append(button("Refresh", Action.LIST_REFRESH, _page_value(q, page.page)))
     if can_add:
         nav.append(button("Add Session", Action.ADD_SESSION, style="primary"))
@@ -79,21 +87,77 @@ def _bulk_controls(page: SessionPage) -> dict[str, Any]:
     ]}
 
 
-def _page_value(query: str, page: int) -> str:
+def _position(page: SessionPage) -> str:
+    if page.page > 0:
+        return f"Page {page.page}/{page.pages}{'+' if page.total_capped else ''}"
+    return "Last page" if page.page == -1 else f"Page {-page.page} from the end"
+
+
+PAGE_MAX = 1_000_000  # |page| in a button value; more is not a page of this list
+KEY_MAX = 255  # characters of a router name / peer IP in a button value
+
+
+@dataclass(frozen=True)
+class PageRef:
+    """A list button's value: the filter, the page number (negative: from the end) and, for
+    Previous/Next, the key of the row the page starts after / ends before."""
+
+    query: str
+    page: int
+    after: ListKey | None = None
+    before: ListKey | None = None
+
+
+def _page_value(query: str, page: int, *, after: ListKey | None = None, before: ListKey | None = None) -> str:
     """The list's filter and page, carried in a button value (≤ 2000 characters)."""
-    value = json.dumps({"q": query[:1500], "p": page}, separators=(",", ":"), ensure_ascii=False)
+    extra: dict[str, Any] = {}
+    if after is not None:
+        extra["a"] = [after.router[:KEY_MAX], after.peer_ip[:KEY_MAX]]
+    if before is not None:
+        extra["b"] = [before.router[:KEY_MAX], before.peer_ip[:KEY_MAX]]
+
+    def dump(q: str) -> str:
+        return json.dumps({"q": q, "p": page, **extra}, separators=(",", ":"), ensure_ascii=False)
+
+    query = query[:1500]
+    value = dump(query)
     while len(value) > 2000:  # a filter of escaped or wide characters: shorten it, keep valid JSON
         query = query[: len(query) * 3 // 4]
-        value = json.dumps({"q": query, "p": page}, separators=(",", ":"), ensure_ascii=False)
+        value = dump(query)
     return value
 
 
-def parse_page_value(value: str) -> tuple[str, int]:
+DAMAGED = "This list button is damaged or out of date: run `/peering list` again."
+
+
+def parse_page_ref(value: object) -> PageRef:
+    """A list button's value, checked: anything but what _page_value writes is refused with
+    InvalidInput (a clear message), never guessed at."""
     try:
-        data = json.loads(value)
-        return str(data.get("q", "")), int(data.get("p", 1))
-    except (ValueError, TypeError, AttributeError):
-        return "", 1
+        data = json.loads(value) if isinstance(value, str) and len(value) <= 2000 else None
+    except ValueError:
+        data = None
+    if not isinstance(data, dict) or not set(data) <= {"q", "p", "a", "b"} or ("a" in data and "b" in data):
+        raise InvalidInput({"page": DAMAGED})
+    query, page = data.get("q", ""), data.get("p", 1)
+    if not isinstance(query, str) or type(page) is not int or not (0 < abs(page) <= PAGE_MAX):
+        raise InvalidInput({"page": DAMAGED})
+
+    def key(name: str) -> ListKey | None:
+        raw = data.get(name)
+        if raw is None:
+            return None
+        if not (isinstance(raw, list) and len(raw) == 2 and all(isinstance(x, str) and 0 < len(x) <= KEY_MAX for x in raw)):
+            raise InvalidInput({"page": DAMAGED})
+        return ListKey(raw[0], raw[1])
+
+    return PageRef(query, page, key("a"), key("b"))
+
+
+def parse_page_value(value: object) -> tuple[str, int]:
+    """The filter and page number of a list button (see parse_page_ref)."""
+    ref = parse_page_ref(value)
+    return ref.query, ref.page
 
 
 def session_detail(v: SessionView, available: Collection[str] = (), note: str | None = None) -> dict[str, Any]:

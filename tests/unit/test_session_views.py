@@ -6,11 +6,14 @@ import re
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 
-from bot.services.views import SessionPage, SessionView
+import pytest
+
+from bot.errors import InvalidInput
+from bot.services.views import ListKey, SessionPage, SessionView
 from handlers.ids import Action
 from handlers.views.common import clip_mrkdwn, confirm_dialog, escape_clipped
 from handlers.views.sessions import (
-    parse_page_value, peer_details_modal, router_details_modal, session_detail, session_list,
+    parse_page_ref, parse_page_value, peer_details_modal, router_details_modal, session_detail, session_list,
 )
 
 NOW = datetime.now(timezone.utc)
@@ -156,9 +159,34 @@ def test_list_page_of_40_fits_and_escapes() -> None:
     assert p == 3 and q.startswith("xxx")
 
 
-def test_page_value_garbage_falls_back_to_page_one() -> None:
-    assert parse_page_value("not json") == ("", 1)
-    assert parse_page_value('{"p": "x"}') == ("", 1)
+@pytest.mark.parametrize("value", [
+    "not json", '{"p": "x"}', '{"p": true}', '{"p": 0}', '{"p": 1.5}', '{"p": 10000001}', '{"p": -99999999}',
+    '{"q": 5, "p": 1}', '[1, 2]', '"p"', '{"p": 2, "a": ["r1"]}', '{"p": 2, "a": "r1,1.2.3.4"}',
+    '{"p": 2, "a": ["r1", 7]}', '{"p": 2, "a": ["r1", "192.0.2.1"], "b": ["r1", "192.0.2.1"]}',
+    '{"p": 2, "a": ["' + "r" * 300 + '", "192.0.2.1"]}', '{"p": 2, "x": 1}', "{" * 3000, "",
+])
+def test_hostile_page_values_are_refused_clearly(value: str) -> None:
+    with pytest.raises(InvalidInput) as exc:
+        parse_page_ref(value)
+    assert "damaged or out of date" in str(exc.value)
+
+
+def test_page_values_round_trip_with_their_keys() -> None:
+    page = SessionPage(items=[view(i) for i in range(3)], page=2, pages=5, total=70, query_text="state:up")
+    nav = {e["action_id"].rsplit("-", 1)[-1]: e["value"] for b in session_list(page)["blocks"]
+           if b["type"] == "actions" for e in b["elements"] if e["action_id"].startswith(Action.LIST_PAGE)}
+    assert set(nav) == {"prev", "next", "last"}  # page 2: Previous is the first page
+    nxt, prev, last = parse_page_ref(nav["next"]), parse_page_ref(nav["prev"]), parse_page_ref(nav["last"])
+    assert (nxt.query, nxt.page, nxt.after, nxt.before) == ("state:up", 3, ListKey.of(page.items[-1]), None)
+    assert (prev.page, prev.before, prev.after) == (1, ListKey.of(page.items[0]), None)
+    assert (last.page, last.after, last.before) == (-1, None, None)
+
+
+def test_a_capped_count_says_so() -> None:
+    page = SessionPage(items=[view(1)], page=-1, pages=667, total=10_000, query_text="", total_capped=True,
+                       has_prev=True, has_next=False)
+    text = json.dumps(session_list(page))
+    assert "Last page" in text and "10,000+ session(s)" in text and "Next" not in text
 
 
 def test_detail_shows_only_available_buttons_and_the_right_admin_toggle() -> None:
