@@ -154,7 +154,7 @@ _ROW = (
     Session.as_set, Session.notes, Session.admin_status, Session.configured, Session.bgp_state,
     Session.prefixes_received, Session.prefixes_accepted, Session.prefixes_advertised, Session.last_state_change,
     Session.last_polled, Session.last_error, Session.created_by, Session.created_at, Session.updated_at,
-    Session.needs_check,
+    Session.needs_check, Session.max_prefixes_v4, Session.max_prefixes_v6,
 )
 
 
@@ -162,6 +162,14 @@ _PAGE_ROWS = (select(*_ROW).join(Router, Router.id == Session.router_id).join(Pe
               .join(Exchange, Exchange.id == Session.exchange_id)
               .outerjoin(PeerGroup, PeerGroup.id == Session.peer_group_id)
               .where(Session.id.in_(bindparam("ids", expanding=True))))
+
+
+def _fields(row) -> dict:  # noqa: ANN001
+    """A page row as SessionView fields: the max-prefix limit of the session's own family."""
+    fields = row._asdict()
+    v4, v6 = fields.pop("max_prefixes_v4"), fields.pop("max_prefixes_v6")
+    fields["max_prefixes"] = v4 if row.address_family == 4 else v6
+    return fields
 
 
 def _views(conn, ids: list[int]) -> list[SessionView]:  # noqa: ANN001
@@ -172,7 +180,7 @@ def _views(conn, ids: list[int]) -> list[SessionView]:  # noqa: ANN001
         return []
     rows = {r.id: r for r in conn.execute(_PAGE_ROWS, {"ids": ids})}
     emails, pending = LastEmail.of_sessions(conn, ids), PendingChange.of_sessions(conn, ids)
-    return [SessionView(**{**rows[i]._asdict(), "session_type": rows[i].session_type.value,
+    return [SessionView(**{**_fields(rows[i]), "session_type": rows[i].session_type.value,
                            "admin_status": rows[i].admin_status.value, "has_md5": bool(rows[i].has_md5),
                            "needs_check": bool(rows[i].needs_check), "configured": bool(rows[i].configured),
                            "exchange_is_none": bool(rows[i].exchange_is_none),
