@@ -14,6 +14,7 @@ from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 POLL_JOB = "poll-routers"
+SPACING = 0.8  # of the interval: a scheduled poll makes its router due again after this
 
 Renderer = Callable[[PollResult, str | None], dict[str, Any] | None]
 
@@ -25,7 +26,11 @@ class Poller:
     def __init__(self, changes: Changes, notifier: Notifier | None, channel: str | None, render: Renderer,
                  workers: Workers | None = None):
         self.changes = changes
-        self.workers = workers  # routers polled side by side there: a hanging one delays only itself
+        # (kept for callers) routers are polled side by side on the router pool (bot/services/router_pool.py)
+        self.workers = workers
+        # Set by start_scheduler: polls are then "scheduled" (claimed in the database so that with
+        # two processes a router is polled once per interval); 0: every run_once polls every router.
+        self.interval = 0
         self.notifier = notifier
         self.channel = channel
         self.render = render
@@ -34,6 +39,8 @@ class Poller:
     def run_once(self) -> list[PollResult]:
         results = self._poll_all()
         for r in results:
+            if r.skipped:  # a change to it runs, or another process polls it: nothing new to say
+                continue
             previous = self._last_error.get(r.router_id)
             self._last_error[r.router_id] = None if r.ok else r.message
             if self.notifier is None or not self.channel:
@@ -46,22 +53,15 @@ class Poller:
 
 
     def _poll_all(self) -> list[PollResult]:
-        if self.workers is None:
-            return self.changes.poll_all()
-        jobs = [self.workers.submit(f"poll router #{rid}", self.changes.poll_router, rid)
-                for rid in self.changes.router_ids()]
-        results = []
-        for job in jobs:
-            try:
-                results.append(job.result())
-            except Exception:  # noqa: BLE001 - e.g. the router was deleted meanwhile (logged by the pool)
-                continue
-        return results
+        # due again a little before the next tick: another process's ticks fall in between
+        spacing = self.interval * SPACING if self.interval else None
+        return self.changes.poll_all(spacing=spacing)
 
 
 def start_scheduler(poller: Poller, interval_seconds: int) -> BackgroundScheduler | None:
     if interval_seconds <= 0:
         return None
+    poller.interval = interval_seconds
     sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": interval_seconds})
     sched.add_job(poller.run_once, "interval", seconds=interval_seconds, id=POLL_JOB)
     sched.start()

@@ -1,6 +1,7 @@
 """Reading BGP state back from routers and storing it: one router, all routers, one session."""
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -9,13 +10,17 @@ from sqlalchemy.orm import joinedload
 
 from bot.core import Core
 from bot.errors import NotFound
-from bot.routers import NeighborState, RouterError
+from bot.routers import NeighborState, RouterError, RouterTimeout
 from bot.routers.parsers.common import norm_ip
+from bot.services import poll_claims
 from bot.services.router_config import (
     ChangeError, DriverFactory, credentials_for, open_router, load_session,
 )
+from bot.services.router_pool import run_each
 from bot.services.views import SessionView
 from storage.models import AdminStatus, Router, Session
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -36,6 +41,10 @@ class PollResult:
     message: str
     changes: list[StateChange] = field(default_factory=list)
     polled: int = 0
+    # Not polled this time: a change to the router is running, another process is polling it,
+    # or (scheduled polls) it is not due yet. Not a failure: nothing to report.
+    skipped: bool = False
+    timed_out: bool = False  # no answer in time (PEERBOT_ROUTER_TIMEOUT / PEERBOT_POLL_TIMEOUT)
 
 
 class StatePoller:
@@ -45,7 +54,10 @@ class StatePoller:
         self.core = core
         self.driver_factory = driver_factory  # None: the core's (netmiko unless a test injects one)
 
-    def poll_router(self, router_id: int) -> PollResult:
+    def poll_router(self, router_id: int, *, spacing: float | None = None) -> PollResult:
+        """Poll one router now. Skipped (not waited for) while a change to it runs or another
+        process polls it. `spacing`: a scheduled poll, skipped unless the router is due, and
+        not due again for `spacing` s (see poll_claims)."""
         with self.core.db.session() as s:
             router = s.get(Router, router_id)
             if router is None:
@@ -56,18 +68,35 @@ class StatePoller:
             except ChangeError as exc:
                 router.last_error = str(exc)
                 return PollResult(router_id, name, False, str(exc))
-        # Under the router's change lock: a reading taken before a change and stored after it
-        # would overwrite the change's result with stale state.
-        with self.core.locks.router(router_id):
+        settings = self.core.settings
+        if not poll_claims.claim(self.core.db, router_id, lease=settings.poll_timeout + settings.router_timeout,
+                                 spacing=spacing):
+            why = "being polled by another process" if spacing is None else "not due, or polled by another process"
+            return PollResult(router_id, name, False, f"{name}: skipped ({why})", skipped=True)
+        try:
+            # Under the router's change lock: a reading taken before a change and stored after it
+            # would overwrite the change's result with stale state. Not waited for: the change
+            # reads the router back itself, and the next poll comes anyway.
+            if not self.core.locks.try_router(router_id, timeout=0):
+                return PollResult(router_id, name, False, f"{name}: skipped (a change to it is in progress)",
+                                  skipped=True)
             try:
-                with open_router(self.core, creds, self.driver_factory) as drv:
-                    states = drv.neighbors()
-            except RouterError as exc:
-                msg = f"{name}: {exc}"
-                with self.core.db.session() as s:
-                    s.get(Router, router_id).last_error = msg
-                return PollResult(router_id, name, False, msg)
-            return self._store_poll(router_id, name, states)
+                return self._read_and_store(router_id, name, creds)
+            finally:
+                self.core.locks.release_router(router_id)
+        finally:
+            poll_claims.release(self.core.db, router_id)
+
+    def _read_and_store(self, router_id: int, name: str, creds) -> PollResult:  # noqa: ANN001
+        try:
+            with open_router(self.core, creds, self.driver_factory) as drv:
+                states = drv.neighbors()
+        except RouterError as exc:
+            msg = f"{name}: {exc}"
+            with self.core.db.session() as s:
+                s.get(Router, router_id).last_error = msg
+            return PollResult(router_id, name, False, msg, timed_out=isinstance(exc, RouterTimeout))
+        return self._store_poll(router_id, name, states)
 
     def _store_poll(self, router_id: int, name: str, states: dict[str, NeighborState]) -> PollResult:
         now = datetime.now(timezone.utc)
@@ -90,8 +119,28 @@ class StatePoller:
         with self.core.db.session() as s:
             return list(s.scalars(select(Router.id).order_by(Router.name)))
 
-    def poll_all(self) -> list[PollResult]:
-        return [self.poll_router(rid) for rid in self.router_ids()]
+    def poll_all(self, *, spacing: float | None = None) -> list[PollResult]:
+        """Every router, PEERBOT_POLL_CONCURRENCY at once, each within PEERBOT_POLL_TIMEOUT; in
+        name order. `spacing`: scheduled (see poll_router)."""
+        with self.core.db.session() as s:
+            routers = [tuple(r) for r in s.execute(select(Router.id, Router.name).order_by(Router.name))]
+        settings = self.core.settings
+        outcomes = run_each(lambda r: self.poll_router(r[0], spacing=spacing), routers,
+                            concurrency=settings.poll_concurrency, timeout=settings.poll_timeout)
+        results = []
+        for o in outcomes:
+            router_id, name = o.item
+            if o.timed_out:
+                results.append(PollResult(router_id, name, False, f"{name}: no answer within "
+                                          f"{settings.poll_timeout:g} s; poll abandoned", timed_out=True))
+            elif isinstance(o.error, NotFound):
+                continue  # deleted meanwhile
+            elif o.error is not None:
+                log.error("poll of %s failed: %s", name, type(o.error).__name__, exc_info=o.error)
+                results.append(PollResult(router_id, name, False, f"{name}: poll failed ({type(o.error).__name__})"))
+            else:
+                results.append(o.result)
+        return results
 
     def poll_session(self, session_id: int) -> SessionView:
         """Read one neighbor now (after Admin Up/Down) and store its state."""
