@@ -390,3 +390,87 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# -- the fleet in peerbot's database ------------------------------------------------------------------
+PASSWORD_ENV = "PEERBOT_TEST_FLEET_PASSWORD"  # what the routers' password_env names (set it to PASSWORD)
+
+
+def register(db: Any, ports: list[int], sessions: int, *, configured: bool = True) -> list[int]:
+    """Routers r1..rN on 127.0.0.1:<ports> (FRR, password from PASSWORD_ENV) with `sessions`
+    sessions each (the simulator's neighbors, stored as configured), written straight to the
+    database (thousands of sessions: the provisioning service's checks are not what is measured).
+    Returns the router ids."""
+    from storage.models import Exchange, Peer, Router, Session, SessionType
+
+    ids = []
+    with db.session() as s:
+        ix = s.query(Exchange).filter_by(name="FLEET-IX").one_or_none()
+        if ix is None:
+            ix = Exchange(name="FLEET-IX", lan_prefix_v4="10.0.0.0/8", is_none=False)
+            s.add(ix)
+        peers = {}
+        for i in range(sessions):
+            peers[i] = Peer(name=f"Fleet Peer {i}", asn=65000 + i)
+            s.add(peers[i])
+        for n, port in enumerate(ports):
+            router = Router(name=f"r{n + 1}", host="127.0.0.1", port=port, platform="frr", username=USERNAME,
+                            password_env=PASSWORD_ENV, local_asns=[LOCAL_ASN], addresses=[])
+            s.add(router)
+            s.flush()
+            ids.append(router.id)
+            s.add_all(Session(session_type=SessionType.PUBLIC, exchange=ix, router_id=router.id, local_asn=LOCAL_ASN,
+                              peer=peers[i], peer_ip=neighbor_ip(i), address_family=4, configured=configured)
+                      for i in range(sessions))
+    return ids
+
+
+class CountingDriver:
+    """The real driver, with every call counted per router port (`counts[port][call]`): what
+    the bot asked the router, next to what the simulator saw."""
+
+    def __init__(self, inner: Any, port: int, counts: dict, guard: threading.Lock):
+        self.inner, self.port, self.counts, self.guard = inner, port, counts, guard
+
+    def _count(self, call: str) -> None:
+        with self.guard:
+            self.counts.setdefault(self.port, {}).setdefault(call, 0)
+            self.counts[self.port][call] += 1
+
+    def connect(self) -> None:
+        self._count("connect")
+        self.inner.connect()
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def __enter__(self) -> CountingDriver:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def push(self, lines: list[str], *, secrets: Any = ()) -> str:
+        self._count("push")
+        return self.inner.push(lines, secrets=secrets)
+
+    def save(self) -> str:
+        self._count("save")
+        return self.inner.save()
+
+    def neighbors(self) -> Any:
+        self._count("neighbors")
+        return self.inner.neighbors()
+
+    def neighbor(self, ip: str) -> Any:
+        self._count("neighbor")
+        return self.inner.neighbor(ip)
+
+
+def counting_factory(counts: dict) -> Any:
+    """A driver factory (Core.driver_factory) wrapping the netmiko driver in CountingDriver."""
+    from bot.routers import get_driver
+
+    guard = threading.Lock()
+    return lambda creds, timeout: CountingDriver(get_driver(creds, timeout=timeout), creds.port, counts, guard)
