@@ -379,6 +379,11 @@ class Changes:
             row.last_error = None
             row.needs_check = False
             apply_state(row, state, datetime.now(timezone.utc))
+            if r.action in ("configure", "admin_up"):
+                # Read back right after the push: a reset reason now ("No AFI/SAFI activated")
+                # is FRR resetting the neighbor the push changed, not a failure; the next poll
+                # records the reason if the session does not come up.
+                row.last_error = None
             audit.record(s, actor=actor, action=f"session.{r.action}", object_type="session", object_id=row.id,
                          before=before, after={"configured": row.configured, "admin_status": row.admin_status.value,
                                                "bgp_state": row.bgp_state, "commands": r.commands})
