@@ -15,7 +15,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 
-from storage.db import Database
+from sqlalchemy.orm import Session as OrmSession
+
 from storage.models import RouterPoll
 
 # Who this process is, in claimed_by: host and pid for people, a nonce for two processes that
@@ -23,35 +24,32 @@ from storage.models import RouterPoll
 PROCESS_ID = f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-def claim(db: Database, router_id: int, *, lease: float, spacing: float | None = None,
+def claim(s: OrmSession, router_id: int, *, lease: float, spacing: float | None = None,
           owner: str = PROCESS_ID) -> bool:
-    """Claim `router_id` for a poll lasting at most `lease` seconds. `spacing`: a scheduled poll,
-    which happens only when the router is due, and makes it due again `spacing` s from now;
-    None: a poll someone asked for (Refresh), which only needs the router not being polled."""
+    """Claim `router_id` (in the transaction `s`) for a poll lasting at most `lease` seconds.
+    `spacing`: a scheduled poll, which happens only when the router is due, and makes it due
+    again `spacing` s from now; None: a poll someone asked for (Refresh), which only needs the
+    router not being polled."""
     now = datetime.now(timezone.utc)
-    _ensure_row(db, router_id)
     conditions = [RouterPoll.router_id == router_id,
                   or_(RouterPoll.claimed_until.is_(None), RouterPoll.claimed_until < now)]
     values: dict = {"claimed_by": owner, "claimed_until": now + timedelta(seconds=lease)}
     if spacing is not None:
         conditions.append(or_(RouterPoll.next_poll_at.is_(None), RouterPoll.next_poll_at <= now))
         values["next_poll_at"] = now + timedelta(seconds=spacing)
-    with db.session() as s:
-        return s.execute(update(RouterPoll).where(*conditions).values(**values)).rowcount == 1
+    if s.execute(update(RouterPoll).where(*conditions).values(**values)).rowcount == 1:
+        return True
+    if s.get(RouterPoll, router_id) is not None:
+        return False  # claimed by another, or not due
+    try:  # the router's first poll: the row is made claimed
+        with s.begin_nested():
+            s.add(RouterPoll(router_id=router_id, **values))
+    except IntegrityError:  # another process made it first: theirs
+        return False
+    return True
 
 
-def release(db: Database, router_id: int, owner: str = PROCESS_ID) -> None:
-    with db.session() as s:
-        s.execute(update(RouterPoll).where(RouterPoll.router_id == router_id, RouterPoll.claimed_by == owner)
-                  .values(claimed_until=None))
-
-
-def _ensure_row(db: Database, router_id: int) -> None:
-    with db.session() as s:
-        if s.get(RouterPoll, router_id) is not None:
-            return
-    try:
-        with db.session() as s:
-            s.add(RouterPoll(router_id=router_id))
-    except IntegrityError:  # another process created it first (or the router is gone: the UPDATE finds nothing)
-        pass
+def release(s: OrmSession, router_id: int, owner: str = PROCESS_ID) -> None:
+    """Give the claim up (in the transaction `s`, e.g. the one storing the poll's result)."""
+    s.execute(update(RouterPoll).where(RouterPoll.router_id == router_id, RouterPoll.claimed_by == owner)
+              .values(claimed_until=None))

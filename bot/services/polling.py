@@ -5,8 +5,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy import select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core import Core
 from bot.errors import NotFound
@@ -18,7 +18,7 @@ from bot.services.router_config import (
 )
 from bot.services.router_pool import run_each
 from bot.services.views import SessionView
-from storage.models import AdminStatus, Router, Session
+from storage.models import AdminStatus, Peer, Router, Session
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,10 @@ class StatePoller:
             except ChangeError as exc:
                 router.last_error = str(exc)
                 return PollResult(router_id, name, False, str(exc))
-        settings = self.core.settings
-        if not poll_claims.claim(self.core.db, router_id, lease=settings.poll_timeout + settings.router_timeout,
-                                 spacing=spacing):
+            settings = self.core.settings
+            claimed = poll_claims.claim(s, router_id, lease=settings.poll_timeout + settings.router_timeout,
+                                        spacing=spacing)
+        if not claimed:
             why = "being polled by another process" if spacing is None else "not due, or polled by another process"
             return PollResult(router_id, name, False, f"{name}: skipped ({why})", skipped=True)
         try:
@@ -78,14 +79,20 @@ class StatePoller:
             # would overwrite the change's result with stale state. Not waited for: the change
             # reads the router back itself, and the next poll comes anyway.
             if not self.core.locks.try_router(router_id, timeout=0):
+                self._release(router_id)
                 return PollResult(router_id, name, False, f"{name}: skipped (a change to it is in progress)",
                                   skipped=True)
             try:
-                return self._read_and_store(router_id, name, creds)
+                return self._read_and_store(router_id, name, creds)  # releases the claim as it stores
             finally:
                 self.core.locks.release_router(router_id)
-        finally:
-            poll_claims.release(self.core.db, router_id)
+        except BaseException:
+            self._release(router_id)
+            raise
+
+    def _release(self, router_id: int) -> None:
+        with self.core.db.session() as s:
+            poll_claims.release(s, router_id)
 
     def _read_and_store(self, router_id: int, name: str, creds) -> PollResult:  # noqa: ANN001
         try:
@@ -95,6 +102,7 @@ class StatePoller:
             msg = f"{name}: {exc}"
             with self.core.db.session() as s:
                 s.get(Router, router_id).last_error = msg
+                poll_claims.release(s, router_id)
             return PollResult(router_id, name, False, msg, timed_out=isinstance(exc, RouterTimeout))
         return self._store_poll(router_id, name, states)
 
@@ -104,14 +112,26 @@ class StatePoller:
         with self.core.db.session() as s:
             router = s.get(Router, router_id)
             router.last_polled, router.last_error = now, None
-            rows = s.scalars(select(Session).where(Session.router_id == router_id).options(joinedload(Session.peer)))
+            poll_claims.release(s, router_id)
+            rows = s.scalars(select(Session).where(Session.router_id == router_id))
             count = 0
+            changed = []
             for row in rows:
                 count += 1
                 old = row.bgp_state
                 apply_state(row, states.get(norm_ip(row.peer_ip)), now)
+                # every session's last_polled goes in the one UPDATE below: a row is written only
+                # when something else changed (50 sessions were 50 UPDATEs at every poll)
+                set_committed_value(row, "last_polled", now)
                 if old != row.bgp_state:
-                    changes.append(StateChange(row.id, row.peer.name, row.peer_ip, name, old, row.bgp_state))
+                    changed.append((row, old))
+            s.execute(update(Session).where(Session.router_id == router_id).values(last_polled=now)
+                      .execution_options(synchronize_session=False))
+            # peer names only for the sessions that changed, in one query
+            peer_ids = {row.peer_id for row, _ in changed}
+            names = dict(s.execute(select(Peer.id, Peer.name).where(Peer.id.in_(peer_ids))).all()) if changed else {}
+            changes = [StateChange(row.id, names.get(row.peer_id, ""), row.peer_ip, name, old, row.bgp_state)
+                       for row, old in changed]
         return PollResult(router_id, name, True, f"{name}: {count} session(s) polled, {len(changes)} changed",
                           changes, count)
 
