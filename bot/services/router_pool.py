@@ -8,10 +8,11 @@ it never holds a pool thread for ever.
 """
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -47,33 +48,36 @@ def run_each(fn: Callable[[T], R], items: Sequence[T], *, concurrency: int,
     if len(items) == 1 and timeout is None:  # nothing to overlap: no thread hop
         return [_call(fn, items[0])]
     started: dict[int, float] = {}
+    finished: queue.SimpleQueue[int] = queue.SimpleQueue()  # indexes, as jobs end: O(1) a job to collect
 
     def job(i: int) -> R:
         started[i] = time.monotonic()
-        return fn(items[i])
+        try:
+            return fn(items[i])
+        finally:
+            finished.put(i)
 
     executor = pool(max(1, concurrency))
-    futures: dict[Future, int] = {executor.submit(job, i): i for i in range(len(items))}
+    futures = [executor.submit(job, i) for i in range(len(items))]
     outcomes: dict[int, Outcome[T, R]] = {}
-    pending = set(futures)
-    while pending:
+    while len(outcomes) < len(items):
         wait_for = None
         if timeout is not None:
-            now = time.monotonic()
-            deadlines = [started[futures[f]] + timeout for f in pending if futures[f] in started]
-            wait_for = max(0.0, min(deadlines) - now) if deadlines else 0.5  # not started yet: look again soon
-        done, pending = wait(pending, timeout=wait_for, return_when=FIRST_COMPLETED)
-        for f in done:
-            i = futures[f]
-            exc = f.exception()
+            running = [t0 for j, t0 in list(started.items()) if j not in outcomes]  # (a copy: jobs add to it)
+            wait_for = max(0.0, min(running) + timeout - time.monotonic()) if running else 0.5
+        try:
+            i = finished.get(timeout=wait_for)
+        except queue.Empty:
+            i = None
+        if i is not None and i not in outcomes:
+            f = futures[i]
+            exc = f.exception()  # the job's own `finally` ran: the future completes at once
             outcomes[i] = Outcome(items[i], error=exc) if exc is not None else Outcome(items[i], f.result())
         if timeout is not None:
             now = time.monotonic()
-            for f in list(pending):
-                i = futures[f]
-                if i in started and now - started[i] >= timeout:
-                    outcomes[i] = Outcome(items[i], timed_out=True)
-                    pending.discard(f)
+            for j, t0 in list(started.items()):
+                if j not in outcomes and now - t0 >= timeout:
+                    outcomes[j] = Outcome(items[j], timed_out=True)
     return [outcomes[i] for i in range(len(items))]
 
 
