@@ -112,11 +112,19 @@ class SimRouter:
     config_sessions: int = 0  # `configure terminal`
     saves: int = 0
     state_reads: int = 0
+    _json: str | None = None
 
     def __post_init__(self) -> None:
         for i in range(self.sessions):
             ip = neighbor_ip(i)
             self.neighbors[ip] = Neighbor(ip, 65000 + i, f"peer-{i}")
+
+    def state_json(self) -> str:
+        """The state command's answer, rendered again only after a config change (the
+        simulator's CPU is the benchmark machine's, a real router's is not)."""
+        if self._json is None:
+            self._json = json.dumps({ip: n.to_frr() for ip, n in self.neighbors.items()}, indent=2)
+        return self._json
 
     def reset_counters(self) -> None:
         self.connections = self.config_sessions = self.saves = self.state_reads = 0
@@ -199,8 +207,7 @@ class _Shell:
             self.fleet._enter("commands")
             try:
                 await self._delay()
-                body = {ip: n.to_frr() for ip, n in router.neighbors.items()}
-                self.write(json.dumps(body, indent=2) + "\n" + self.prompt())
+                self.write(router.state_json() + "\n" + self.prompt())
             finally:
                 self.fleet._leave("commands")
         else:
@@ -210,6 +217,7 @@ class _Shell:
     def config_line(self, line: str) -> bool:
         router = self.router
         router.config_lines.append(line)
+        router._json = None
         if router.refuse and router.refuse in line:
             self.write(REFUSED_REPLY.format(line=line) + "\n" + self.prompt())
             return True
