@@ -45,7 +45,8 @@ class VtyshSSH(CiscoIosSSH):
 
     def read_channel(self) -> str:
         conn = self.remote_conn
-        if conn is not None and hasattr(conn, "recv_ready") and not conn.recv_ready():
+        # (not when netmiko kept data back from the last read: that is returned at once)
+        if not self._read_buffer and conn is not None and hasattr(conn, "recv_ready") and not conn.recv_ready():
             select.select([conn], [], [], READ_WAIT)
         return super().read_channel()
 
