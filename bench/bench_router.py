@@ -20,11 +20,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sqlalchemy import select  # noqa: E402
+
 from bot.core import Core  # noqa: E402
 from bot.services.changes import Changes  # noqa: E402
 from bot.services.inventory import load_inventory  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from tests.factories import make_session  # noqa: E402
+from storage.models import Router  # noqa: E402
 from tests.lab_fixture import load_lab  # noqa: E402
 
 LAB_SH = ROOT / "tests" / "lab" / "lab.sh"
@@ -48,6 +51,9 @@ def main() -> None:
         tmp = Path(tempfile.mkdtemp(prefix="peerbot-bench-"))
         core = Core.from_settings(Settings(PEERBOT_DATABASE_URL=f"sqlite:///{tmp / 'b.db'}", PEERBOT_SECRET_KEY="k"))
         load_inventory(core.db, ROOT / "tests" / "data" / "inventory.yml")
+        with core.db.session() as s:  # the lab's address (SSH_PORT, LAB_USER may differ from the inventory's)
+            edge1 = s.scalar(select(Router).where(Router.name == "edge1"))
+            edge1.host, edge1.port, edge1.username = lab.host, lab.port, lab.username
         changes = Changes(core)
         spare = lab.spares["v4"]
         v = make_session(core, ip=spare.peer_ip, asn=str(lab.peer.asn), name="Bench Peer", session_type="local",

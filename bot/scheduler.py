@@ -15,6 +15,7 @@ from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 POLL_JOB = "poll-routers"
+SPACING = 0.8  # of the interval: a scheduled poll makes its router due again after this
 
 
 class Poller:
@@ -24,8 +25,12 @@ class Poller:
 
     def __init__(self, changes: Changes, sender: NoticeSender | None = None, workers: Workers | None = None):
         self.changes = changes
-        self.workers = workers  # routers polled side by side there: a hanging one delays only itself
+        # (kept for callers) routers are polled side by side on the router pool (bot/services/router_pool.py)
+        self.workers = workers
         self.sender = sender
+        # Set by start_scheduler: polls are then "scheduled" (claimed in the database so that with
+        # two processes a router is polled once per interval); 0: every run_once polls every router.
+        self.interval = 0
 
     def run_once(self) -> list[PollResult]:
         results = self._poll_all()
@@ -38,22 +43,15 @@ class Poller:
 
 
     def _poll_all(self) -> list[PollResult]:
-        if self.workers is None:
-            return self.changes.poll_all()
-        jobs = [self.workers.submit(f"poll router #{rid}", self.changes.poll_router, rid)
-                for rid in self.changes.router_ids()]
-        results = []
-        for job in jobs:
-            try:
-                results.append(job.result())
-            except Exception:  # noqa: BLE001 - e.g. the router was deleted meanwhile (logged by the pool)
-                continue
-        return results
+        # due again a little before the next tick: another process's ticks fall in between
+        spacing = self.interval * SPACING if self.interval else None
+        return self.changes.poll_all(spacing=spacing)
 
 
 def start_scheduler(poller: Poller, interval_seconds: int) -> BackgroundScheduler | None:
     if interval_seconds <= 0:
         return None
+    poller.interval = interval_seconds
     sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": interval_seconds})
     sched.add_job(poller.run_once, "interval", seconds=interval_seconds, id=POLL_JOB)
     sched.start()

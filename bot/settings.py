@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     list_page_size: int = Field(default=15, ge=1, le=40, alias="PEERBOT_LIST_PAGE_SIZE")
     router_timeout: float = Field(default=20.0, gt=0, alias="PEERBOT_ROUTER_TIMEOUT")
     poll_interval: int = Field(default=300, ge=0, alias="PEERBOT_POLL_INTERVAL")
+    # Fleet polling (issue 11): routers polled at once per process (also bounds the per-router
+    # groups of a bulk change), and how long one router's poll may take before it is reported as
+    # timed out and no longer waited for (seconds).
+    poll_concurrency: int = Field(default=32, ge=1, le=256, alias="PEERBOT_POLL_CONCURRENCY")
+    poll_timeout: float = Field(default=60.0, gt=0, alias="PEERBOT_POLL_TIMEOUT")
     log_level: str = Field(default="INFO", alias="PEERBOT_LOG_LEVEL")
 
     # PeeringDB mirror (bot/peeringdb): API base, optional key (Authorization: Api-Key), and how

@@ -419,6 +419,24 @@ class EmailLog(Base):
 
 
 # ---------------------------------------------------------------------------------------------
+# Fleet polling (issue 11, migration 0007): who polls which router when, across bot processes.
+# ---------------------------------------------------------------------------------------------
+
+
+class RouterPoll(Base):
+    """A router's poll claim. A process polls a router only after a conditional UPDATE of this row
+    succeeds (bot/services/poll_claims.py): no other claim live (claimed_until) and, for scheduled
+    polls, the router due (next_poll_at) - so two processes on one database poll it once per interval."""
+
+    __tablename__ = "router_poll"
+    router_id: Mapped[int] = mapped_column(ForeignKey("router.id", ondelete="CASCADE"), primary_key=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(128))  # "host:pid:nonce" of the polling process
+    claimed_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # lease; NULL: free
+    next_poll_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # scheduled polls wait for it
+# --- end of fleet polling --------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------------
 # State history and notices (issue 11, migration 0008).
 # ---------------------------------------------------------------------------------------------
 

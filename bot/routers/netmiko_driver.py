@@ -57,11 +57,19 @@ class Profile:
     config_mode_command: str | None = None  # None: netmiko's default for the device type
     discard_command: str | None = None  # drops uncommitted changes (commit platforms)
     check_enable: bool = False  # IOS-XE/EOS logins may land in user EXEC (">")
+    # netmiko class used instead of device_type's stock one (see vtysh_session.py); None: stock
+    session_class: Callable[..., Any] | None = None
+
+
+def _vtysh_session(**kwargs: Any) -> Any:
+    from bot.routers.vtysh_session import VtyshSSH  # imported here so tests can run without an SSH stack
+
+    return VtyshSSH(**kwargs)
 
 
 PROFILES: dict[Platform, Profile] = {
     # vtysh starts in enable mode and speaks IOS-like CLI; the lab validates this combination
-    Platform.FRR: Profile("cisco_ios", ("show bgp neighbors json",), FRR_ERRORS),
+    Platform.FRR: Profile("cisco_ios", ("show bgp neighbors json",), FRR_ERRORS, session_class=_vtysh_session),
     Platform.IOS_XE: Profile("cisco_xe", ("show bgp all neighbors",), _CISCO_ERRORS, check_enable=True),
     Platform.IOS_XR: Profile("cisco_xr", ("show bgp neighbors",), _CISCO_ERRORS, commit=True,
                              discard_command="abort"),
@@ -95,7 +103,8 @@ class NetmikoDriver:
             raise UnsupportedPlatform(f"platform {creds.platform!r} is not supported") from None
         self.creds = creds
         self.timeout = timeout
-        self._factory = connection_factory or _connect_handler
+        # an injected factory (tests) replaces the profile's session class too
+        self._factory = connection_factory or self.profile.session_class or _connect_handler
         self._conn: Any = None
         self._secrets: tuple[str, ...] = ()
 

@@ -21,6 +21,7 @@ from bot.redact import mask
 from bot.services import audit
 from bot.services.config_manager import check_edited_commands
 from bot.services.polling import PollResult, StatePoller, apply_state, norm_ip
+from bot.services.router_pool import run_each
 from bot.services.router_config import (
     TEMPLATE_FOR, Action, ChangeError, DriverFactory, FilterUnavailable, credentials_for, open_router,
     filter_users, load_session, mask_lines, neighbor_spec,
@@ -123,10 +124,18 @@ class Changes:
                     results[sid] = self._set_admin_only(s, row, action, actor)
                 else:
                     by_router[row.router_id].append(sid)
-        for router_id, sids in by_router.items():
-            with self.core.locks.router(router_id):
-                for r in self._run_on_router(action, router_id, sids, actor, commands or {}):
-                    results[r.session_id] = r
+        # Every router is held from here, in id order and in this thread (a request run holds them
+        # already: the lock is re-entrant per thread); the per-router groups then run side by
+        # side on the router pool, which takes no lock itself.
+        groups = list(by_router.items())
+        with self.core.locks.routers(by_router):
+            outcomes = run_each(lambda g: self._run_on_router(action, g[0], g[1], actor, commands or {}), groups,
+                                concurrency=self.core.settings.poll_concurrency)
+        for outcome in outcomes:
+            if outcome.error is not None:
+                raise outcome.error
+            for r in outcome.result or ():
+                results[r.session_id] = r
         return results
 
     def _set_admin_only(self, s, row: Session, action: Action, actor: str) -> ChangeResult:  # noqa: ANN001
@@ -181,40 +190,82 @@ class Changes:
         if not jobs:
             return results
         secrets = (creds.password, *(j.spec.md5_password for j in jobs))
-        # 2. One connection: one read of the neighbors, push each session's lines, one save,
-        #    one read-back.
-        done: list[ChangeResult] = []
-        current: _Job | None = None
+        # 2. One connection: one read of the neighbors, one push of every session's lines, one
+        #    save, one read-back (see _push_batched for a refused line).
+        done: dict[int, ChangeResult] = {}
+        sending: set[int] = set()  # sessions whose lines are on their way (unknown outcome if cut off)
         try:
             with open_router(self.core, creds, self.driver_factory) as drv:
                 before = drv.neighbors() if action in ("configure", "deconfigure") else {}
-                for job in jobs:
-                    current = job
-                    done.append(self._apply(drv, action, job, actor, before, secrets))
-                current = None
-                if any(r.ok and r.commands for r in done):
+                self._push_batched(drv, action, jobs, actor, before, secrets, done, sending)
+                if any(r.ok and r.commands for r in done.values()):
                     drv.save()
                 states = drv.neighbors()
         except RouterError as exc:
             err = mask(str(exc), secrets)
-            out = [r for r in done if not r.ok]
-            pushed = {r.session_id for r in done if r.ok}
+            out = [r for r in done.values() if not r.ok]
+            pushed = {sid for sid, r in done.items() if r.ok}
             for job in jobs:
                 uncertain = True
                 if job.sid in pushed:
                     msg = (f"{router_name}: {err} after the commands were sent; the change was not verified or "
                            f"saved. {CHECK_ROUTER}")
-                elif current is not None and job.sid == current.sid:
+                elif job.sid in sending:
                     msg = (f"{router_name}: {err} while the commands were being sent; part of them may be "
                            f"applied. {CHECK_ROUTER}")
-                elif any(r.session_id == job.sid for r in out):
+                elif job.sid in done:
                     continue
                 else:
                     msg, uncertain = f"{router_name}: {err}. Nothing was changed.", False
                 out.append(self._fail(job.sid, action, actor, msg, job.masked, uncertain=uncertain))
             return results + out
-        return results + [self._record(r, states.get(norm_ip(job.ip)), actor, hidden_ok=job.spec.admin_down, job=job)
-                          for r, job in zip(done, jobs)]
+        return results + [self._record(done[job.sid], states.get(norm_ip(job.ip)), actor, hidden_ok=job.spec.admin_down, job=job)
+                          for job in jobs]
+
+    # -- one push for all of a router's sessions (issue 11: 50 sessions were 53 router calls) ------
+    def _push_batched(self, drv: RouterDriver, action: Action, jobs: list[_Job], actor: str,
+                      before: dict[str, NeighborState], secrets: tuple[str | None, ...],
+                      done: dict[int, ChangeResult], sending: set[int]) -> None:
+        """Push the lines of all `jobs` in one config session, filling `done` per session as
+        pushing each session's lines alone would: a refused line fails its own session (with
+        the same handling, rollback included); the sessions before it stay applied, or on a
+        commit platform (which discarded the whole push) are pushed again with those after it."""
+        pending: list[_Job] = []
+        for job in jobs:
+            prepared = self._prepare(action, job, before)
+            if isinstance(prepared, ChangeResult):
+                done[job.sid] = prepared
+            else:
+                pending.append(prepared)
+        atomic = bool(jobs) and commits_atomically(jobs[0].platform)
+        while pending:
+            sending.clear()
+            sending.update(j.sid for j in pending)
+            try:
+                drv.push([line for j in pending for line in j.lines],
+                         secrets=tuple(s for j in pending for s in j.secrets))
+            except ConfigRejected as exc:
+                k = _refused_job(pending, exc, secrets)
+                if k is None:  # whose line it was is unknown: each session on its own, as before
+                    for job in pending:
+                        sending.clear()
+                        sending.add(job.sid)
+                        done[job.sid] = self._apply(drv, action, job, actor, before, secrets)
+                    break
+                refused = pending[k]
+                done[refused.sid] = self._refused(drv, action, refused, actor, norm_ip(refused.ip) in before,
+                                                  exc, secrets)
+                if atomic:
+                    pending = pending[:k] + pending[k + 1:]
+                else:
+                    for job in pending[:k]:
+                        done[job.sid] = ChangeResult(job.sid, action, True, "", job.masked)
+                    pending = pending[k + 1:]
+                continue
+            for job in pending:
+                done[job.sid] = ChangeResult(job.sid, action, True, "", job.masked)
+            pending = []
+        sending.clear()
 
     def _last_user_removes(self, s, jobs: list[_Job]) -> list[_Job]:  # noqa: ANN001
         """Deleting several sessions that share a filter object at once: each alone sees the
@@ -236,6 +287,20 @@ class Changes:
 
     def _apply(self, drv: RouterDriver, action: Action, job: _Job, actor: str,
                before: dict[str, NeighborState], secrets: tuple[str | None, ...]) -> ChangeResult:
+        """One session's lines in a push of their own."""
+        prepared = self._prepare(action, job, before)
+        if isinstance(prepared, ChangeResult):
+            return prepared
+        job = prepared
+        try:
+            drv.push(job.lines, secrets=job.secrets)
+        except ConfigRejected as exc:
+            return self._refused(drv, action, job, actor, norm_ip(job.ip) in before, exc, secrets)
+        return ChangeResult(job.sid, action, True, "", job.masked)
+
+    def _prepare(self, action: Action, job: _Job, before: dict[str, NeighborState]) -> _Job | ChangeResult:
+        """The job as it must be pushed given what the router holds (`before`), or its result
+        when nothing is to be sent."""
         existed = norm_ip(job.ip) in before
         if action == "configure" and job.from_template and job.spec.exists_on_router != existed:
             # A new neighbor is created shut down and enabled by the template's last line (a push
@@ -248,24 +313,25 @@ class Changes:
         if action == "deconfigure" and not existed and not job.spec.admin_down:
             # removed by hand already: sending "no neighbor" would only be refused
             return ChangeResult(job.sid, action, True, "", [])
-        try:
-            drv.push(job.lines, secrets=job.secrets)
-        except ConfigRejected as exc:
-            detail = f"{job.router_name}: {mask(str(exc), secrets)}."
-            uncertain = False
-            if commits_atomically(job.platform):
-                detail += " Nothing was committed: the router discarded the whole change. The database was not changed."
-            elif action == "configure" and not existed:
-                rolled_back = self._rollback(drv, job, secrets)
-                uncertain = "check the router" in rolled_back
-                detail += " Nothing was recorded as configured." + rolled_back
-            elif action == "configure":
-                uncertain = True
-                detail += f" The neighbor existed before; the lines before the refused one stay applied. {CHECK_ROUTER}"
-            else:
-                detail += " The database was not changed."
-            return self._fail(job.sid, action, actor, detail, job.masked, uncertain=uncertain)
-        return ChangeResult(job.sid, action, True, "", job.masked)
+        return job
+
+    def _refused(self, drv: RouterDriver, action: Action, job: _Job, actor: str, existed: bool,
+                 exc: ConfigRejected, secrets: tuple[str | None, ...]) -> ChangeResult:
+        """The router refused a line of `job`: say what that left, roll a new neighbor back."""
+        detail = f"{job.router_name}: {mask(str(exc), secrets)}."
+        uncertain = False
+        if commits_atomically(job.platform):
+            detail += " Nothing was committed: the router discarded the whole change. The database was not changed."
+        elif action == "configure" and not existed:
+            rolled_back = self._rollback(drv, job, secrets)
+            uncertain = "check the router" in rolled_back
+            detail += " Nothing was recorded as configured." + rolled_back
+        elif action == "configure":
+            uncertain = True
+            detail += f" The neighbor existed before; the lines before the refused one stay applied. {CHECK_ROUTER}"
+        else:
+            detail += " The database was not changed."
+        return self._fail(job.sid, action, actor, detail, job.masked, uncertain=uncertain)
 
     def _rollback(self, drv: RouterDriver, job: _Job, secrets: tuple[str | None, ...]) -> str:
         """Best effort: remove the half-configured neighbor a failed push may have left."""
@@ -339,6 +405,11 @@ class Changes:
             row.last_error = None
             row.needs_check = False
             apply_state(row, state, datetime.now(timezone.utc), source="change", reason=f"{r.action} by {actor}")
+            if r.action in ("configure", "admin_up"):
+                # Read back right after the push: a reset reason now ("No AFI/SAFI activated")
+                # is FRR resetting the neighbor the push changed, not a failure; the next poll
+                # records the reason if the session does not come up.
+                row.last_error = None
             audit.record(s, actor=actor, action=f"session.{r.action}", object_type="session", object_id=row.id,
                          before=before, after={"configured": row.configured, "admin_status": row.admin_status.value,
                                                "bgp_state": row.bgp_state, "commands": r.commands})
@@ -351,11 +422,11 @@ class Changes:
         return r
 
     # -- polling (same driver factory) ---------------------------------------------------------
-    def poll_router(self, router_id: int) -> PollResult:
-        return self._poller.poll_router(router_id)
+    def poll_router(self, router_id: int, *, spacing: float | None = None) -> PollResult:
+        return self._poller.poll_router(router_id, spacing=spacing)
 
-    def poll_all(self) -> list[PollResult]:
-        return self._poller.poll_all()
+    def poll_all(self, *, spacing: float | None = None) -> list[PollResult]:
+        return self._poller.poll_all(spacing=spacing)
 
     def router_ids(self) -> list[int]:
         return self._poller.router_ids()
@@ -374,6 +445,19 @@ def _filters_removed(s, row: Session, removed: tuple[str, ...]) -> str:  # noqa:
             return (f"; inbound filter {row.prefix_filter} kept: still used by "
                     + ", ".join(f"#{u}" for u in users[:5]) + f" on {row.router.name}")
     return ""
+
+
+def _refused_job(jobs: list[_Job], exc: ConfigRejected, secrets: tuple[str | None, ...]) -> int | None:
+    """Index of the job whose line the router refused (the first that has it: the same line
+    earlier in the push was accepted in the same context), None when the error names no line."""
+    if not exc.command:
+        return None
+    refused = exc.command.strip()
+    for k, job in enumerate(jobs):
+        for line, masked in zip(job.lines, job.masked):
+            if refused in (line.strip(), masked.strip(), mask(line, secrets).strip()):
+                return k
+    return None
 
 
 def _done_message(action: Action, row: Session) -> str:

@@ -148,6 +148,9 @@ def poll_summary(results: Sequence[PollResult], actor: str | None = None) -> str
     by = f" by <@{actor}>" if actor else ""
     lines = [f":arrows_counterclockwise: *Refreshed*{by}:"]
     for r in results:
+        if r.skipped:
+            lines.append(f":hourglass_flowing_sand: {escape(r.message)}")
+            continue
         if not r.ok:
             lines.append(f":x: {escape(r.message)}")
             continue

@@ -170,7 +170,7 @@ def test_bulk_on_one_router_uses_one_connection_and_one_save(env) -> None:
     ids = [make_session(core, ip=f"192.0.2.{n}", asn=str(65600 + n), name=f"Peer {n}").id for n in (10, 11, 12)]
     results = changes.run("configure", ids, "U111")
     assert [r.ok for r in results] == [True, True, True]
-    assert router.connections == 1 and router.saves == 1 and len(router.pushes) == 3
+    assert router.connections == 1 and router.saves == 1 and len(router.pushes) == 1  # one push for all three
     results = changes.run("admin_down", ids, "U111")
     assert all(r.ok for r in results) and [r.session_id for r in results] == ids
     assert router.connections == 2 and router.saves == 2
@@ -344,8 +344,9 @@ def test_a_second_change_to_a_session_in_flight_is_refused(env) -> None:
     assert changes.configure(v.id, "U222").ok  # released afterwards
 
 
-def test_polls_wait_for_a_change_on_the_same_router(env) -> None:
-    """A reading taken before a change and stored after it would undo the change in the DB."""
+def test_polls_skip_a_router_being_changed_and_a_session_read_waits(env) -> None:
+    """A reading taken before a change and stored after it would undo the change in the DB: a
+    poll skips the router (reported as skipped, not queued); reading one session back waits."""
     import threading
 
     core, router, changes = env
@@ -353,15 +354,15 @@ def test_polls_wait_for_a_change_on_the_same_router(env) -> None:
     assert changes.configure(v.id, "U111").ok
     lock = core.locks.router(v.router_id)
     with lock:  # a change to this router is in flight
-        polls = [threading.Thread(target=changes.poll_all), threading.Thread(target=changes.poll_session, args=(v.id,))]
-        for t in polls:
-            t.start()
-        for t in polls:
-            t.join(0.3)
-        assert all(t.is_alive() for t in polls) and router.connections == 1  # waiting, not reading
-    for t in polls:
-        t.join(10)
-    assert router.connections == 3
+        results = changes.poll_all()
+        assert [(r.router_name, r.skipped, r.ok) for r in results if r.router_id == v.router_id] == [("edge1", True, False)]
+        assert "a change to it is in progress" in results[0].message
+        follow = threading.Thread(target=changes.poll_session, args=(v.id,))
+        follow.start()
+        follow.join(0.3)
+        assert follow.is_alive() and router.connections == 1  # waiting, not reading
+    follow.join(10)
+    assert router.connections == 2
 
 
 def test_refused_line_on_a_commit_platform_says_nothing_was_committed(env) -> None:

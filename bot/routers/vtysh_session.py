@@ -1,0 +1,64 @@
+"""netmiko's `cisco_ios` session, tuned for FRR's vtysh: the same CLI dialogue without the fixed
+sleeps of netmiko's generic set-up.
+
+Measured against the lab (and tests/harness/ssh_fleet.py), a poll with plain `cisco_ios` spent
+~1 s above the SSH round trips sleeping: `find_prompt()` (0.25 s, plus `clear_buffer()` backing
+off 0.1 + 0.2 s whenever data is still arriving) ran at session set-up and again before every
+`send_command()`, and `_try_session_preparation()` slept 0.1 s. vtysh prints its prompt by itself
+after login and its prompt is fixed (the hostname, then `#`), so here:
+  * the set-up reads up to the first prompt, sends `terminal width` and `terminal length 0`
+    in one write and reads up to the prompt after the second echo; the prompt seen is the base;
+  * commands read until that prompt ends the output (anchored at the end, so a hostname inside
+    JSON output never ends a read early), instead of asking for the prompt first.
+Every read still has a deadline (`read_timeout`), so a router that stops answering fails the
+same way as before. Other platforms keep netmiko's stock drivers.
+"""
+from __future__ import annotations
+
+import re
+import select
+
+from netmiko.cisco.cisco_ios import CiscoIosSSH
+
+# netmiko's read loops poll the channel every 10-25 ms; across dozens of sessions polled at once
+# that is CPU spent waking up for nothing. A read waits up to this long for data to arrive instead
+# (and returns as soon as it does).
+READ_WAIT = 0.05
+
+
+class VtyshSSH(CiscoIosSSH):
+    def _try_session_preparation(self, force_data: bool = True) -> None:
+        # vtysh greets with its prompt unasked: no RETURN + 0.1 s sleep to provoke output
+        super()._try_session_preparation(force_data=False)
+
+    def session_preparation(self) -> None:
+        timeout = max(self.timeout, 10)
+        self.read_until_pattern(pattern=r"[>#]\s*$", read_timeout=timeout)
+        self.write_channel(self.normalize_cmd("terminal width 511") + self.normalize_cmd("terminal length 0"))
+        output = self.read_until_pattern(pattern=r"length 0.*[>#][ \t]*$", re_flags=re.S, read_timeout=timeout)
+        # the last word: typed-ahead lines may leave two prompts on one line ("r1# r1# ")
+        words = output.split()
+        prompt = words[-1] if words else ""
+        if not prompt or prompt[-1] not in "#>":
+            raise ValueError(f"Router prompt not found: {prompt!r}")
+        self.base_prompt = prompt[:-1][:16]  # as CiscoIosBase.set_base_prompt: config mode abbreviates
+
+    def read_channel(self) -> str:
+        conn = self.remote_conn
+        # (not when netmiko kept data back from the last read: that is returned at once)
+        if not self._read_buffer and conn is not None and hasattr(conn, "recv_ready") and not conn.recv_ready():
+            select.select([conn], [], [], READ_WAIT)
+        return super().read_channel()
+
+    def prompt_pattern(self) -> str:
+        """The exec prompt at the very end of what was read."""
+        return rf"{re.escape(self.base_prompt)}[>#][ \t]*$"
+
+    def send_command(self, command_string: str, expect_string: str | None = None, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        if expect_string is None:
+            expect_string = self.prompt_pattern()
+        return super().send_command(command_string, expect_string, *args, **kwargs)
+
+    def save_config(self, cmd: str = "write memory", confirm: bool = False, confirm_response: str = "") -> str:
+        return self._send_command_str(command_string=cmd, strip_prompt=False, strip_command=False,
+                                      read_timeout=100.0)

@@ -1,0 +1,55 @@
+"""Poll claims in the database (table router_poll): with several bot processes on one database,
+a router is polled by one of them at a time, and a scheduled poll happens once per interval.
+
+A claim is a conditional UPDATE (like change_requests' claim of a request): it succeeds only
+when no live claim is held (claimed_until in the past or NULL) and, for a scheduled poll, the
+router is due (next_poll_at). The lease lapses by itself if the claiming process dies.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import or_, update
+from sqlalchemy.exc import IntegrityError
+
+from sqlalchemy.orm import Session as OrmSession
+
+from storage.models import RouterPoll
+
+# Who this process is, in claimed_by: host and pid for people, a nonce for two processes that
+# share a pid (containers).
+PROCESS_ID = f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def claim(s: OrmSession, router_id: int, *, lease: float, spacing: float | None = None,
+          owner: str = PROCESS_ID) -> bool:
+    """Claim `router_id` (in the transaction `s`) for a poll lasting at most `lease` seconds.
+    `spacing`: a scheduled poll, which happens only when the router is due, and makes it due
+    again `spacing` s from now; None: a poll someone asked for (Refresh), which only needs the
+    router not being polled."""
+    now = datetime.now(timezone.utc)
+    conditions = [RouterPoll.router_id == router_id,
+                  or_(RouterPoll.claimed_until.is_(None), RouterPoll.claimed_until < now)]
+    values: dict = {"claimed_by": owner, "claimed_until": now + timedelta(seconds=lease)}
+    if spacing is not None:
+        conditions.append(or_(RouterPoll.next_poll_at.is_(None), RouterPoll.next_poll_at <= now))
+        values["next_poll_at"] = now + timedelta(seconds=spacing)
+    if s.execute(update(RouterPoll).where(*conditions).values(**values)).rowcount == 1:
+        return True
+    if s.get(RouterPoll, router_id) is not None:
+        return False  # claimed by another, or not due
+    try:  # the router's first poll: the row is made claimed
+        with s.begin_nested():
+            s.add(RouterPoll(router_id=router_id, **values))
+    except IntegrityError:  # another process made it first: theirs
+        return False
+    return True
+
+
+def release(s: OrmSession, router_id: int, owner: str = PROCESS_ID) -> None:
+    """Give the claim up (in the transaction `s`, e.g. the one storing the poll's result)."""
+    s.execute(update(RouterPoll).where(RouterPoll.router_id == router_id, RouterPoll.claimed_by == owner)
+              .values(claimed_until=None))
