@@ -21,7 +21,7 @@ from bot.settings import Settings
 def main() -> None:
     url, interval, start_at = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
     core = Core.from_settings(Settings(PEERBOT_DATABASE_URL=url, PEERBOT_SECRET_KEY="test-secret-key"), upgrade=False)
-    poller = Poller(Changes(core), None, None, lambda r, prev: None)
+    poller = Poller(Changes(core))  # no sender: this process only polls
     poller.interval = interval  # as start_scheduler sets it
     time.sleep(max(0.0, start_at - time.time()))
     results = poller.run_once()
