@@ -42,11 +42,11 @@ def make_engine(url: str) -> Engine:
             # WAL lets the scheduler read while a handler writes.
             if ":memory:" not in url:
                 cur.execute("PRAGMA journal_mode=WAL")
-                # In WAL mode NORMAL is safe from corruption and a commit does not wait for an
-                # fsync (only checkpoints do): a fleet poll commits per router, and at FULL those
-                # fsyncs, one writer at a time, were most of a refresh. A power loss (not a crash
-                # of the bot) may lose the last commits.
-                cur.execute("PRAGMA synchronous=NORMAL")
+                # FULL, not NORMAL: NORMAL skips the fsync of each commit (faster fleet polls),
+                # but after a power loss the last commits may be gone - and a change request is
+                # committed *before* its commands reach a router, so losing it would leave a
+                # router change with no record. Large fleets belong on PostgreSQL anyway.
+                cur.execute("PRAGMA synchronous=FULL")
             cur.close()
 
         return engine
