@@ -58,9 +58,13 @@ def config_difference(old_platform: Platform | str, old: NeighborSpec, new_platf
                       new: NeighborSpec, templates_dir: str | Path | None = None) -> tuple[list[str], list[str]]:
     """(removed, added): the lines of the neighbor's full configuration that go away and those that
     come, in clear text (the caller masks them). Both sides are rendered as existing neighbors, so
-    the create-time shutdown/enable pair of a new neighbor does not show as a difference."""
-    before = render(old_platform, "neighbor_create", replace(old, exists_on_router=True), templates_dir)
-    after = render(new_platform, "neighbor_create", replace(new, exists_on_router=True), templates_dir)
+    the create-time shutdown/enable pair of a new neighbor does not show as a difference, and
+    without the removal of old filter objects (a command, not configuration: the old object's
+    lines show as removed)."""
+    before = render(old_platform, "neighbor_create", replace(old, exists_on_router=True, remove_filters=()),
+                    templates_dir)
+    after = render(new_platform, "neighbor_create", replace(new, exists_on_router=True, remove_filters=()),
+                   templates_dir)
     removed: list[str] = []
     added: list[str] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():
