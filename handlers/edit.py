@@ -108,6 +108,9 @@ def _typed_limits(core: Core, state: WizardState, values: dict[str, Any],
     errors = {FIELD_OF[f]: msg for f, msg in check_draft(core, draft_of(typed), steps=(5,)).errors.items()}
     if errors:
         return typed, {"response_action": "errors", "errors": inline_errors(errors, view_blocks)}
+    # as numbers from here on ("2,500" -> "2500"): what the preview shows and the metadata carries
+    typed = typed.model_copy(update={f: (str(v) if v is not None else None) for f, v in
+                                     zip(("max_prefixes_v4", "max_prefixes_v6"), _limit_values(typed))})
     if _limit_values(typed) != _limit_values(state):
         view = confirm_view(core, typed.next_rev(), note="Max-prefix limit changed: the changes and commands "
                                                          "below are for the new limit. Check them, then save.")

@@ -295,7 +295,7 @@ def test_the_max_prefix_limit_is_edited_on_the_last_step(bot: RunningBot, router
     answer = w.submit(max_prefixes_v4="2,500")
     assert answer["response_action"] == "update" and w.state.step == 5
     shown = dump(w.view["blocks"])
-    assert by_label(w.view)["Max prefixes IPv4"] == "2,500" and "Max-prefix limit changed" in shown
+    assert by_label(w.view)["Max prefixes IPv4"] == "2500" and "Max-prefix limit changed" in shown
     assert f"Max prefixes IPv4: {limit} → 2500" in shown
     assert f"- neighbor 192.0.2.10 maximum-prefix {limit} 90" in shown
     assert "+ neighbor 192.0.2.10 maximum-prefix 2500 90" in shown
