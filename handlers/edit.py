@@ -1,6 +1,7 @@
 """Edit on the session detail message: the create wizard's steps, prefilled from the session
 (same inputs, validation, Previous/Next and inline errors; handlers/wizard.py routes an edit's
-last step here), and Save, which calls bot.services.editing.edit_session:
+last step here: the max-prefix limit and the preview), and Save, which calls
+bot.services.editing.edit_session:
 
 - updated directly (not configured, or nothing on the router changes): the detail message the
   Edit button was on is redrawn with a note;
@@ -23,6 +24,9 @@ from bot.core import Core
 from bot.errors import Conflict, InvalidInput, NotFound
 from bot.services.change_requests import Origin
 from bot.services.editing import EditResult, SessionChanges, draft_from_session, edit_session, preview_edit
+from bot.services.max_prefix import suggested_limit
+from bot.services.provisioning import check_draft, parse_max_prefixes
+from bot.validation import FieldError, parse_asn, parse_ip
 from bot.services.sessions import get_session
 from handlers.approvals import after_request, reply_error
 from handlers.ids import Action
@@ -30,7 +34,7 @@ from handlers.payloads import action_of, parse_id, user_of
 from handlers.views.common import escape
 from handlers.views.edit import edit_confirm_view
 from handlers.views.sessions import session_detail
-from handlers.views.wizard import FIELD_OF, LABELS, WizardState
+from handlers.views.wizard import FIELD_OF, LABELS, LimitInput, WizardState, apply_step
 
 log = logging.getLogger("peerbot.handlers.edit")
 STORED_MD5 = "stored"  # WizardState.md5_enc of an edit: the session's own key, kept
@@ -69,22 +73,70 @@ def _problem(errors: dict[str, str]) -> str:
     return "; ".join(f"{LABELS.get(FIELD_OF.get(k, k), k)}: {v}" for k, v in errors.items())
 
 
-def confirm_view(core: Core, state: WizardState) -> dict[str, Any]:
-    """Step 5 of an edit: the preview of what Save does."""
+def _limits(core: Core, state: WizardState) -> tuple[LimitInput, ...]:
+    """The max-prefix input of the session's family (of its address after the edit)."""
+    try:
+        family = parse_ip(state.peer_ip).version
+        asn = parse_asn(state.peer_asn).value
+    except FieldError:
+        return ()
+    suggested = suggested_limit(core, family, asn=asn, peeringdb_net_id=state.peeringdb_net_id)
+    return (LimitInput(family, suggested.limit, suggested.basis, core.settings.max_prefix_warn_percent),)
+
+
+def confirm_view(core: Core, state: WizardState, *, errors: dict[str, str] | None = None,
+                 note: str | None = None) -> dict[str, Any]:
+    """Step 5 of an edit: the max-prefix limit, and the preview of what Save does."""
+    limits = _limits(core, state)
     try:
         preview = preview_edit(core, int(state.edit_id or 0), changes_of(core, state))
     except InvalidInput as exc:
-        return edit_confirm_view(state, None, _problem(exc.errors))
+        return edit_confirm_view(state, None, _problem(exc.errors), limits=limits, errors=errors)
     except (NotFound, ValueError) as exc:
         text = str(exc) if isinstance(exc, NotFound) else "The MD5 password typed earlier can no longer be read."
-        return edit_confirm_view(state, None, text)
-    return edit_confirm_view(state, preview)
+        return edit_confirm_view(state, None, text, limits=limits, errors=errors)
+    return edit_confirm_view(state, preview, limits=limits, errors=errors, note=note)
 
 
-def save(core: Core, state: WizardState, *, view_id: str, user: str) -> tuple[dict[str, Any], EditResult | None]:
+def _typed_limits(core: Core, state: WizardState, values: dict[str, Any],
+                  view_blocks: list[dict]) -> tuple[WizardState, dict[str, Any] | None]:
+    """The limits typed on this step: (the state with them, an ack payload when Save must not go
+    on: inline errors, or the step drawn again because the preview was for other limits)."""
+    from handlers.wizard import draft_of, inline_errors
+
+    typed = apply_step(state, 5, values).state
+    errors = {FIELD_OF[f]: msg for f, msg in check_draft(core, draft_of(typed), steps=(5,)).errors.items()}
+    if errors:
+        return typed, {"response_action": "errors", "errors": inline_errors(errors, view_blocks)}
+    # as numbers from here on ("2,500" -> "2500"): what the preview shows and the metadata carries
+    typed = typed.model_copy(update={f: (str(v) if v is not None else None) for f, v in
+                                     zip(("max_prefixes_v4", "max_prefixes_v6"), _limit_values(typed))})
+    if _limit_values(typed) != _limit_values(state):
+        view = confirm_view(core, typed.next_rev(), note="Max-prefix limit changed: the changes and commands "
+                                                         "below are for the new limit. Check them, then save.")
+        return typed, {"response_action": "update", "view": view}
+    return typed, None
+
+
+def _limit_values(state: WizardState) -> list[int | str | None]:
+    """The limits as numbers ("1,000" and "1000" are one limit); text that is not one stays text."""
+    out: list[int | str | None] = []
+    for f in ("max_prefixes_v4", "max_prefixes_v6"):
+        try:
+            out.append(parse_max_prefixes(getattr(state, f), 4))
+        except FieldError:
+            out.append(getattr(state, f))
+    return out
+
+
+def save(core: Core, state: WizardState, *, view_id: str, user: str, values: dict[str, Any] | None = None,
+         view_blocks: list[dict] | None = None) -> tuple[dict[str, Any], EditResult | None]:
     """Step 5 submitted: (the ack payload, the result when something was done)."""
     from handlers.wizard import _back_to_errors
 
+    state, stop = _typed_limits(core, state, values or {}, view_blocks or [])
+    if stop is not None:
+        return stop, None
     key = f"edit:{view_id}:{state.nonce}"[:REQUEST_KEY_MAX]
     try:
         result = edit_session(core, user, int(state.edit_id or 0), changes_of(core, state), idempotency_key=key,

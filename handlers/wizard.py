@@ -155,7 +155,7 @@ def render(core: Core, state: WizardState, *, errors: dict[str, str] | None = No
     if state.edit_id:  # Edit: what Save would change (handlers/edit.py)
         from handlers.edit import confirm_view
 
-        return confirm_view(core, state)
+        return confirm_view(core, state, errors=errors)
     return step5_view(state, _summary(core, state), errors)
 
 
@@ -658,7 +658,8 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
             if state.edit_id:  # Edit's Save: handlers/edit.py
                 from handlers import edit
 
-                answer, result = edit.save(core, state, view_id=view.get("id", ""), user=user)
+                answer, result = edit.save(core, state, view_id=view.get("id", ""), user=user, values=values,
+                                           view_blocks=view.get("blocks") or [])
                 ack(**answer)
                 if result is not None:
                     try:

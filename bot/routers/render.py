@@ -117,15 +117,24 @@ def _context(spec: NeighborSpec) -> dict:
 
 
 def _update_context(old: NeighborSpec, new: NeighborSpec) -> dict:
-    """neighbor_update.j2: `old` and `new` specs, their filters of this family, and whether the
-    filter entries changed (the list is then re-rendered whole)."""
-    def family(spec: NeighborSpec) -> list[str]:
-        return [str(e) for e in _entries(spec)]
+    """neighbor_update.j2: `old` and `new` specs, whether the inbound filter object changes and
+    whether the max-prefix settings do.
 
-    old_prefixes, new_prefixes = family(old), family(new)
+    A filter object's name says what it holds (bot/routers/filters.py: per AS-SET and entries),
+    so a changed filter is a change of name: the new object is written complete and the neighbor
+    switched to it. An object is never rewritten in place (on FRR a list being rewritten is, for
+    a moment, missing (deny all) or partial, and FRR does not re-read routes when only entries
+    change): the same name with other entries is refused."""
+    if (old.prefix_list_name == new.prefix_list_name and old.prefixes and new.prefixes
+            and _entries(old) != _entries(new)):
+        raise ValueError("the filter object keeps its name but not its entries: it would be rewritten in place")
+    if new.prefix_list_name and new.prefix_list_name in new.remove_filters:
+        raise ValueError("the filter object the neighbor is switched to is also to be removed")
+    limits = ("max_prefixes", "max_prefix_warn", "max_prefix_restart")
     return {
-        "old": old, "new": new, "old_prefixes": old_prefixes, "new_prefixes": new_prefixes,
-        "prefixes_changed": (old_prefixes != new_prefixes or old.prefix_list_name != new.prefix_list_name),
+        "old": old, "new": new,
+        "filter_changed": old.prefix_list_name != new.prefix_list_name,
+        "limits_changed": any(getattr(old, f) != getattr(new, f) for f in limits),
         "old_group": old.peer_group or JUNOS_DEFAULT_GROUP, "new_group": new.peer_group or JUNOS_DEFAULT_GROUP,
     }
 

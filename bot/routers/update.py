@@ -12,6 +12,10 @@ router from the old configuration to the new one, per platform.
     * Junos changing the group (a neighbor lives under its group).
   A different router or peer address is not an update but a move (remove + add), decided by the
   caller (bot/services/editing.py).
+Inbound filters follow bot/routers/filters.py: a changed AS-SET (or changed entries) is a new,
+versioned object written complete before the neighbor is switched to it in one command; the old
+object is removed afterwards only when `new.remove_filters` names it (the caller decides that: no
+other configured session on the router uses it).
 Everything is rendered through bot.routers.render, so overrides in PEERBOT_TEMPLATES_DIR apply.
 """
 from __future__ import annotations
@@ -42,8 +46,11 @@ def update_commands(platform: Platform | str, old: NeighborSpec, new: NeighborSp
         raise ValueError("a different peer address is a move, not an update")
     old, new = replace(old, exists_on_router=True), replace(new, exists_on_router=True)
     if recreates(platform, old, new):
-        return (render(platform, "delete", old, templates_dir)
-                + render(platform, "neighbor_create", replace(new, exists_on_router=False), templates_dir))
+        # The old filter object (new.remove_filters) goes with the old neighbor, before the new
+        # neighbor is created bound to its own (complete) object: nothing refers to it by then.
+        return (render(platform, "delete", replace(old, remove_filters=new.remove_filters), templates_dir)
+                + render(platform, "neighbor_create", replace(new, exists_on_router=False, remove_filters=()),
+                         templates_dir))
     return render(platform, "neighbor_update", new, templates_dir, old=old)
 
 
@@ -51,9 +58,13 @@ def config_difference(old_platform: Platform | str, old: NeighborSpec, new_platf
                       new: NeighborSpec, templates_dir: str | Path | None = None) -> tuple[list[str], list[str]]:
     """(removed, added): the lines of the neighbor's full configuration that go away and those that
     come, in clear text (the caller masks them). Both sides are rendered as existing neighbors, so
-    the create-time shutdown/enable pair of a new neighbor does not show as a difference."""
-    before = render(old_platform, "neighbor_create", replace(old, exists_on_router=True), templates_dir)
-    after = render(new_platform, "neighbor_create", replace(new, exists_on_router=True), templates_dir)
+    the create-time shutdown/enable pair of a new neighbor does not show as a difference, and
+    without the removal of old filter objects (a command, not configuration: the old object's
+    lines show as removed)."""
+    before = render(old_platform, "neighbor_create", replace(old, exists_on_router=True, remove_filters=()),
+                    templates_dir)
+    after = render(new_platform, "neighbor_create", replace(new, exists_on_router=True, remove_filters=()),
+                   templates_dir)
     removed: list[str] = []
     added: list[str] = []
     for op, i1, i2, j1, j2 in difflib.SequenceMatcher(a=before, b=after, autojunk=False).get_opcodes():

@@ -6,7 +6,9 @@ differ from what the approver saw, nothing is sent. Then, per step (one for an u
 a move): connect, push, save, read the neighbor back.
 
 What the database says afterwards:
-- update OK: the session takes the new values (`session.edit` audit event);
+- update OK: the session takes the new values (`session.edit` audit event) and records the filter
+  object its neighbor is bound to now (Session.prefix_filter; the old one was removed by the
+  commands when no other configured session on that router used it);
 - update failed: the session keeps its old values; `needs_check` when part of it may be applied
   (a line-by-line platform refused a line, or the connection dropped mid-push); Junos / IOS-XR
   discard a refused commit whole;
@@ -100,6 +102,7 @@ def _run(core: Core, changes: Changes, view, sid: int, edit: PendingEdit) -> tup
             # The row's own place is known (the remove was read back): not configured there. Not
             # needs_check: a poll of the old router would "reconcile" it and drop this message.
             row.configured = False
+            row.prefix_filter = None  # removed with the neighbor (or still another session's there)
             row.needs_check = False
             row.last_error = msg[:2000]
             row.bgp_state = None
@@ -163,6 +166,8 @@ def _done(core: Core, sid: int, edit: PendingEdit, actor: str, request_id: int, 
         row = load_session(s, sid)
         apply_edit(core, s, row, edit, actor, detail=f"change request #{request_id}: {what}")
         row.configured = True
+        # the filter object the neighbor is bound to now (on the new router after a move)
+        row.prefix_filter = steps[-1].spec.prefix_list_name if steps[-1].spec else row.prefix_filter
         row.needs_check = False
         row.last_error = None
         s.flush()
@@ -170,5 +175,8 @@ def _done(core: Core, sid: int, edit: PendingEdit, actor: str, request_id: int, 
         if state is not None:
             apply_state(row, state, datetime.now(timezone.utc))
         message = f"{what}; BGP state now {row.bgp_state or 'unknown'}."
+        gone = [name for st in steps if st.spec for name in st.spec.remove_filters]
+        if gone:
+            message += f" Old inbound filter {', '.join(gone)} removed (no other session there used it)."
         view = SessionView.of(row)
     return True, message, {sid: ChangeResult(sid, ACTION, True, message, masked, state=state, session=view)}

@@ -40,7 +40,7 @@ from bot.services import audit
 from bot.services.provisioning import (
     NOTES_MAX, PEER_NAME_MAX, SessionDraft, _audit_fields, _peer_for, check_draft, parse_max_prefixes,
 )
-from bot.services.router_config import load_session, mask_lines, neighbor_spec
+from bot.services.router_config import FilterUnavailable, load_session, mask_lines, neighbor_spec
 from bot.services.views import SessionView
 from bot.validation import cli_safe_text, clean_text, parse_as_set, parse_asn, parse_ip, parse_md5
 from storage.models import (
@@ -189,35 +189,59 @@ def _label(name: str, asn: int, ip: str, router: str) -> str:
 
 def plan_edit(core: Core, s, row: Session, edit: PendingEdit) -> EditPreview:  # noqa: ANN001
     """What `edit` changes for `row` (in `s`): field changes, configuration difference, and the
-    commands per router (clear in `lines`, masked in `masked`). ValueError: cannot render safely."""
+    commands per router (clear in `lines`, masked in `masked`). ValueError: cannot render safely;
+    InvalidInput (AS-SET): a configured session's new AS-SET cannot be its inbound filter.
+
+    Inbound filters (bot/routers/filters.py): `old` binds the object the router holds
+    (Session.prefix_filter); `new` the object of the new AS-SET and entries. When they differ the
+    new one is written complete and the neighbor switched to it; the old one is removed only when
+    no other configured session on its router uses it (in place: `new.remove_filters`; a move: with
+    the neighbor on the old router)."""
     tdir = core.settings.templates_dir
     new_row = _shadow(row, edit, s)
-    old = neighbor_spec(core, row, s)
-    new = neighbor_spec(core, new_row, s)
+    old = neighbor_spec(core, row, s, "held")
+    new = _new_spec(core, s, row, new_row)
     old_platform, new_platform = Platform(row.router.platform), Platform(new_row.router.platform)
     changes = _field_changes(row, new_row, edit)
     move = row.router_id != edit.router_id or row.peer_ip != edit.peer_ip
     removed, added = config_difference(old_platform, old, new_platform, new, tdir)
     steps: list[PushStep] = []
     if row.configured and move:
-        rm = render(old_platform, "delete", old, tdir)
-        add = render(new_platform, "neighbor_create", replace(new, exists_on_router=False), tdir)
+        # the old object goes with the neighbor, unless the new place on the same router binds it again
+        gone = tuple(name for name in neighbor_spec(core, row, s, "deconfigure").remove_filters
+                     if row.router_id != edit.router_id or name != new.prefix_list_name)
+        leaving = replace(old, remove_filters=gone)
+        arriving = replace(new, exists_on_router=False, remove_filters=())
+        rm = render(old_platform, "delete", leaving, tdir)
+        add = render(new_platform, "neighbor_create", arriving, tdir)
         steps = [
             PushStep(row.router_id, row.router.name, old_platform.value, "remove",
                      "Remove " + _label(row.peer.name, row.peer.asn, row.peer_ip, row.router.name),
-                     rm, mask_lines(rm, old), old),
+                     rm, mask_lines(rm, old), leaving),
             PushStep(edit.router_id, new_row.router.name, new_platform.value, "add",
                      "Add " + _label(edit.peer_name, edit.peer_asn, edit.peer_ip, new_row.router.name),
-                     add, mask_lines(add, new), new),
+                     add, mask_lines(add, new), arriving),
         ]
         removed, added = render(old_platform, "neighbor_create", replace(old, exists_on_router=True), tdir), \
-            render(new_platform, "neighbor_create", replace(new, exists_on_router=True), tdir)
+            render(new_platform, "neighbor_create", replace(arriving, exists_on_router=True), tdir)
     elif row.configured and (removed or added):
         lines = update_commands(old_platform, old, new, tdir)
         steps = [PushStep(row.router_id, row.router.name, old_platform.value, "update",
                           "Edit " + _label(edit.peer_name, edit.peer_asn, edit.peer_ip, row.router.name),
                           lines, mask_lines(lines, new), new)]
     return EditPreview(row.id, row.configured, move, changes, mask_lines(removed, old), mask_lines(added, new), steps)
+
+
+def _new_spec(core: Core, s, row: Session, new_row) -> NeighborSpec:  # noqa: ANN001
+    """The neighbor after the edit, as Configure would render it. A new AS-SET that cannot be an
+    inbound filter (FilterUnavailable) refuses the edit of a configured session, as Configure
+    would be refused; a session not on a router is only stored (Configure says it later)."""
+    try:
+        return neighbor_spec(core, new_row, s)
+    except FilterUnavailable as exc:
+        if row.configured:
+            raise InvalidInput({"as_set": str(exc)}) from None
+    return neighbor_spec(core, SimpleNamespace(**{**vars(new_row), "as_set": None}), s)
 
 
 def _field_changes(row: Session, new, edit: PendingEdit) -> list[str]:  # noqa: ANN001
@@ -251,8 +275,8 @@ def state_token(core: Core, s, row: Session) -> str:  # noqa: ANN001
     and its configuration as rendered now (masked). Part of the request's fingerprint: when it
     differs at approval or run time, the session changed meanwhile and the request is stale."""
     try:
-        masked = mask_lines(render(row.router.platform, "neighbor_create", neighbor_spec(core, row, s),
-                                   core.settings.templates_dir), neighbor_spec(core, row, s))
+        held = neighbor_spec(core, row, s, "held")
+        masked = mask_lines(render(row.router.platform, "neighbor_create", held, core.settings.templates_dir), held)
     except ValueError:
         masked = ["<cannot render>"]
     values = {c.key: getattr(row, c.key) for c in Session.__table__.columns

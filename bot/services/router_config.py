@@ -61,12 +61,13 @@ def neighbor_spec(core: Core, row: Session, s, action: Action = "configure") -> 
     configure: the inbound filter built from the session's AS-SET (FilterUnavailable when it
     cannot be), the max-prefix limit of its family, and the filter version it used before when
     nothing else on the router uses it. deconfigure: the filter to remove with the neighbor, when
-    no other configured session on the router uses it."""
+    no other configured session on the router uses it. held: the neighbor as the router holds it
+    now (held_filter; never FilterUnavailable), what an Edit starts from."""
     fam = row.address_family
     md5 = core.secrets.decrypt(row.md5_encrypted) if row.md5_encrypted else None
     fields: dict = {}
-    if action == "configure":
-        name, entries = session_filter(s, row)
+    if action in ("configure", "held"):
+        name, entries = session_filter(s, row) if action == "configure" else held_filter(s, row)
         limit = row.max_prefixes_v4 if fam == 4 else row.max_prefixes_v6
         st = core.settings
         fields = dict(
@@ -74,8 +75,8 @@ def neighbor_spec(core: Core, row: Session, s, action: Action = "configure") -> 
             max_prefix_warn=st.max_prefix_warn_percent if limit else None,
             max_prefix_restart=(st.max_prefix_restart or None) if limit else None,
             out_policy=st.iosxr_out_policy,
-            remove_filters=tuple(old for old in (row.prefix_filter,) if row.configured and old and old != name
-                                 and not filter_users(s, row, old)),
+            remove_filters=tuple(old for old in (row.prefix_filter,) if action == "configure" and row.configured
+                                 and old and old != name and not filter_users(s, row, old)),
         )
     elif action == "deconfigure":
         old = row.prefix_filter
@@ -111,6 +112,21 @@ def session_filter(s, row: Session) -> tuple[str | None, list[PrefixEntry]]:  # 
         raise FilterUnavailable(f"AS-SET {row.as_set} holds an entry peerbot will not send to a router "
                                 f"({str(exc)[:120]}): re-import it.") from None
     return filter_name(row.as_set, fam, entries), entries
+
+
+def held_filter(s, row: Session) -> tuple[str | None, list[PrefixEntry]]:  # noqa: ANN001
+    """(object name, entries) of the inbound filter the router holds for the session: the object
+    last configured (Session.prefix_filter), with its entries when the AS-SET still resolves to
+    exactly them (a name says what its object holds), else the name alone (re-imported or gone
+    since). A session not configured: the filter Configure would build, or none when it cannot."""
+    try:
+        current = session_filter(s, row)
+    except FilterUnavailable:
+        current = (None, [])
+    if not row.configured:
+        return current
+    name = row.prefix_filter
+    return (name, current[1] if current[0] == name else []) if name else (None, [])
 
 
 def filter_users(s, row: Session, name: str) -> list[int]:  # noqa: ANN001

@@ -1,14 +1,23 @@
 """The Edit wizard's last step: what the edit changes — fields, the router configuration lines
 removed / added (secrets masked) and the exact commands per router — before Save. Steps 1-4 are
-the create wizard's own views (handlers/views/wizard.py), prefilled from the session."""
+the create wizard's own views (handlers/views/wizard.py), prefilled from the session.
+
+As on the create wizard's confirmation step, the max-prefix limit is an input here (prefilled
+from the session; empty: no limit). The preview is computed from the limits in the form's state:
+when Save is pressed with other limits typed, the step is drawn again with the commands for them
+(handlers/edit.py save), so what is requested is always what was shown."""
 from __future__ import annotations
 
 from typing import Any
 
+from collections.abc import Sequence
+
 from bot.services.editing import EditPreview
 from handlers.views.changes import code_block
-from handlers.views.common import Block, clip_mrkdwn, context, escape, section
-from handlers.views.wizard import WizardState, _modal, _progress
+from handlers.views.common import Block, clip, clip_mrkdwn, context, escape, section
+from handlers.views.wizard import (
+    MAX_PREFIXES_INPUT_MAX, LimitInput, WizardState, _input, _modal, _problems, _progress, _text,
+)
 
 DIFF_BUDGET = 1200  # characters of each code block (a section holds 3000)
 
@@ -18,8 +27,23 @@ def diff_block(removed: list[str], added: list[str], budget: int = DIFF_BUDGET) 
     return code_block([f"- {line}" for line in removed] + [f"+ {line}" for line in added], budget=budget)
 
 
-def edit_confirm_view(state: WizardState, preview: EditPreview | None, problem: str | None = None) -> dict[str, Any]:
-    blocks: list[Block] = [_progress(5)]
+def limit_input(state: WizardState, lim: LimitInput) -> Block:
+    """The session's max-prefix limit of one family, as the session has it (optional: empty
+    removes the limit)."""
+    name = f"max_prefixes_v{lim.family}"
+    return _input(name, state.rev, _text(name, getattr(state, name), max_length=MAX_PREFIXES_INPUT_MAX),
+                  optional=True,
+                  hint=clip(f"Empty: no limit. Suggested {lim.suggested:,} ({lim.basis}). The router warns at "
+                            f"{lim.warn_percent} % and tears the session down above the limit.", 2000))
+
+
+def edit_confirm_view(state: WizardState, preview: EditPreview | None, problem: str | None = None, *,
+                      limits: Sequence[LimitInput] = (), errors: dict[str, str] | None = None,
+                      note: str | None = None) -> dict[str, Any]:
+    blocks: list[Block] = [_progress(5), *_problems(errors, ("max_prefixes_v4", "max_prefixes_v6"))]
+    if note:
+        blocks.append(section(escape(note)))
+    blocks += [limit_input(state, lim) for lim in limits]
     if problem or preview is None:
         blocks.append(section(f":warning: {escape(problem or 'This edit cannot be shown.')} Go back with *Previous*."))
         return _modal(state, blocks, submit="Save")

@@ -13,10 +13,12 @@ from sqlalchemy import select
 from bot.core import Core
 from bot.errors import Conflict, InvalidInput
 from bot.routers import RouterCredentials
+from bot.routers.filters import filter_name
+from bot.routers.prefixes import parse_entries
 from bot.services.change_requests import ChangeRequests
 from bot.services.editing import draft_from_session, edit_session
 from bot.services.inventory import load_inventory
-from storage.models import AuditEvent, ChangeRequest, ChangeState, Router, Session
+from storage.models import AsSet, AuditEvent, ChangeRequest, ChangeState, Router, Session
 from tests.conftest import INVENTORY
 from tests.factories import ids, make_session
 from tests.fake_router import FakeRouter
@@ -212,3 +214,114 @@ def test_a_session_to_check_is_refreshed_before_a_router_edit(env) -> None:  # n
     # notes only: nothing on the router changes, so it is saved
     assert edit_session(core, OPERATOR, sid, draft_from_session(core, sid).model_copy(
         update={"notes": "checked later"})).outcome == "updated"
+
+
+# -- inbound filters (bot/routers/filters.py) through edits -------------------------------------
+def seed_as_sets(core: Core, **sets: list[str]) -> dict[str, str]:
+    """AsSet rows as the IRR import stores them; {AS-SET: its IPv4 filter object}."""
+    out = {}
+    with core.db.session() as s:
+        for key, v4 in sets.items():
+            name = key.replace("_", "-")
+            s.add(AsSet(name=name, prefixes_v4=v4, prefixes_v6=[]))
+            out[name] = filter_name(name, 4, parse_entries(v4))
+    return out
+
+
+def run_edit(core: Core, requests: ChangeRequests, sid: int, **update) -> str:  # noqa: ANN003
+    result = edit_session(core, OPERATOR, sid, draft_from_session(core, sid).model_copy(update=update))
+    assert result.outcome == "requested", result.outcome
+    requests.approve(result.request.id, APPROVER)
+    done = requests.run(result.request.id)
+    assert done.state == ChangeState.DONE, done.outcome
+    return done.outcome
+
+
+def test_as_set_change_keeps_the_old_filter_while_another_session_uses_it(env) -> None:  # noqa: ANN001
+    core, routers, requests = env
+    names = seed_as_sets(core, AS_EXAMPLE=["203.0.113.0/24"], AS_OTHER=["198.51.100.0/24"])
+    first, second = names["AS-EXAMPLE"], names["AS-OTHER"]
+    sid = configured(core, requests, as_set="AS-EXAMPLE")
+    other = make_session(core, ip="192.0.2.11", as_set="AS-EXAMPLE")
+    req = requests.request(OPERATOR, "configure", [other.id])
+    requests.approve(req.id, APPROVER)
+    requests.run(req.id)
+
+    outcome = run_edit(core, requests, sid, as_set="AS-OTHER")
+    pushed = routers[2222].pushes[-1]
+    assert f"neighbor 192.0.2.10 prefix-list {second} in" in pushed
+    assert not [ln for ln in pushed if first in ln] and "removed" not in outcome  # #other still uses it
+    with core.db.session() as s:
+        assert s.get(Session, sid).prefix_filter == second and s.get(Session, other.id).prefix_filter == first
+
+    # the other session leaves the AS-SET too: now nothing uses the old object, it goes
+    outcome = run_edit(core, requests, other.id, as_set="AS-OTHER")
+    assert routers[2222].pushes[-1][-1] == f"no ip prefix-list {first}" and f"{first} removed" in outcome
+
+
+def test_a_re_imported_as_set_switches_to_the_new_version_on_the_next_edit(env) -> None:  # noqa: ANN001
+    core, routers, requests = env
+    names = seed_as_sets(core, AS_EXAMPLE=["203.0.113.0/24"])
+    sid = configured(core, requests, as_set="AS-EXAMPLE")
+    with core.db.session() as s:  # re-imported meanwhile: one more prefix
+        s.scalar(select(AsSet).where(AsSet.name == "AS-EXAMPLE")).prefixes_v4 = ["203.0.113.0/24", "198.51.100.0/24"]
+    newer = filter_name("AS-EXAMPLE", 4, parse_entries(["203.0.113.0/24", "198.51.100.0/24"]))
+    result = edit_session(core, OPERATOR, sid, draft_from_session(core, sid).model_copy(update={"notes": "x"}))
+    # the old entries are no longer known: the difference shows the binding that goes away
+    assert f"neighbor 192.0.2.10 prefix-list {names['AS-EXAMPLE']} in" in result.preview.removed
+    assert f"ip prefix-list {newer} seq 5 permit 198.51.100.0/24" in result.preview.added
+    assert result.request.items[0].commands[-1] == f"no ip prefix-list {names['AS-EXAMPLE']}"
+
+
+def test_as_set_removed_unbinds_and_removes_the_filter(env) -> None:  # noqa: ANN001
+    core, routers, requests = env
+    first = seed_as_sets(core, AS_EXAMPLE=["203.0.113.0/24"])["AS-EXAMPLE"]
+    sid = configured(core, requests, as_set="AS-EXAMPLE")
+    run_edit(core, requests, sid, as_set=None)
+    pushed = routers[2222].pushes[-1]
+    assert pushed.index(f"no neighbor 192.0.2.10 prefix-list {first} in") < pushed.index(f"no ip prefix-list {first}")
+    with core.db.session() as s:
+        assert s.get(Session, sid).prefix_filter is None
+
+
+def test_move_takes_the_filter_to_the_new_router_and_removes_it_from_the_old(env) -> None:  # noqa: ANN001
+    core, routers, requests = env
+    first = seed_as_sets(core, AS_EXAMPLE=["203.0.113.0/24"])["AS-EXAMPLE"]
+    sid = configured(core, requests, as_set="AS-EXAMPLE")
+    edge3 = ids(core)["router:edge3"]
+    outcome = run_edit(core, requests, sid, router_id=edge3, peer_ip="192.0.2.30")
+    assert routers[2222].pushes[-1] == ["router bgp 64500", "no neighbor 192.0.2.10", "exit", f"no ip prefix-list {first}"]
+    added = routers[3].pushes[-1]
+    assert added[0] == f"ip prefix-list {first} seq 5 permit 203.0.113.0/24"
+    assert f"neighbor 192.0.2.30 prefix-list {first} in" in added and f"{first} removed" in outcome
+    with core.db.session() as s:
+        row = s.get(Session, sid)
+        assert (row.router_id, row.prefix_filter, row.configured) == (edge3, first, True)
+
+
+def test_move_on_the_same_router_keeps_the_filter_it_binds_again(env) -> None:  # noqa: ANN001
+    core, routers, requests = env
+    first = seed_as_sets(core, AS_EXAMPLE=["203.0.113.0/24"])["AS-EXAMPLE"]
+    sid = configured(core, requests, as_set="AS-EXAMPLE")
+    run_edit(core, requests, sid, peer_ip="192.0.2.14")
+    remove, add = routers[2222].pushes[-2:]
+    assert remove == ["router bgp 64500", "no neighbor 192.0.2.10"]
+    assert f"neighbor 192.0.2.14 prefix-list {first} in" in add and not [ln for ln in add if ln.startswith("no ip")]
+
+
+def test_an_as_set_that_cannot_be_a_filter(env) -> None:  # noqa: ANN001
+    core, routers, requests = env
+    seed_as_sets(core, AS_EXAMPLE=["203.0.113.0/24"], AS_EMPTY=[])
+    sid = configured(core, requests, as_set="AS-EXAMPLE")
+    for as_set, words in (("AS-UNKNOWN", "not known locally"), ("AS-EMPTY", "no IPv4 prefixes")):
+        with pytest.raises(InvalidInput) as err:
+            edit_session(core, OPERATOR, sid, draft_from_session(core, sid).model_copy(update={"as_set": as_set}))
+        assert list(err.value.errors) == ["as_set"] and words in err.value.errors["as_set"]
+    # not on a router: only stored (Configure says it later, as for a new session)
+    v = make_session(core, ip="192.0.2.12")
+    assert edit_session(core, OPERATOR, v.id, draft_from_session(core, v.id).model_copy(
+        update={"as_set": "AS-UNKNOWN"})).outcome == "updated"
+    # the session's own AS-SET emptied by a re-import: an edit that removes it still works
+    with core.db.session() as s:
+        s.scalar(select(AsSet).where(AsSet.name == "AS-EXAMPLE")).prefixes_v4 = []
+    run_edit(core, requests, sid, as_set=None)

@@ -77,3 +77,19 @@ def test_edit_of_a_configured_session_is_a_change_request(env: dict[str, str]) -
             assert s.get(Session, 1).peer.name == "Alpha Networks"  # until the router has it
     finally:
         core.db.dispose()
+
+
+def test_edit_of_a_configured_session_names_an_as_set_that_cannot_be_its_filter(env: dict[str, str]) -> None:  # noqa: F811
+    _add(env)
+    core = _core(env)
+    try:
+        with core.db.session() as s:
+            s.get(Session, 1).configured = True
+    finally:
+        core.db.dispose()
+    p = run(["sessions", "edit", "1", "--as-set", "AS-NOT-IMPORTED", "--max-prefixes-v4", "2500"], env)
+    assert p.returncode == 2
+    assert "--as-set" in p.stderr and "AS-SET AS-NOT-IMPORTED is not known locally" in p.stderr
+    ok = run(["sessions", "edit", "1", "--max-prefixes-v4", "2500"], env)
+    assert ok.returncode == 0, ok.stderr
+    assert "neighbor 192.0.2.50 maximum-prefix 2500 90" in ok.stdout and "waits for approval" in ok.stdout

@@ -173,3 +173,50 @@ def test_delete_keeps_a_shared_filter_and_removes_it_with_its_last_user(lab_bot:
     assert f"no ip prefix-list {name}" in text and f"inbound filter {name} removed" in text
     assert lab.neighbor_json(md5.peer_ip) == {} and name not in prefix_lists(lab)
     assert db_row(bot, a.id) is None and db_row(bot, b.id) is None
+
+
+def test_edit_of_the_as_set_switches_the_filter_and_removes_the_old_one(lab_bot: tuple[RunningBot, Lab]) -> None:
+    """Edit (the wizard, through the change request) of a configured session's AS-SET and limit:
+    afterwards R1 accepts only the new AS-SET's prefix and the old list is gone from its
+    configuration."""
+    from tests.integration.test_edit_lab import save_and_approve
+    from tests.slack.test_edit import by_label, open_edit
+
+    bot, lab = lab_bot
+    pair = lab.spares["v4"]
+    first = seed(bot, [INSIDE])
+    other = "AS-LAB-OTHER"
+    with bot.core.db.session() as s:
+        s.add(AsSet(name=other, prefixes_v4=[OUTSIDE], prefixes_v6=[]))
+    second = filter_name(other, 4, parse_entries([OUTSIDE]))
+    v = make_session(bot.core, ip=pair.peer_ip, asn=str(lab.peer.asn), name="Lab Edited Filter", as_set=AS_SET)
+    press(bot, Action.CONFIGURE, v.id)
+    lab.wait_state(pair.peer_ip, "Established", timeout=30)
+    wait_for("the peer's announcements", lambda: {INSIDE, OUTSIDE} <= set(announced_by_peer(lab, pair)))
+    wait_for("only the prefix inside the first AS-SET", lambda: routes_from(lab, pair.peer_ip) == [INSIDE])
+    assert accepted(lab, pair.peer_ip) == 1
+
+    w = open_edit(bot, v.id)
+    w.next()
+    w.next()
+    w.next()
+    view = w.next(as_set=other)
+    shown = dump(view["blocks"])
+    assert f"AS-SET: {AS_SET} → {other}" in shown and f"+ ip prefix-list {second} seq 5 permit {OUTSIDE}" in shown
+    assert by_label(view)["Max prefixes IPv4"] == str(db_row(bot, v.id).max_prefixes_v4)
+    assert w.submit(max_prefixes_v4="50")["response_action"] == "update"  # drawn again for the new limit
+    assert f"+ neighbor {pair.peer_ip} maximum-prefix 50 90" in dump(w.view["blocks"])
+    done = dump(save_and_approve(bot, w))
+    assert f"Edited {pair.peer_ip} on edge1" in done and f"Old inbound filter {first} removed" in done
+
+    config = lab.vtysh("r1", "show running-config")
+    assert first not in config  # the old list, and any reference to it, is gone
+    assert prefix_lists(lab)[second] == [f"seq 5 permit {OUTSIDE}"]
+    assert f"neighbor {pair.peer_ip} prefix-list {second} in" in config
+    assert f"neighbor {pair.peer_ip} maximum-prefix 50 90" in config
+    # the peer still sends both; R1 now accepts only the prefix of the new AS-SET
+    wait_for("the new filter applied", lambda: routes_from(lab, pair.peer_ip) == [OUTSIDE])
+    assert {INSIDE, OUTSIDE} <= set(announced_by_peer(lab, pair)) and accepted(lab, pair.peer_ip) == 1
+    assert lab.neighbor_json(pair.peer_ip)["bgpState"] == "Established"
+    row = db_row(bot, v.id)
+    assert row.as_set == other and row.prefix_filter == second and row.max_prefixes_v4 == 50 and row.configured

@@ -12,7 +12,9 @@ from sqlalchemy import select
 
 import bot.change_runner as change_runner
 from handlers.ids import Action
-from storage.models import AuditEvent, ChangeRequest, Session
+from bot.routers.filters import filter_name
+from bot.routers.prefixes import parse_entries
+from storage.models import AsSet, AuditEvent, ChangeRequest, Session
 from tests.factories import ids, make_session
 from tests.fake_router import FakeRouter
 from tests.harness.bot import (
@@ -92,7 +94,7 @@ def test_edit_opens_the_wizard_prefilled_and_keeps_values(bot: RunningBot) -> No
     w.next()
     third = by_label(w.view)
     assert third["Peer name"] == "Example Peer" and third["Peer ASN"] == "AS65601"
-    assert third["Peer IP address"] == "192.0.2.10" and third["Max prefixes IPv4"] == "900"
+    assert third["Peer IP address"] == "192.0.2.10" and "Max prefixes IPv4" not in third
     # Previous keeps what was typed on this step, and Next again shows it
     w.previous(peer_name="Renamed Peer")
     assert by_label(w.view)["Peer group"] == "TRANSIT"
@@ -100,6 +102,8 @@ def test_edit_opens_the_wizard_prefilled_and_keeps_values(bot: RunningBot) -> No
     assert by_label(w.view)["Peer name"] == "Renamed Peer"
     w.next()
     assert by_label(w.view)["AS-SET"] == "AS-EXAMPLE"
+    w.next()  # the last step: the max-prefix limit (as on the create wizard's), then the preview
+    assert by_label(w.view)["Max prefixes IPv4"] == "900"
     assert_secret_never_sent(bot, MD5)
 
 
@@ -273,3 +277,96 @@ def test_move_whose_add_fails_says_where_the_session_is(bot: RunningBot, router:
     assert row.peer_ip == "192.0.2.10" and not row.configured  # the old place, no longer configured
     assert "Move half done: 192.0.2.10 was removed from edge1" in row.last_error
     assert "may be on edge1: check it there" in row.last_error and not row.needs_check
+
+
+# -- max-prefix limits and AS-SET filters --------------------------------------------------------
+def test_the_max_prefix_limit_is_edited_on_the_last_step(bot: RunningBot, router: FakeRouter) -> None:
+    sid = configured_session(bot, router)
+    limit = db_row(bot, sid).max_prefixes_v4
+    w = open_edit(bot, sid)
+    view = to_confirmation(w)
+    assert by_label(view)["Max prefixes IPv4"] == str(limit) and "Nothing is changed" in dump(view["blocks"])
+    answer = w.submit(max_prefixes_v4="lots")  # an inline error, as on the create wizard
+    assert answer["response_action"] == "errors"
+    assert list(answer["errors"]) == [b["block_id"] for b in view["blocks"] if b.get("label", {}).get("text")
+                                      == "Max prefixes IPv4"]
+    assert "IPv4 max-prefix: a whole number" in dump(answer["errors"])
+    # another limit: the step is drawn again with the changes and commands for it, nothing saved yet
+    answer = w.submit(max_prefixes_v4="2,500")
+    assert answer["response_action"] == "update" and w.state.step == 5
+    shown = dump(w.view["blocks"])
+    assert by_label(w.view)["Max prefixes IPv4"] == "2500" and "Max-prefix limit changed" in shown
+    assert f"Max prefixes IPv4: {limit} → 2500" in shown
+    assert f"- neighbor 192.0.2.10 maximum-prefix {limit} 90" in shown
+    assert "+ neighbor 192.0.2.10 maximum-prefix 2500 90" in shown
+    with bot.core.db.session() as s:
+        assert s.scalar(select(ChangeRequest).where(ChangeRequest.action == "edit")) is None
+    mark = bot.slack.mark()
+    assert w.submit() == {"response_action": "clear"}
+    posted = approval_posted(bot, mark)
+    commands = ["router bgp 64500", "address-family ipv4 unicast", "neighbor 192.0.2.10 maximum-prefix 2500 90",
+                "exit-address-family", "exit"]
+    with bot.core.db.session() as s:
+        assert [i.commands for i in s.scalars(select(ChangeRequest).where(ChangeRequest.action == "edit")).one().items] \
+            == [commands]
+    assert "neighbor 192.0.2.10 maximum-prefix 2500 90" in dump(posted.args)
+    approve(bot, posted)
+    approval_outcome(bot, mark, request_id=request_id_of(posted))
+    assert router.pushes[-1] == commands and db_row(bot, sid).max_prefixes_v4 == 2500
+
+
+def seed_as_sets(bot: RunningBot, **sets: list[str]) -> dict[str, str]:
+    """AsSet rows as the IRR import stores them; returns each one's IPv4 filter object name."""
+    with bot.core.db.session() as s:
+        for name, v4 in sets.items():
+            s.add(AsSet(name=name.replace("_", "-"), prefixes_v4=v4, prefixes_v6=[]))
+    return {name.replace("_", "-"): filter_name(name.replace("_", "-"), 4, parse_entries(v4)) for name, v4 in sets.items()}
+
+
+def test_changing_the_as_set_replaces_the_filter_through_the_request(bot: RunningBot, router: FakeRouter) -> None:
+    names = seed_as_sets(bot, AS_EXAMPLE=["203.0.113.0/24"], AS_OTHER=["198.51.100.0/24"])
+    first, second = names["AS-EXAMPLE"], names["AS-OTHER"]
+    sid = configured_session(bot, router, as_set="AS-EXAMPLE")
+    assert db_row(bot, sid).prefix_filter == first
+    w = open_edit(bot, sid)
+    w.next()
+    w.next()
+    w.next()
+    view = w.next(as_set="AS-OTHER")
+    shown = dump(view["blocks"])
+    assert "AS-SET: AS-EXAMPLE → AS-OTHER" in shown
+    assert f"- ip prefix-list {first} seq 5 permit 203.0.113.0/24" in shown
+    assert f"+ ip prefix-list {second} seq 5 permit 198.51.100.0/24" in shown
+    mark = bot.slack.mark()
+    assert w.submit() == {"response_action": "clear"}
+    posted = approval_posted(bot, mark)
+    # what the approver sees: the new object complete, the switch in one command, the old removed
+    commands = [f"ip prefix-list {second} seq 5 permit 198.51.100.0/24", "router bgp 64500",
+                "address-family ipv4 unicast", f"neighbor 192.0.2.10 prefix-list {second} in",
+                "exit-address-family", "exit", f"no ip prefix-list {first}"]
+    text = dump(posted.args)
+    assert all(c in text for c in commands)
+    assert text.index(second) < text.index(f"prefix-list {second} in") < text.index(f"no ip prefix-list {first}")
+    approve(bot, posted)
+    done = dump(approval_outcome(bot, mark, request_id=request_id_of(posted)).args)
+    assert f"Old inbound filter {first} removed" in done
+    assert router.pushes[-1] == commands
+    row = db_row(bot, sid)
+    assert row.as_set == "AS-OTHER" and row.prefix_filter == second and row.configured and not row.needs_check
+    assert_secret_never_sent(bot, MD5)
+
+
+def test_an_as_set_that_cannot_be_a_filter_is_refused_on_the_edit(bot: RunningBot, router: FakeRouter) -> None:
+    seed_as_sets(bot, AS_EXAMPLE=["203.0.113.0/24"])
+    sid = configured_session(bot, router, as_set="AS-EXAMPLE")
+    w = open_edit(bot, sid)
+    w.next()
+    w.next()
+    w.next()
+    view = w.next(as_set="AS-NOT-IMPORTED")
+    assert "AS-SET AS-NOT-IMPORTED is not known locally" in dump(view["blocks"])
+    answer = w.submit()
+    assert answer["response_action"] == "update" and w.state.step == 4  # back to the AS-SET, with the reason
+    assert "not known locally" in dump(w.view["blocks"])
+    with bot.core.db.session() as s:
+        assert s.scalar(select(ChangeRequest).where(ChangeRequest.action == "edit")) is None

@@ -48,3 +48,20 @@ def test_diff_block_marks_lines_and_stays_within_budget() -> None:
 def test_long_session_ids_keep_the_title_within_slack_limits() -> None:
     view = edit_confirm_view(WizardState(step=5, edit_id=123456789), EditPreview(1, False, False, [], [], [], []))
     assert view["title"]["text"] == "Edit session #123456789"
+
+
+def test_the_max_prefix_limit_is_an_optional_input_prefilled_from_the_session() -> None:
+    from handlers.views.wizard import LimitInput
+
+    state = STATE.model_copy(update={"max_prefixes_v4": "900"})
+    same = EditPreview(7, True, False, [], [], [], [])
+    view = edit_confirm_view(state, same, limits=(LimitInput(4, 1210, "PeeringDB: 1,000 IPv4 prefixes", 90),))
+    (limit,) = [b for b in view["blocks"] if b["type"] == "input"]
+    assert limit["label"]["text"] == "Max prefixes IPv4" and limit["optional"] is True
+    assert limit["element"]["initial_value"] == "900"
+    assert "Empty: no limit. Suggested 1,210 (PeeringDB: 1,000 IPv4 prefixes)" in limit["hint"]["text"]
+    # shown with a problem too, so that it can carry an inline error
+    view = edit_confirm_view(state, None, "AS-SET: unknown", limits=(LimitInput(4, 1210, "x", 90),),
+                             errors={"max_prefixes_v4": "IPv4 max-prefix: a whole number"})
+    assert [b["label"]["text"] for b in view["blocks"] if b["type"] == "input"] == ["Max prefixes IPv4"]
+    assert "IPv4 max-prefix: a whole number" in text(view) and "AS-SET: unknown" in text(view)
