@@ -9,10 +9,10 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.core import Core
-from bot.errors import InvalidInput
 from bot.services.catalog import get_peer, get_router
 from bot.services.sessions import get_session, list_sessions
 from handlers.errors import reports_errors, user_text
+from handlers.payloads import parse_id
 from handlers.ids import Action
 from handlers.views.sessions import (
     error_message, parse_page_value, peer_details_modal, router_details_modal, session_detail, session_list,
@@ -42,10 +42,8 @@ def register(app: App, core: Core, ui: Any) -> None:
         def listener(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
             ack()
             try:
-                value = str(body["actions"][0].get("value", ""))
-                if not value.isdigit():
-                    raise InvalidInput({"id": "this button carries no id"})
-                client.views_open(trigger_id=body["trigger_id"], view=modal(int(value)))
+                # parse_id: ASCII digits, bounded (not "²", 5000 digits or past 64 bits)
+                client.views_open(trigger_id=body.get("trigger_id", ""), view=modal(parse_id(body["actions"][0].get("value"))))
             except Exception as exc:  # noqa: BLE001 - a deleted router/peer or a refused modal: say so
                 respond(response_type="ephemeral", replace_original=False, **error_message(user_text(exc)))
 

@@ -113,8 +113,10 @@ def on_bulk(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> Non
         action = BULK_ACTIONS.get(str(act.get("action_id", "")).rsplit("-", 1)[-1])
         if action is None:
             raise BadPayload("Unknown bulk action.")
-        values = (((body.get("state") or {}).get("values") or {}).get(BULK_BLOCK) or {}).get(Action.BULK_SELECT) or {}
-        picked = values.get("selected_options") or []
+        picked: Any = body.get("state")
+        for key in ("values", BULK_BLOCK, Action.BULK_SELECT, "selected_options"):  # any level may be forged
+            picked = picked.get(key) if isinstance(picked, dict) else None
+        picked = picked or []
         if not isinstance(picked, list) or len(picked) > MAX_BULK:
             raise BadPayload(f"Select at most {MAX_BULK} sessions.")
         ids = [parse_id(o.get("value") if isinstance(o, dict) else None) for o in picked]
@@ -159,10 +161,13 @@ def relist(core: Core, ui: Any, query: str, page: int, note: str) -> dict[str, A
 def on_refresh_list(ack: Ack, body: dict, respond: Respond, context: BoltContext, client: WebClient) -> None:
     ack()
     runner: ChangeRunner = context["services"].runner
-    if body.get("view", {}).get("type") == "home":  # the App Home tab's Refresh: it has no response_url
+    if (body.get("view") or {}).get("type") == "home":  # the App Home tab's Refresh: it has no response_url
         from handlers.home import refresh_home
 
         refresh_home(body, client, context)
+        return
+    if not body.get("response_url"):  # forged (a modal has no list): no poll of every router for nobody
+        log.info("list refresh without a response_url ignored")
         return
     try:
         actor = user_of(body)

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from bot.access import Role
 from bot.core import Core
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.errors import PeerbotError  # noqa: I001 - kept apart: a small, local edit
 from bot.irr.service import IrrImports
 from bot.peeringdb import search as pdb
 from bot.services import catalog, pickers
@@ -302,7 +303,10 @@ def next_step(core: Core, state: WizardState, values: dict[str, Any], view_block
     if md5_error:
         errors["md5"] = md5_error
     if errors:
-        return {"response_action": "errors", "errors": inline_errors(errors, view_blocks)}
+        placed = inline_errors(errors, view_blocks)
+        if not placed:  # no input of this step in the submitted view (a forged or foreign view): show the step again
+            return {"response_action": "update", "view": render(core, new.next_rev(), errors=errors)}
+        return {"response_action": "errors", "errors": placed}
     new = _normalised(new, step)
     if step == 3:
         new = _keep_peer_if_same(core, new)
@@ -508,7 +512,7 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
         new = apply_step(state, 3, values, lenient=True).state
         value = (action.get("selected_option") or {}).get("value") or ""
         ref, _, ip = value.partition("|")
-        if not (ref.isascii() and ref.isdigit()):
+        if not (ref.isascii() and ref.isdigit()) or len(ref) > 9:  # 9: past 32 bits the database driver overflows
             return  # cleared the selection: nothing to fill in
         try:
             peer = catalog.get_peer(core.db, int(ref))
@@ -526,7 +530,7 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
         new = apply_step(state, 3, values, lenient=True).state
         value = (action.get("selected_option") or {}).get("value") or ""
         ref = value.removeprefix("net:")
-        if not value.startswith("net:") or not (ref.isascii() and ref.isdigit()):
+        if not value.startswith("net:") or not (ref.isascii() and ref.isdigit()) or len(ref) > 9:
             return  # cleared, or the "mirror is empty" notice: nothing to fill in
         new, note = fill_from_network(core, new, int(ref))
         _update(client, view, render(core, new, note=note))
@@ -591,6 +595,9 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
         def listener(ack: Ack, body: dict) -> None:
             try:
                 options = fn(str(body.get("value") or "")[:100], body)[:OPTIONS_MAX]
+            except PeerbotError as exc:  # e.g. an expired form: expected, no traceback
+                log.info("%s suggestions: %s", fn.__name__, type(exc).__name__)
+                options = []
             except Exception:  # noqa: BLE001
                 log.exception("%s suggestions failed", fn.__name__)
                 options = []

@@ -92,7 +92,7 @@ def parse_page_value(value: str) -> tuple[str, int]:
     try:
         data = json.loads(value)
         return str(data.get("q", "")), int(data.get("p", 1))
-    except (ValueError, TypeError, AttributeError):
+    except (ValueError, TypeError, AttributeError, OverflowError):  # OverflowError: {"p": 1e999}
         return "", 1
 
 
