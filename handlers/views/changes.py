@@ -170,5 +170,5 @@ def with_note(msg: dict[str, Any], note: str) -> dict[str, Any]:
     blocks = list(msg["blocks"])
     at = 1 if blocks and blocks[0].get("type") == "header" else 0
     blocks.insert(at, section(note))
-    return message(msg["text"], blocks[:50])
+    return {**msg, "blocks": blocks[:50]}  # msg["text"] is escaped already
 
