@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.core import Core
+from bot.errors import InvalidInput
 from bot.services.catalog import get_peer, get_router
 from bot.services.sessions import get_session, list_sessions
 from handlers.errors import reports_errors, user_text
@@ -42,8 +43,11 @@ def register(app: App, core: Core, ui: Any) -> None:
         def listener(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
             ack()
             try:
-                # parse_id: ASCII digits, bounded (not "²", 5000 digits or past 64 bits)
-                client.views_open(trigger_id=body.get("trigger_id", ""), view=modal(parse_id(body["actions"][0].get("value"))))
+                try:  # parse_id: ASCII digits, bounded (not "²", 5000 digits or past 64 bits)
+                    ref = parse_id(body["actions"][0].get("value"))
+                except InvalidInput:
+                    raise InvalidInput({"id": "this button carries no id"}) from None
+                client.views_open(trigger_id=body.get("trigger_id", ""), view=modal(ref))
             except Exception as exc:  # noqa: BLE001 - a deleted router/peer or a refused modal: say so
                 respond(response_type="ephemeral", replace_original=False, **error_message(user_text(exc)))
 
