@@ -282,6 +282,13 @@ def as_set_message(imports: IrrImports, text: str | None) -> str:
     return irr_views.known_text(known) if known else irr_views.unknown_text(target.name if target else "")
 
 
+def typed_as_set(values: dict[str, Any], state: WizardState) -> str | None:
+    """The AS-SET as typed, for Validate and Import: the carried-along state has control
+    characters removed ("AS-FOO<tab>-h" would become AS-FOO-H, another set)."""
+    typed = values.get("as_set")
+    return str(typed)[:256] if isinstance(typed, str) else state.as_set
+
+
 def import_as_set(imports: IrrImports, text: str | None, actor: str) -> str:
     """Import (on a worker): the result as the step's message, never left at "importing". IRR
     problems come back in the ImportResult; domain errors are shown as they are, anything else
@@ -550,7 +557,7 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
     @modal_action
     def as_set_validate(client: WebClient, view: dict, state: WizardState, values: dict, action: dict) -> None:
         new = apply_step(state, 4, values, lenient=True).state.next_rev()
-        _update(client, view, render(core, new, message=as_set_message(imports, new.as_set)))
+        _update(client, view, render(core, new, message=as_set_message(imports, typed_as_set(values, new))))
 
     def as_set_import(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
         """Import: ack, show "importing" at once, run bgpq4 on the worker pool, then show the
@@ -563,7 +570,7 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
             view, state, values = _view_state(body)
             new = apply_step(state, 4, values, lenient=True).state.next_rev()
             try:
-                target = parse_as_set_name(new.as_set)
+                target = parse_as_set_name(typed_as_set(values, new))
             except FieldError as exc:
                 _update(client, view, render(core, new, message=f":x: {escape(str(exc))}"))
                 return
