@@ -41,7 +41,7 @@ def _state(ip: str, nb: dict) -> NeighborState:
         prefixes_received=accepted,  # FRR's PfxRcd is the accepted (post-policy) count
         prefixes_accepted=accepted,
         prefixes_advertised=_sum(af.get("sentPrefixCounter") for af in afs),
-        uptime_seconds=None if uptime_ms is None else int(uptime_ms) // 1000,
+        uptime_seconds=None if to_int(uptime_ms) is None else to_int(uptime_ms) // 1000,  # type: ignore[operator]
         last_error=last_error or None,
         description=nb.get("nbrDesc"),
     )
