@@ -13,7 +13,7 @@ import copy
 import json
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import pytest
@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from handlers.ids import Action, Callback
 from storage.models import AuditEvent, ChangeRequest, Session
 from tests.factories import make_session
-from tests.harness.bot import ADMIN, BOT_TOKEN, OPERATOR, SIGNING_SECRET, VIEWER, RunningBot, dump
+from tests.harness.bot import ADMIN, BOT_TOKEN, OPERATOR, SIGNING_SECRET, VIEWER, RunningBot, dump, start_bot
 from tests.harness.slack_requests import load_payload
 from tests.properties.strategies import hostile
 
@@ -137,6 +137,17 @@ def hostile_bot(bot: RunningBot, caplog: pytest.LogCaptureFixture) -> RunningBot
     make_session(bot.core, ip="192.0.2.10", name="Alpha *bold* _it_ & ~s~", asn="65601")
     make_session(bot.core, ip="2001:db8::10", name="Beta & Co *x*", asn="65602", router="edge2")
     return bot
+
+
+@pytest.fixture
+def any_db_bot(any_core, slack, caplog: pytest.LogCaptureFixture) -> Iterator[RunningBot]:  # noqa: ANN001
+    """The bot on SQLite and on PostgreSQL, where an id past 32 bits is an out-of-range error
+    rather than SQLite's OverflowError."""
+    caplog.set_level(logging.WARNING)
+    make_session(any_core, ip="192.0.2.10", name="Alpha *bold* _it_ & ~s~", asn="65601")
+    running = start_bot(any_core, slack)
+    yield running
+    running.stop()
 
 
 def _modal(callback_id: str, metadata: str, blocks: list | None = None) -> dict[str, Any]:
@@ -350,4 +361,31 @@ def test_signed_odd_shapes_get_a_clean_answer(hostile_bot: RunningBot, caplog: p
         assert r.status_code in (200, 400, 404), (what, r.status_code, r.text[:200])
         assert "Traceback" not in r.text and "Error" not in r.text, (what, r.text[:200])
     _assert_no_leaks(bot, mark, caplog)
+    _assert_still_serving(bot)
+
+
+# ----------------------------------------------------------------------------- both databases
+ID_VALUES = ("0", "-1", str(2**31), str(2**31 - 1), "9999999999", str(2**63), str(2**64 + 1), "99999999", "\u00b2")
+
+
+def test_ids_past_32_bits_on_every_database(any_db_bot: RunningBot, caplog: pytest.LogCaptureFixture) -> None:
+    """Every button and id-taking subcommand with ids at and past the 32/64-bit edges."""
+    bot = any_db_bot
+    before = _db_snapshot(bot)
+    mark = bot.slack.mark()
+    for action_id in MESSAGE_ACTIONS:
+        if action_id in UNREGISTERED or action_id in (Action.LIST_REFRESH, Action.REFRESH):
+            continue
+        for value in ID_VALUES:
+            _ok(bot.send.button(action_id, value), (action_id, value))
+    for value in ID_VALUES:
+        for text in (f"show {value}", f"audit {value}", f"audit #{value}", f"list asn:{value}", f"list AS{value}",
+                     f"list {value}"):
+            _ok(bot.send.command(text), text)
+        for callback_id, metadata in ((Callback.CONFIG_MANAGER, f'{{"sid": {value}}}'),
+                                      (Callback.CHANGE_REJECT, f'{{"rid": "{value}"}}'),
+                                      (Callback.EMAIL, f'{{"s": {value}, "t": "welcome"}}')):
+            _ok(bot.send.view_submission(_modal(callback_id, metadata), {}), (callback_id, value))
+    _assert_no_leaks(bot, mark, caplog)
+    assert _db_snapshot(bot) == before
     _assert_still_serving(bot)
