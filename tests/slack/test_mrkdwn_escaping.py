@@ -88,3 +88,15 @@ def test_timeline_renders_odd_histories(inventory_core) -> None:  # noqa: ANN001
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     empty = render_timeline(SessionHistory(1, None, None, NOW), "nothing")
     assert empty[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("kind", ["change", "flapping", "stable", "summary", "unreachable", "reachable"])
+@pytest.mark.parametrize("payload", [{}, {k: None for k in PAYLOAD}, {"sessions": [{}] * 200, "count": 200},
+                                     {"sessions": [{"peer": "x" * 5000, "ip": None}] * 30, "count": 30, "error": "e" * 9000}])
+def test_notices_render_odd_payloads(kind: str, payload: dict) -> None:
+    """Notices stored by an older version, or with nothing known: they render within Slack's limits."""
+    msg = render_notice(OutgoingNotice(1, kind, "C1", "s:1", dict(payload)))
+    assert msg["text"] and len(msg["blocks"]) <= 50
+    for block in msg["blocks"]:
+        for text in _texts(block):
+            assert len(text) <= 3000
