@@ -48,6 +48,8 @@ def _json(text: str, what: str) -> Any:
         value = json.loads(text)
     except ValueError:
         raise MalformedPayload(f"{what} is not JSON") from None
+    except RecursionError:  # [[[[...]]]] 100,000 deep fits in 1 MB
+        raise MalformedPayload(f"{what} is nested too deeply") from None
     if not isinstance(value, dict):
         raise MalformedPayload(f"{what} is a JSON {type(value).__name__}, not an object")
     return value

@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -355,6 +356,10 @@ def test_signed_odd_shapes_get_a_clean_answer(hostile_bot: RunningBot, caplog: p
                            "application/json"),
         "view_closed odd": (json.dumps({"type": "view_closed", "user": {"id": OPERATOR}, "view": {"callback_id": 5}}),
                             "application/json"),
+        # 200,000 levels of nesting in 800 kB: json.loads raises RecursionError, not ValueError
+        "deep JSON body": ('{"type": "block_actions", "x": ' + "[" * 200_000 + "]" * 200_000 + "}", "application/json"),
+        "deep payload": ("payload=" + quote('{"x": ' + "[" * 100_000 + "]" * 100_000 + "}"),
+                         "application/x-www-form-urlencoded"),
     }
     for what, (body, ctype) in bodies.items():
         r = bot.send.post(body, content_type=ctype)
