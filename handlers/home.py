@@ -42,7 +42,7 @@ def refresh_home(body: dict, client: WebClient, context: BoltContext) -> None:
         except Exception:  # noqa: BLE001 - the tab keeps its last content
             log.exception("home refresh: could not publish the Home tab")
 
-    services.runner.poll(lambda changes: changes.poll_all(), done)
+    services.runner.poll(lambda changes: changes.poll_all(), done, key="all")
 
 
 def register(app: App) -> None:

@@ -150,7 +150,7 @@ def on_refresh_session(ack: Ack, body: dict, respond: Respond, context: BoltCont
         except Exception as exc:  # noqa: BLE001
             reply_error(respond, exc)
 
-    runner.poll(lambda changes: changes.poll_session(sid), done)
+    runner.poll(lambda changes: changes.poll_session(sid), done, key=f"session:{sid}")
 
 
 def relist(core: Core, ui: Any, query: str, page: int, note: str) -> dict[str, Any]:
@@ -176,7 +176,7 @@ def on_refresh_list(ack: Ack, body: dict, respond: Respond, context: BoltContext
         reply_error(respond, exc)
         return
     runner.poll(lambda changes: changes.poll_all(),
-                _respond_polls(runner.core, context["services"].ui, respond, query, page, actor))
+                _respond_polls(runner.core, context["services"].ui, respond, query, page, actor), key="all")
 
 
 def _respond_polls(core: Core, ui: Any, respond: Respond, query: str, page: int, actor: str):  # noqa: ANN202
@@ -198,11 +198,11 @@ def cmd_refresh(ctx: Any) -> None:
         router = next((r for r in list_routers(ctx.core.db) if r.name.lower() == name.lower()), None)
         if router is None:
             raise NotFound(f"No router named {name[:40]}.")
-        job, query = (lambda changes: [changes.poll_router(router.id)]), f"router:{router.name}"
+        job, query, key = (lambda changes: [changes.poll_router(router.id)]), f"router:{router.name}", f"router:{router.id}"
     else:
-        job, query = (lambda changes: changes.poll_all()), ""
+        job, query, key = (lambda changes: changes.poll_all()), "", "all"
     ctx.respond(response_type="ephemeral", text=":arrows_counterclockwise: Polling… the list follows when the routers answer.")
-    ctx.runner.poll(job, _respond_polls(ctx.core, ctx.ui, ctx.respond, query, 1, ctx.user_id))
+    ctx.runner.poll(job, _respond_polls(ctx.core, ctx.ui, ctx.respond, query, 1, ctx.user_id), key=key)
 
 
 def _ack_only(ack: Ack) -> None:

@@ -35,6 +35,23 @@ PROPS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCh
 # What must never reach Slack: internals of an error, SQL, secrets, an unhandled error's reference.
 LEAKS = ("Traceback", 'File "', "Error:", "Exception", "sqlalchemy", "sqlite3", "psycopg", "SELECT ", "INSERT ",
          "UPDATE sessions", "Something went wrong (ref", BOT_TOKEN, SIGNING_SECRET, "test-secret-key")
+# The hostile values' mrkdwn, echoed unescaped where Slack reads mrkdwn (it would notify everyone, or link).
+MRKDWN_LEAKS = ("<!channel>", "<http://x|y>")
+
+
+def _mrkdwn_texts(obj: Any, top: bool = True) -> list[str]:
+    """The texts Slack reads as mrkdwn: mrkdwn objects, and a message's own `text`."""
+    out: list[str] = []
+    if isinstance(obj, dict):
+        if isinstance(obj.get("text"), str) and (obj.get("type") == "mrkdwn" or (top and "type" not in obj)):
+            out.append(obj["text"])
+        for key, value in obj.items():
+            if key != "private_metadata":
+                out += _mrkdwn_texts(value, top=False)
+    elif isinstance(obj, list):
+        for value in obj:
+            out += _mrkdwn_texts(value, top=False)
+    return out
 
 # Values a client that knows none of our ids might put in a button: empty, signs, non-numeric,
 # past 32 and 64 bits, JSON of every type, Unicode digits, control and bidi characters, mrkdwn.
@@ -117,6 +134,9 @@ def _assert_no_leaks(bot: RunningBot, mark: int, caplog: pytest.LogCaptureFixtur
         text = dump(call.args)
         for leak in LEAKS:
             assert leak not in text, (what, call.method, leak, text[:600])
+        for shown in _mrkdwn_texts(call.args):
+            for leak in MRKDWN_LEAKS:
+                assert leak not in shown, (what, call.method, leak, shown[:600])
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert not errors, (what, [(r.name, r.getMessage()[:200], r.exc_info and r.exc_info[0]) for r in errors])
 

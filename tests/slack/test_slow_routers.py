@@ -34,6 +34,7 @@ class HostileRouter:
         self.listener.bind(("127.0.0.1", 0))
         self.listener.listen(8)
         self.port = self.listener.getsockname()[1]
+        self.connections = 0
         threading.Thread(target=self._accept, daemon=True).start()
 
     def _accept(self) -> None:
@@ -42,6 +43,7 @@ class HostileRouter:
                 conn, _ = self.listener.accept()
             except OSError:
                 return
+            self.connections += 1
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
@@ -94,3 +96,46 @@ def test_refresh_of_a_hanging_router_ends_in_an_error_note(slow_bot: tuple[Runni
     text = json.dumps(note.args)
     assert "127.0.0.1:" in text and "Traceback" not in text
     assert "<!channel>" not in text and "<@U123>" not in text
+
+
+@pytest.fixture
+def silent_bot(sqlite_url: str, slack: FakeSlack, tmp_path: Path,
+               monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[RunningBot, HostileRouter]]:
+    from bot.services.inventory import load_inventory
+
+    monkeypatch.setenv("PEERBOT_TEST_ROUTER_PASSWORD", "not-used-the-router-never-asks")
+    router = HostileRouter("silent")
+    core = Core.from_settings(settings_for(sqlite_url, slack, tmp_path, PEERBOT_ROUTER_TIMEOUT=3))
+    load_inventory(core.db, INVENTORY)
+    with core.db.session() as s:
+        r = s.scalar(select(Router).where(Router.name == "edge1"))
+        r.host, r.port = "127.0.0.1", router.port
+    make_session(core, ip="192.0.2.10", name="Slow Peer", asn="65601")
+    running = start_bot(core, slack)
+    yield running, router
+    running.stop()
+    router.close()
+    core.db.dispose()
+
+
+def test_refresh_clicked_many_times_polls_a_slow_router_once(silent_bot: tuple[RunningBot, HostileRouter]) -> None:
+    """Ten Refresh clicks (list and Home tab) while a slow router is being polled join that poll:
+    the router sees one login, not ten (polls waiting on it would fill the pool changes run on),
+    and every list click still gets its answer."""
+    bot, router = silent_bot
+    mark = bot.slack.mark()
+    for _ in range(8):
+        assert bot.send.button(Action.LIST_REFRESH, json.dumps({"q": "", "p": 1})).status_code == 200
+    for _ in range(2):
+        p = {"type": "block_actions", "user": {"id": "U111"}, "view": {"type": "home", "id": "VHOME"},
+             "actions": [{"action_id": Action.LIST_REFRESH, "type": "button", "value": "home", "action_ts": "1.2"}]}
+        assert bot.send.interactive(p).status_code == 200
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        answers = [c for c in bot.slack.calls[mark:] if c.method == "response_url" and "did not" in json.dumps(c.args)]
+        if len(answers) >= 8:
+            break
+        time.sleep(0.2)
+    assert len(answers) == 8, [c.method for c in bot.slack.calls[mark:]]
+    bot.slack.wait_for("views.publish", after=mark, timeout=30)
+    assert router.connections == 1
