@@ -7,15 +7,19 @@ import json
 import re
 import shutil
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.core import Core
+
 from handlers.ids import Action
 from tests.cli.test_cli import ROOT, run
-from tests.harness.bot import RunningBot
-from tests.irr.conftest import Irr
-from tests.irr.test_wizard_irr import _at_step4, irr_bot  # noqa: F401 - the fixture
+from tests.harness.bot import RunningBot, settings_for, start_bot
+from tests.harness.fake_slack import FakeSlack
+from tests.irr.conftest import INVENTORY, Irr
+from tests.irr.test_wizard_irr import _at_step4
 from tests.slack.test_wizard import text_of, values_for
 
 REAL = shutil.which("bgpq4") or "/usr/bin/bgpq4"
@@ -27,6 +31,18 @@ HOSTILE_NAMES = (
     "AS-\u212aILO", "AS-FOO\u2028-h", "AS-" + "X" * 300, "'AS-FOO'", '"AS-FOO"', "AS-FOO&&id", "AS-FOO>out",
     "AS65001:AS-FOO:-h", "  -h  ", "\u00adAS-FOO",
 )
+
+
+@pytest.fixture
+def irr_bot(sqlite_url: str, slack: FakeSlack, tmp_path: Path, irr: Irr) -> Iterator[RunningBot]:
+    from bot.services.inventory import load_inventory
+
+    core = Core.from_settings(settings_for(sqlite_url, slack, tmp_path, PEERBOT_IRR_HOST=irr.host))
+    load_inventory(core.db, INVENTORY)
+    running = start_bot(core, slack)
+    yield running
+    running.stop()
+    core.db.dispose()
 
 
 @pytest.fixture
@@ -59,8 +75,7 @@ def _assert_safe(argvs: list[list[str]]) -> None:
         assert argv[0] == "-h" and not argv[1].startswith("-"), argv
 
 
-def test_hostile_names_through_the_wizard_never_reach_bgpq4(irr_bot: RunningBot,  # noqa: F811
-                                                             recording_bgpq4: Path) -> None:
+def test_hostile_names_through_the_wizard_never_reach_bgpq4(irr_bot: RunningBot, recording_bgpq4: Path) -> None:
     w = _at_step4(irr_bot)
     slack = irr_bot.slack
     for name in HOSTILE_NAMES:

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from handlers.ids import Action, Callback
-from storage.models import AuditEvent, ChangeRequest, Session
+from storage.models import ChangeRequest, Session
 from tests.factories import make_session
 from tests.harness.bot import ADMIN, BOT_TOKEN, OPERATOR, SIGNING_SECRET, VIEWER, RunningBot, dump, start_bot
 from tests.harness.slack_requests import load_payload

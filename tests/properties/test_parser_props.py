@@ -4,6 +4,7 @@ neighbors whose fields fit what the database stores, or raises ParseError; nothi
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,6 @@ def test_mangled_captures_parse_or_raise_parse_error(capture: tuple[Any, str], d
             text = text[:at] + data.draw(hostile_char | hostile()) + text[at:]
     elif how == "digits":  # every number made huge, negative or odd
         odd = data.draw(st.sampled_from(("99999999999999999999", "-5", "4294967296", "1e999", "9" * 5000, "0x10")))
-        import re
         text = re.sub(r"(?<![\w.:])\d+(?![\w.:])", odd, text, count=data.draw(st.integers(1, 50)))
     else:
         lines = text.splitlines(keepends=True)
