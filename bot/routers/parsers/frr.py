@@ -33,6 +33,7 @@ def _state(ip: str, nb: dict) -> NeighborState:
     else:
         uptime_ms = nb.get("lastResetTimerMsecs")  # time since the session went down
         last_error = nb.get("lastNotificationReason") or nb.get("lastResetDueTo")
+    up_ms = to_int(uptime_ms)  # not int(): a broken answer may hold "", a list or 5000 digits
     return NeighborState(
         peer_ip=ip,
         state=state,
@@ -41,7 +42,7 @@ def _state(ip: str, nb: dict) -> NeighborState:
         prefixes_received=accepted,  # FRR's PfxRcd is the accepted (post-policy) count
         prefixes_accepted=accepted,
         prefixes_advertised=_sum(af.get("sentPrefixCounter") for af in afs),
-        uptime_seconds=None if to_int(uptime_ms) is None else to_int(uptime_ms) // 1000,  # type: ignore[operator]
+        uptime_seconds=None if up_ms is None else up_ms // 1000,
         last_error=last_error or None,
         description=nb.get("nbrDesc"),
     )
