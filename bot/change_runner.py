@@ -55,6 +55,7 @@ class ChangeRunner:
         self.reporter = reporter
         self._queued: set[int] = set()
         self._guard = threading.Lock()
+        self._polls: dict[str, list[Callable[[object | Exception], None]]] = {}  # key -> waiting `done`s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -104,15 +105,36 @@ class ChangeRunner:
             log.exception("could not report request #%s to Slack", view.id)
 
     # -- polls --------------------------------------------------------------------------------------
-    def poll(self, job: Callable[[Changes], object], done: Callable[[object | Exception], None]) -> None:
-        """Run a poll (`job(changes)`) on the pool and hand its result (or exception) to `done`."""
+    def poll(self, job: Callable[[Changes], object], done: Callable[[object | Exception], None],
+             key: str | None = None) -> None:
+        """Run a poll (`job(changes)`) on the pool and hand its result (or exception) to `done`.
+
+        `key` names what is polled ("all", "router:3", "session:7"): a poll asked for while the
+        same one is queued or running joins it and gets its result. Otherwise every click on a
+        Refresh button (anyone may press it, as often as they like) would log in to every router
+        again, and polls waiting on a slow router would fill the pool that changes run on."""
+        if key is not None:
+            with self._guard:
+                if key in self._polls:
+                    self._polls[key].append(done)
+                    return
+                self._polls[key] = [done]
 
         def run() -> None:
             try:
                 result: object | Exception = job(self.changes)
             except Exception as exc:  # noqa: BLE001 - handed to `done`, which tells the user
                 result = exc
-            done(result)
+            if key is None:
+                done(result)
+                return
+            with self._guard:
+                waiting = self._polls.pop(key, [])
+            for each in waiting:
+                try:
+                    each(result)
+                except Exception:  # noqa: BLE001 - one waiter's failure is not the others'
+                    log.exception("a poll's result could not be reported")
 
         self.workers.submit("poll", run)
 

@@ -35,6 +35,8 @@ def check_body(raw: bytes, content_type: str | None) -> dict[str, Any]:
             raise MalformedPayload("body is not form-encoded") from None
         fields = dict(form)
         if "payload" not in fields:
+            if "command" in fields and not fields.get("response_url"):  # the only way to answer it
+                raise MalformedPayload("slash command without response_url")
             return fields  # a slash command (all values are strings by construction)
         payload = _json(fields["payload"], "payload")
     _check_payload(payload)
@@ -46,6 +48,8 @@ def _json(text: str, what: str) -> Any:
         value = json.loads(text)
     except ValueError:
         raise MalformedPayload(f"{what} is not JSON") from None
+    except RecursionError:  # [[[[...]]]] 100,000 deep fits in 1 MB
+        raise MalformedPayload(f"{what} is nested too deeply") from None
     if not isinstance(value, dict):
         raise MalformedPayload(f"{what} is a JSON {type(value).__name__}, not an object")
     return value
@@ -81,6 +85,12 @@ def _check_payload(p: dict[str, Any]) -> None:
         state = view.get("state", {})
         if not isinstance(state, dict) or not isinstance(state.get("values", {}), dict):
             raise MalformedPayload("view.state.values is not an object")
+    elif kind == "event_callback":
+        event = p.get("event")
+        if not isinstance(event, dict):
+            raise MalformedPayload("event_callback without an event object")
+        _required(event, "type", str, "event.type")
+        _optional(event, "user", str, "event.user")
     elif kind == "block_suggestion":
         _required(p, "action_id", str, "action_id")
         _required(p, "value", str, "value")

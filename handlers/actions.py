@@ -13,6 +13,7 @@ from bot.errors import InvalidInput
 from bot.services.catalog import get_peer, get_router
 from bot.services.sessions import get_session, list_sessions
 from handlers.errors import reports_errors, user_text
+from handlers.payloads import parse_id
 from handlers.ids import Action
 from handlers.views.sessions import (
     error_message, parse_page_ref, peer_details_modal, router_details_modal, session_detail, session_list,
@@ -43,10 +44,11 @@ def register(app: App, core: Core, ui: Any) -> None:
         def listener(ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
             ack()
             try:
-                value = str(body["actions"][0].get("value", ""))
-                if not value.isdigit():
-                    raise InvalidInput({"id": "this button carries no id"})
-                client.views_open(trigger_id=body["trigger_id"], view=modal(int(value)))
+                try:  # parse_id: ASCII digits, bounded (not "²", 5000 digits or past 64 bits)
+                    ref = parse_id(body["actions"][0].get("value"))
+                except InvalidInput:
+                    raise InvalidInput({"id": "this button carries no id"}) from None
+                client.views_open(trigger_id=body.get("trigger_id", ""), view=modal(ref))
             except Exception as exc:  # noqa: BLE001 - a deleted router/peer or a refused modal: say so
                 respond(response_type="ephemeral", replace_original=False, **error_message(user_text(exc)))
 

@@ -13,6 +13,7 @@ from bot.services.history import session_history
 from bot.services.sessions import get_session, list_sessions
 from handlers.errors import reports_errors
 from handlers.timeline import upload_timeline
+from handlers.views.common import escape
 from handlers.views.history import with_history
 from handlers.views.sessions import help_message, session_detail, session_list
 
@@ -77,7 +78,7 @@ class CommandTable:
         fn = self._table.get(name.lower() or "help")
         ctx = ctx_factory(rest.strip())
         if fn is None:
-            ctx.respond(response_type="ephemeral", text=f"Unknown subcommand `{name[:30]}`.",
+            ctx.respond(response_type="ephemeral", text=f"Unknown subcommand `{escape(name[:30])}`.",
                         blocks=help_message(ctx.command.get("command") or "/peering")["blocks"])
             return
         fn(ctx)

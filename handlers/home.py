@@ -21,7 +21,11 @@ def publish_home(client: WebClient, core: Any, user: str) -> None:
 def on_home_opened(event: dict, client: WebClient, context: BoltContext) -> None:
     if event.get("tab") != "home":
         return  # the Messages tab
-    publish_home(client, context["services"].core, str(event.get("user") or context.user_id))
+    user = str(event.get("user") or context.user_id or "")
+    if not (user.isascii() and user.isalnum()) or len(user) > 32:  # not a Slack user id: nobody to publish to
+        log.info("app_home_opened without a valid user ignored")
+        return
+    publish_home(client, context["services"].core, user)
 
 
 def refresh_home(body: dict, client: WebClient, context: BoltContext) -> None:
@@ -38,7 +42,7 @@ def refresh_home(body: dict, client: WebClient, context: BoltContext) -> None:
         except Exception:  # noqa: BLE001 - the tab keeps its last content
             log.exception("home refresh: could not publish the Home tab")
 
-    services.runner.poll(lambda changes: changes.poll_all(), done)
+    services.runner.poll(lambda changes: changes.poll_all(), done, key="all")
 
 
 def register(app: App) -> None:

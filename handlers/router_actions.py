@@ -113,8 +113,10 @@ def on_bulk(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> Non
         action = BULK_ACTIONS.get(str(act.get("action_id", "")).rsplit("-", 1)[-1])
         if action is None:
             raise BadPayload("Unknown bulk action.")
-        values = (((body.get("state") or {}).get("values") or {}).get(BULK_BLOCK) or {}).get(Action.BULK_SELECT) or {}
-        picked = values.get("selected_options") or []
+        picked: Any = body.get("state")
+        for key in ("values", BULK_BLOCK, Action.BULK_SELECT, "selected_options"):  # any level may be forged
+            picked = picked.get(key) if isinstance(picked, dict) else None
+        picked = picked or []
         if not isinstance(picked, list) or len(picked) > MAX_BULK:
             raise BadPayload(f"Select at most {MAX_BULK} sessions.")
         ids = [parse_id(o.get("value") if isinstance(o, dict) else None) for o in picked]
@@ -148,7 +150,7 @@ def on_refresh_session(ack: Ack, body: dict, respond: Respond, context: BoltCont
         except Exception as exc:  # noqa: BLE001
             reply_error(respond, exc)
 
-    runner.poll(lambda changes: changes.poll_session(sid), done)
+    runner.poll(lambda changes: changes.poll_session(sid), done, key=f"session:{sid}")
 
 
 def relist(core: Core, ui: Any, query: str, page: int, note: str) -> dict[str, Any]:
@@ -159,10 +161,13 @@ def relist(core: Core, ui: Any, query: str, page: int, note: str) -> dict[str, A
 def on_refresh_list(ack: Ack, body: dict, respond: Respond, context: BoltContext, client: WebClient) -> None:
     ack()
     runner: ChangeRunner = context["services"].runner
-    if body.get("view", {}).get("type") == "home":  # the App Home tab's Refresh: it has no response_url
+    if (body.get("view") or {}).get("type") == "home":  # the App Home tab's Refresh: it has no response_url
         from handlers.home import refresh_home
 
         refresh_home(body, client, context)
+        return
+    if not body.get("response_url"):  # forged (a modal has no list): no poll of every router for nobody
+        log.info("list refresh without a response_url ignored")
         return
     try:
         actor = user_of(body)
@@ -171,7 +176,7 @@ def on_refresh_list(ack: Ack, body: dict, respond: Respond, context: BoltContext
         reply_error(respond, exc)
         return
     runner.poll(lambda changes: changes.poll_all(),
-                _respond_polls(runner.core, context["services"].ui, respond, query, page, actor))
+                _respond_polls(runner.core, context["services"].ui, respond, query, page, actor), key="all")
 
 
 def _respond_polls(core: Core, ui: Any, respond: Respond, query: str, page: int, actor: str):  # noqa: ANN202
@@ -193,11 +198,11 @@ def cmd_refresh(ctx: Any) -> None:
         router = next((r for r in list_routers(ctx.core.db) if r.name.lower() == name.lower()), None)
         if router is None:
             raise NotFound(f"No router named {name[:40]}.")
-        job, query = (lambda changes: [changes.poll_router(router.id)]), f"router:{router.name}"
+        job, query, key = (lambda changes: [changes.poll_router(router.id)]), f"router:{router.name}", f"router:{router.id}"
     else:
-        job, query = (lambda changes: changes.poll_all()), ""
+        job, query, key = (lambda changes: changes.poll_all()), "", "all"
     ctx.respond(response_type="ephemeral", text=":arrows_counterclockwise: Polling… the list follows when the routers answer.")
-    ctx.runner.poll(job, _respond_polls(ctx.core, ctx.ui, ctx.respond, query, 1, ctx.user_id))
+    ctx.runner.poll(job, _respond_polls(ctx.core, ctx.ui, ctx.respond, query, 1, ctx.user_id), key=key)
 
 
 def _ack_only(ack: Ack) -> None:

@@ -22,6 +22,7 @@ from slack_sdk.errors import SlackApiError
 from bot.access import Role
 from bot.core import Core
 from bot.errors import Conflict, InvalidInput, NotFound
+from bot.errors import PeerbotError  # noqa: I001 - kept apart: a small, local edit
 from bot.irr.service import IrrImports
 from bot.peeringdb import search as pdb
 from bot.services import catalog, pickers
@@ -301,6 +302,13 @@ def as_set_message(imports: IrrImports, text: str | None) -> str:
     return irr_views.known_text(known) if known else irr_views.unknown_text(target.name if target else "")
 
 
+def typed_as_set(values: dict[str, Any], state: WizardState) -> str | None:
+    """The AS-SET as typed, for Validate and Import: the carried-along state has control
+    characters removed ("AS-FOO<tab>-h" would become AS-FOO-H, another set)."""
+    typed = values.get("as_set")
+    return str(typed)[:256] if isinstance(typed, str) else state.as_set
+
+
 def import_as_set(imports: IrrImports, text: str | None, actor: str) -> str:
     """Import (on a worker): the result as the step's message, never left at "importing". IRR
     problems come back in the ImportResult; domain errors are shown as they are, anything else
@@ -322,7 +330,10 @@ def next_step(core: Core, state: WizardState, values: dict[str, Any], view_block
     if md5_error:
         errors["md5"] = md5_error
     if errors:
-        return {"response_action": "errors", "errors": inline_errors(errors, view_blocks)}
+        placed = inline_errors(errors, view_blocks)
+        if not placed:  # no input of this step in the submitted view (a forged or foreign view): show the step again
+            return {"response_action": "update", "view": render(core, new.next_rev(), errors=errors)}
+        return {"response_action": "errors", "errors": placed}
     new = _normalised(new, step)
     if step == 3:
         new = _keep_peer_if_same(core, new)
@@ -533,7 +544,7 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
         new = apply_step(state, 3, values, lenient=True).state
         value = (action.get("selected_option") or {}).get("value") or ""
         ref, _, ip = value.partition("|")
-        if not (ref.isascii() and ref.isdigit()):
+        if not (ref.isascii() and ref.isdigit()) or len(ref) > 9:  # 9: past 32 bits the database driver overflows
             return  # cleared the selection: nothing to fill in
         try:
             peer = catalog.get_peer(core.db, int(ref))
@@ -551,7 +562,7 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
         new = apply_step(state, 3, values, lenient=True).state
         value = (action.get("selected_option") or {}).get("value") or ""
         ref = value.removeprefix("net:")
-        if not value.startswith("net:") or not (ref.isascii() and ref.isdigit()):
+        if not value.startswith("net:") or not (ref.isascii() and ref.isdigit()) or len(ref) > 9:
             return  # cleared, or the "mirror is empty" notice: nothing to fill in
         new, note = fill_from_network(core, new, int(ref))
         _update(client, view, render(core, new, note=note))
@@ -571,7 +582,7 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
     @modal_action
     def as_set_validate(client: WebClient, view: dict, state: WizardState, values: dict, action: dict) -> None:
         new = apply_step(state, 4, values, lenient=True).state.next_rev()
-        _update(client, view, render(core, new, message=as_set_message(imports, new.as_set)))
+        _update(client, view, render(core, new, message=as_set_message(imports, typed_as_set(values, new))))
 
     def as_set_import(ack: Ack, body: dict, client: WebClient, context: dict) -> None:
         """Import: ack, show "importing" at once, run bgpq4 on the worker pool, then show the
@@ -584,7 +595,7 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
             view, state, values = _view_state(body)
             new = apply_step(state, 4, values, lenient=True).state.next_rev()
             try:
-                target = parse_as_set_name(new.as_set)
+                target = parse_as_set_name(typed_as_set(values, new))
             except FieldError as exc:
                 _update(client, view, render(core, new, message=f":x: {escape(str(exc))}"))
                 return
@@ -616,6 +627,9 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
         def listener(ack: Ack, body: dict) -> None:
             try:
                 options = fn(str(body.get("value") or "")[:100], body)[:OPTIONS_MAX]
+            except PeerbotError as exc:  # e.g. an expired form: expected, no traceback
+                log.info("%s suggestions: %s", fn.__name__, type(exc).__name__)
+                options = []
             except Exception:  # noqa: BLE001
                 log.exception("%s suggestions failed", fn.__name__)
                 options = []

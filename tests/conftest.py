@@ -17,6 +17,17 @@ from tests.harness.bot import RunningBot, start_bot, settings_for
 from tests.harness.fake_slack import FakeSlack
 from tests.lab_fixture import *  # noqa: F401,F403 - frr_lab, clean_lab, irr_server
 
+LAB_FIXTURES = {"frr_lab", "clean_lab", "lab_vtysh"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`--dist loadgroup`, as .ci/run runs it) every test that uses the FRR
+    lab goes to one worker: the lab is one set of namespaces, built once per session."""
+    for item in items:
+        if item.get_closest_marker("lab") or LAB_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.xdist_group("frr-lab"))
+
+
 PG_URL = os.environ.get("PEERBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 INVENTORY = Path(__file__).parent / "data" / "inventory.yml"
 

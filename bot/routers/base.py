@@ -69,6 +69,10 @@ class NeighborSpec:
                 f"out_policy={self.out_policy!r})")
 
 
+_INT32 = 2**31 - 1  # the database's Integer columns
+_TEXT_MAX = 500
+
+
 @dataclass(frozen=True)
 class NeighborState:
     """Operational state of one neighbor, normalised across platforms.
@@ -88,6 +92,20 @@ class NeighborState:
     uptime_seconds: int | None  # time in the current state / since the last change, if known
     last_error: str | None
     description: str | None = None
+
+    def __post_init__(self) -> None:
+        """What a router printed is not trusted to fit the database: a counter past 32 bits (or
+        negative) would make the whole poll's write fail, so it is unknown (None) instead; texts
+        are texts, bounded."""
+        for name, top in (("remote_asn", 2**32 - 1), ("prefixes_received", _INT32), ("prefixes_accepted", _INT32),
+                          ("prefixes_advertised", _INT32), ("uptime_seconds", _INT32)):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= top):
+                object.__setattr__(self, name, None)
+        for name in ("last_error", "description"):
+            value = getattr(self, name)
+            if value is not None:
+                object.__setattr__(self, name, str(value)[:_TEXT_MAX] if isinstance(value, (str, int)) else None)
 
     @property
     def is_established(self) -> bool:

@@ -5,6 +5,8 @@ half-applied configs happen).
 The router lock holds across processes, with the database as the coordinator:
 - PostgreSQL: a session-level advisory lock `pg_advisory_lock(PEERBOT, router_id)` on a
   connection of its own, held for the whole change; a crashed process loses it with its connection.
+  Advisory locks are database-wide, so the first key names the schema too: two peerbots in two
+  schemas of one database do not block each other (router ids are per schema).
 - SQLite file: `flock` on a lock file beside the database (the CLI and the bot on one host).
 - In-memory SQLite: in-process only.
 Inside one process a thread-local count makes it re-entrant (a request run holds the router,
@@ -17,6 +19,7 @@ import os
 import re
 import threading
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -42,6 +45,7 @@ class ChangeLocks:
         self._held = threading.local()
         self._engine = engine if engine is not None and engine.dialect.name == "postgresql" else None
         self._lock_dir = lock_dir
+        self._class_key: int | None = None  # PostgreSQL: the first advisory key, from the schema
 
     @classmethod
     def for_engine(cls, engine: Engine) -> ChangeLocks:
@@ -127,13 +131,20 @@ class ChangeLocks:
             return self._routers[router_id]
 
     # -- across processes --------------------------------------------------------------------------
+    def _advisory_class(self, conn) -> int:  # noqa: ANN001
+        if self._class_key is None:
+            schema = conn.execute(text("SELECT current_schema()")).scalar() or "public"
+            self._class_key = ADVISORY_CLASS if schema == "public" else \
+                zlib.crc32(f"PBOT:{schema}".encode()) & 0x7FFFFFFF
+        return self._class_key
+
     def _acquire_shared(self, router_id: int, deadline: float | None) -> object | None:
         if self._engine is not None:
             conn = self._engine.connect()
             try:
                 while True:
                     got = conn.execute(text("SELECT pg_try_advisory_lock(:c, :r)"),
-                                       {"c": ADVISORY_CLASS, "r": router_id}).scalar()
+                                       {"c": self._advisory_class(conn), "r": router_id}).scalar()
                     conn.commit()
                     if got:
                         return conn
@@ -162,7 +173,8 @@ class ChangeLocks:
         if self._engine is not None:
             conn = handle
             try:
-                conn.execute(text("SELECT pg_advisory_unlock(:c, :r)"), {"c": ADVISORY_CLASS, "r": router_id})  # type: ignore[attr-defined]
+                conn.execute(text("SELECT pg_advisory_unlock(:c, :r)"),  # type: ignore[attr-defined]
+                             {"c": self._advisory_class(conn), "r": router_id})
                 conn.commit()  # type: ignore[attr-defined]
             finally:
                 conn.close()  # type: ignore[attr-defined]

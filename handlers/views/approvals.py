@@ -134,14 +134,17 @@ def reject_modal(r: RequestView, channel: str | None, ts: str | None) -> dict[st
 
 def reject_meta(view: dict[str, Any]) -> tuple[int, str | None, str | None]:
     data = json.loads(view.get("private_metadata") or "{}")
-    if not isinstance(data, dict) or not str(data.get("rid", "")).isdigit():
+    rid = str(data.get("rid", "")) if isinstance(data, dict) else ""
+    if not (rid.isascii() and rid.isdigit()) or len(rid) > 9:  # not "²", nor past what the database holds
         raise ValueError("no request id")
     return int(data["rid"]), data.get("ch"), data.get("ts")
 
 
 def reject_reason(view: dict[str, Any]) -> str:
-    values = (view.get("state") or {}).get("values") or {}
-    return str(((values.get(REASON_INPUT) or {}).get(REASON_INPUT) or {}).get("value") or "")
+    value: Any = view.get("state")
+    for key in ("values", REASON_INPUT, REASON_INPUT, "value"):  # any level may be forged
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 # ----------------------------------------------------------------------------- audit

@@ -94,7 +94,11 @@ class ConfigManagerMeta:
     @classmethod
     def load(cls, text: str) -> ConfigManagerMeta:
         data = json.loads(text or "{}")
-        return cls(int(data["sid"]), data.get("ch"), data.get("ts"))
+        sid = data["sid"]  # a forged id past 32 bits would overflow the database driver: refuse it here
+        if not isinstance(sid, int) or isinstance(sid, bool) or not 0 < sid < 2**31:
+            raise ValueError("no session id")
+        channel, ts = data.get("ch"), data.get("ts")
+        return cls(sid, channel if isinstance(channel, str) else None, ts if isinstance(ts, str) else None)
 
 
 def config_manager_modal(p: Plan, v: SessionView, meta: ConfigManagerMeta) -> dict[str, Any]:
@@ -130,8 +134,10 @@ def config_manager_modal(p: Plan, v: SessionView, meta: ConfigManagerMeta) -> di
 
 
 def commands_value(view: dict[str, Any]) -> str:
-    values = (view.get("state") or {}).get("values") or {}
-    return ((values.get(Action.CONFIG_COMMANDS) or {}).get(Action.CONFIG_COMMANDS) or {}).get("value") or ""
+    value: Any = view.get("state")
+    for key in ("values", Action.CONFIG_COMMANDS, Action.CONFIG_COMMANDS, "value"):  # any level may be forged
+        value = value.get(key) if isinstance(value, dict) else None
+    return value if isinstance(value, str) else ""
 
 
 # ----------------------------------------------------------------------------- bulk, polling
@@ -167,5 +173,5 @@ def with_note(msg: dict[str, Any], note: str) -> dict[str, Any]:
     blocks = list(msg["blocks"])
     at = 1 if blocks and blocks[0].get("type") == "header" else 0
     blocks.insert(at, section(note))
-    return message(msg["text"], blocks[:50])
+    return {**msg, "blocks": blocks[:50]}  # msg["text"] is escaped already
 

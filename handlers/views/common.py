@@ -59,7 +59,7 @@ def escape_clipped(text: str | None, limit: int) -> str:
 def state_label(state: str) -> str:
     # "Idle — prefix limit exceeded (100)": the emoji of its BGP state
     emoji = STATE_EMOJI.get(state) or STATE_EMOJI.get(state.split(" \u2014 ", 1)[0], ":grey_question:")
-    return f"{emoji} {state}"
+    return f"{emoji} {escape(state)}"  # a state is router output
 
 
 def ago(when: datetime | None, now: datetime | None = None) -> str:
@@ -136,6 +136,7 @@ def actions(elements: list[dict[str, Any]], block_id: str | None = None) -> list
 
 
 def message(text: str, blocks: list[Block]) -> dict[str, Any]:
-    """A message payload; `text` is the notification/accessibility fallback."""
+    """A message payload; `text` is the notification/accessibility fallback, given as plain text:
+    Slack reads it as mrkdwn too (a router or exchange name "<!channel>" would notify everyone)."""
     assert len(blocks) <= 50, "Slack allows at most 50 blocks in a message"
-    return {"text": clip(text, 3000), "blocks": blocks}
+    return {"text": clip(escape(text), 3000), "blocks": blocks}

@@ -135,7 +135,7 @@ def block_name(bid: str) -> str | None:
 def read_values(state_values: dict[str, Any] | None) -> dict[str, Any]:
     """view.state.values -> {input name: value} (text, selected option value, or list for checkboxes)."""
     out: dict[str, Any] = {}
-    for bid, elements in (state_values or {}).items():
+    for bid, elements in (state_values if isinstance(state_values, dict) else {}).items():
         name = block_name(bid)
         if name is None or not isinstance(elements, dict):
             continue
@@ -143,10 +143,12 @@ def read_values(state_values: dict[str, Any] | None) -> dict[str, Any]:
             if not isinstance(el, dict):
                 continue
             kind = el.get("type")
-            if kind == "checkboxes":
-                out[name] = [o.get("value") for o in el.get("selected_options") or []]
+            if kind == "checkboxes":  # a forged payload may hold anything at any level: skip what is not an option
+                picked = el.get("selected_options")
+                out[name] = [o.get("value") for o in picked if isinstance(o, dict)] if isinstance(picked, list) else []
             elif "selected_option" in el or kind in ("static_select", "external_select", "radio_buttons"):
-                out[name] = (el.get("selected_option") or {}).get("value")
+                picked = el.get("selected_option")
+                out[name] = picked.get("value") if isinstance(picked, dict) else None
             else:
                 value = el.get("value")
                 out[name] = value if value not in ("", None) else None

@@ -21,7 +21,7 @@ def normalize_state(raw: str | None) -> str:
     word; anything unknown (FRR "Clearing"/"Deleted", XR "Closing") is reported as Idle,
     which is what the session effectively is.
     """
-    word = re.split(r"[\s(,.]", (raw or "").strip(), maxsplit=1)[0].lower()
+    word = re.split(r"[\s(,.]", raw.strip() if isinstance(raw, str) else "", maxsplit=1)[0].lower()
     return _STATES.get(word, "Idle")
 
 
@@ -30,7 +30,7 @@ def to_int(value: object) -> int | None:
         return None
     try:
         return int(str(value).strip())
-    except ValueError:
+    except ValueError:  # also 5000 digits (Python's int limit)
         return None
 
 
@@ -121,7 +121,7 @@ _PREFIX_LIMIT_TEXT = re.compile(r"(?i)maximum number of prefixes|prefix[- ]?limi
 
 
 def is_prefix_limit(text: str | None) -> bool:
-    return bool(text) and bool(_PREFIX_LIMIT_TEXT.search(text))
+    return isinstance(text, str) and bool(_PREFIX_LIMIT_TEXT.search(text))  # router output: maybe not text
 
 
 def prefix_limit_error(limit: int | None) -> str:

@@ -41,6 +41,7 @@ def _state(ip: str, nb: dict) -> NeighborState:
             last_error = prefix_limit_error(limit)
         elif "received" not in str(nb.get("lastResetDueTo") or "").lower():
             last_error = with_prefix_limit(last_error, limit)
+    up_ms = to_int(uptime_ms)  # not int(): a broken answer may hold "", a list or 5000 digits
     return NeighborState(
         peer_ip=ip,
         state=state,
@@ -49,7 +50,7 @@ def _state(ip: str, nb: dict) -> NeighborState:
         prefixes_received=accepted,  # FRR's PfxRcd is the accepted (post-policy) count
         prefixes_accepted=accepted,
         prefixes_advertised=_sum(af.get("sentPrefixCounter") for af in afs),
-        uptime_seconds=None if uptime_ms is None else int(uptime_ms) // 1000,
+        uptime_seconds=None if up_ms is None else up_ms // 1000,
         last_error=last_error or None,
         description=nb.get("nbrDesc"),
     )
