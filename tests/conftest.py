@@ -20,12 +20,14 @@ from tests.lab_fixture import *  # noqa: F401,F403 - frr_lab, clean_lab, irr_ser
 LAB_FIXTURES = {"frr_lab", "clean_lab", "lab_vtysh"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by marks
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (`--dist loadgroup`, as .ci/run runs it) every test that uses the FRR
-    lab goes to one worker: the lab is one set of namespaces, built once per session."""
+    """Every test that uses the FRR lab carries the `lab` mark, also when it only asks for a lab
+    fixture: .ci/run runs `-m "not lab"` spread over the cores (pytest-xdist) and then `-m lab`
+    in one process (the lab is one set of namespaces, built once per session)."""
     for item in items:
-        if item.get_closest_marker("lab") or LAB_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.xdist_group("frr-lab"))
+        if LAB_FIXTURES & set(getattr(item, "fixturenames", ())) and not item.get_closest_marker("lab"):
+            item.add_marker(pytest.mark.lab)
 
 
 PG_URL = os.environ.get("PEERBOT_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")

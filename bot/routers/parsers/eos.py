@@ -20,6 +20,7 @@ Only the default VRF is read: peerbot manages the global table.
 from __future__ import annotations
 
 import ipaddress
+import math
 import time
 
 from bot.routers.base import NeighborState
@@ -73,10 +74,12 @@ def _counter_keys(ip: str) -> tuple[str, str]:
 
 
 def _uptime(peer: dict, state: str, now: float) -> int | None:
-    if isinstance(peer.get("establishedTime"), (int, float)) and state == "Established":
-        return int(peer["establishedTime"])
-    if isinstance(peer.get("updownTime"), (int, float)) and peer["updownTime"] > 0:  # epoch, some releases
-        return max(0, int(now - peer["updownTime"]))
+    # math.isfinite: JSON may hold 1e999 (inf), which int() cannot take
+    established, updown = peer.get("establishedTime"), peer.get("updownTime")
+    if isinstance(established, (int, float)) and math.isfinite(established) and state == "Established":
+        return int(established)
+    if isinstance(updown, (int, float)) and math.isfinite(updown) and updown > 0:  # epoch, some releases
+        return max(0, int(now - updown))
     return None
 
 
