@@ -27,28 +27,12 @@ log = logging.getLogger(__name__)
 
 
 @dataclass
-class StateChange:
-    session_id: int
-    peer_name: str
-    peer_ip: str
-    router_name: str
-    old: str | None
-    new: str | None
-    since: datetime | None = None  # when the session entered `old` (for "down after up for a while")
-    reason: str | None = None  # the router's last error, when not Established
-
-    def fact(self) -> ChangeFact:
-        return ChangeFact(self.session_id, self.peer_name, self.peer_ip, self.router_name, self.old, self.new,
-                          self.since, self.reason)
-
-
-@dataclass
 class PollResult:
     router_id: int
     router_name: str
     ok: bool
     message: str
-    changes: list[StateChange] = field(default_factory=list)
+    changes: list[ChangeFact] = field(default_factory=list)  # the sessions whose state changed
     polled: int = 0
     # Not polled this time: a change to the router is running, another process is polling it,
     # or (scheduled polls) it is not due yet. Not a failure: nothing to report.
@@ -147,11 +131,11 @@ class StatePoller:
             # peer names only for the sessions that changed, in one query
             peer_ids = {row.peer_id for row, _, _ in changed}
             names = dict(s.execute(select(Peer.id, Peer.name).where(Peer.id.in_(peer_ids))).all()) if changed else {}
-            changes = [StateChange(row.id, names.get(row.peer_id, ""), row.peer_ip, name, old, row.bgp_state, since,
+            changes = [ChangeFact(row.id, names.get(row.peer_id, ""), row.peer_ip, name, old, row.bgp_state, since,
                                    row.last_error if row.bgp_state != "Established" else None)
                        for row, old, since in sorted(changed, key=lambda c: c[0].id)]
             # decided with the history rows, in this transaction: never lost, never twice
-            notices_for_poll(s, self.core.settings, router, [c.fact() for c in changes], now)
+            notices_for_poll(s, self.core.settings, router, changes, now)
         count = len(current)
         return PollResult(router_id, name, True, f"{name}: {count} session(s) polled, {len(changes)} changed",
                           changes, count)
