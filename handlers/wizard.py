@@ -487,6 +487,15 @@ def _view_state(body: dict[str, Any]) -> tuple[dict[str, Any], WizardState, dict
     return view, WizardState.decode(view.get("private_metadata")), read_values((view.get("state") or {}).get("values"))
 
 
+def _show_error(client: WebClient, view: dict, exc: Exception) -> None:
+    """A wizard button or select failed: the modal says why (when there is one to update)."""
+    if view.get("id"):
+        try:
+            client.views_update(view_id=view["id"], view=error_view(user_text(exc)))
+        except Exception:  # noqa: BLE001
+            log.exception("could not report a wizard error")
+
+
 def register(app: App, core: Core, ui: Any, table: Any) -> None:
     def cmd_add(ctx: Any) -> None:
         core.access.require(ctx.user_id, Role.OPERATOR, "create sessions")
@@ -513,11 +522,7 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
                 view, state, values = _view_state(body)
                 fn(client, view, state, values, body["actions"][0])
             except Exception as exc:  # noqa: BLE001 - the user sees what happened
-                if view.get("id"):
-                    try:
-                        client.views_update(view_id=view["id"], view=error_view(user_text(exc)))
-                    except Exception:  # noqa: BLE001
-                        log.exception("could not report a wizard error")
+                _show_error(client, view, exc)
 
         listener.__name__ = fn.__name__
         return listener
@@ -610,11 +615,7 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
             workers = context["services"].runner.workers
             workers.submit(f"IRR import {target.query}", _finish_import, client, shown, new, target.query, user)
         except Exception as exc:  # noqa: BLE001 - the user sees what happened
-            if view.get("id"):
-                try:
-                    client.views_update(view_id=view["id"], view=error_view(user_text(exc)))
-                except Exception:  # noqa: BLE001
-                    log.exception("could not report a wizard error")
+            _show_error(client, view, exc)
 
     def _finish_import(client: WebClient, shown: dict, state: WizardState, query: str, user: str) -> None:
         text = import_as_set(imports, query, user)
