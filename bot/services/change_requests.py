@@ -195,7 +195,6 @@ class ChangeRequests:
         edited_text = None
         if action == "config_push":
             edited_text = "\n".join(lines or [])  # checked in _plan: InvalidInput names the bad line
-        now = utcnow()
         with self.core.db.session() as s:
             planned = [self._plan(s, sid, action, edited_text) for sid in ids]
             self._refuse_if_open(s, ids)
@@ -203,35 +202,50 @@ class ChangeRequests:
             skipped = self.core.settings.approval_skipped
             needs_approval = touches_router and not ({action, "all"} & skipped)
             routers = sorted({p.router_id for p in planned})
-            req = ChangeRequest(
-                action=action, state=ChangeState.REQUESTED if needs_approval else ChangeState.APPROVED,
-                summary=_summary(action, planned), router_ids=routers,
+            return self.store(
+                s, actor=actor, action=action, summary=_summary(action, planned), router_ids=routers,
                 fingerprint=self._fingerprint(s, action, ids), needs_approval=needs_approval,
-                requested_by=actor, requested_at=now, expires_at=now + timedelta(seconds=self.core.settings.approval_ttl),
-                decided_by=None if needs_approval else "policy", decided_at=None if needs_approval else now,
-                idempotency_key=key, origin_channel=_id(origin.channel), origin_ts=_id(origin.ts),
-                origin_response_url=origin.response_url if _is_slack_hook(origin.response_url) else None,
-            )
-            req.items = [ChangeRequestItem(session_id=p.row_id, router_id=p.router_id, label=p.label[:255],
-                                           commands=p.masked) for p in planned]
-            if edited_text is not None:
+                items=[ChangeRequestItem(session_id=p.row_id, router_id=p.router_id, label=p.label[:255],
+                                         commands=p.masked) for p in planned],
+                key=key, origin=origin,
                 # the edited text may hold a key typed in clear: kept encrypted, for the push only
-                req.edited_encrypted = self.core.secrets.encrypt(edited_text)
-            s.add(req)
-            try:
-                s.flush()
-            except IntegrityError:
-                s.rollback()
-                existing = self._by_key(key) if key else None
-                if existing is None:
-                    raise
-                return existing
-            self._audit(s, req, actor, "change.requested",
-                        f"{req.summary}; " + ("waiting for approval" if needs_approval else
-                                              "no approval needed (" + ("policy" if touches_router else
-                                                                        "no router is changed") + ")"),
-                        after={"commands": {str(p.row_id): p.masked for p in planned}})
-            return RequestView.of(req)
+                edited_encrypted=self.core.secrets.encrypt(edited_text) if edited_text is not None else None,
+                note="waiting for approval" if needs_approval else
+                     "no approval needed (" + ("policy" if touches_router else "no router is changed") + ")",
+                after={"commands": {str(p.row_id): p.masked for p in planned}})
+
+    def store(self, s, *, actor: str, action: str, summary: str, router_ids: list[int],  # noqa: ANN001
+              fingerprint: str, needs_approval: bool, items: list[ChangeRequestItem], key: str | None,
+              origin: Origin, edited_encrypted: str | None, note: str, after: dict,
+              duplicate: PeerbotError | None = None) -> RequestView:
+        """Write a new request in `s` with its items and its `change.requested` audit event. The
+        caller has checked the role and that no request is open, and planned the items. A
+        request stored meanwhile under the same idempotency `key` is returned instead; with no
+        such request the clash is `duplicate` (or the IntegrityError itself)."""
+        now = utcnow()
+        req = ChangeRequest(
+            action=action, state=ChangeState.REQUESTED if needs_approval else ChangeState.APPROVED,
+            summary=summary, router_ids=router_ids, fingerprint=fingerprint, needs_approval=needs_approval,
+            requested_by=actor, requested_at=now, expires_at=now + timedelta(seconds=self.core.settings.approval_ttl),
+            decided_by=None if needs_approval else "policy", decided_at=None if needs_approval else now,
+            idempotency_key=key, origin_channel=_id(origin.channel), origin_ts=_id(origin.ts),
+            origin_response_url=origin.response_url if _is_slack_hook(origin.response_url) else None,
+            edited_encrypted=edited_encrypted,
+        )
+        req.items = items
+        s.add(req)
+        try:
+            s.flush()
+        except IntegrityError:
+            s.rollback()
+            existing = self._by_key(key) if key else None
+            if existing is None:
+                if duplicate is not None:
+                    raise duplicate from None
+                raise
+            return existing
+        self._audit(s, req, actor, "change.requested", f"{req.summary}; {note}", after=after)
+        return RequestView.of(req)
 
     def _plan(self, s, sid: int, action: str, edited_text: str | None) -> _Planned:  # noqa: ANN001
         row = load_session(s, sid)

@@ -24,12 +24,10 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
 from types import SimpleNamespace
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.exc import IntegrityError
 
 from bot.access import Role
 from bot.core import Core
@@ -44,7 +42,7 @@ from bot.services.router_config import FilterUnavailable, load_session, mask_lin
 from bot.services.views import SessionView
 from bot.validation import cli_safe_text, clean_text, parse_as_set, parse_asn, parse_ip, parse_md5
 from storage.models import (
-    ChangeRequest, ChangeRequestItem, ChangeState, Exchange, PeerGroup, Router, Session, SessionType, utcnow,
+    ChangeRequestItem, Exchange, PeerGroup, Router, Session, SessionType,
 )
 
 ACTION = "edit"  # the change-request action of an edit (bot/services/change_requests.py ACTIONS)
@@ -302,7 +300,7 @@ def edit_session(core: Core, actor: str, session_id: int, changes: SessionChange
                  idempotency_key: str | None = None, origin: object | None = None) -> EditResult:
     """Validate, then update the session (not on a router, or no router difference) or store a
     change request for the router change (see the module docstring)."""
-    from bot.services.change_requests import ChangeRequests, Origin, RequestView  # noqa: F401 - cycle
+    from bot.services.change_requests import ChangeRequests, Origin  # here: the two modules import each other
 
     core.access.require(actor, Role.OPERATOR, "edit sessions")
     requests = ChangeRequests(core)
@@ -343,9 +341,8 @@ def _empty_preview(row: Session) -> EditPreview:
 def _store_request(core: Core, requests, actor: str, session_id: int, edit: PendingEdit,  # noqa: ANN001
                    preview: EditPreview, key: str | None, origin) -> object:  # noqa: ANN001
     """The change request of an edit: one item per router step, the pending values encrypted."""
-    from bot.services.change_requests import ACTIONS, RequestView, _id, _is_slack_hook
+    from bot.services.change_requests import ACTIONS
 
-    now = utcnow()
     with core.db.session() as s:
         row = load_session(s, session_id)
         requests._refuse_if_open(s, [session_id])
@@ -354,35 +351,19 @@ def _store_request(core: Core, requests, actor: str, session_id: int, edit: Pend
         summary = f"{what} {_label(row.peer.name, row.peer.asn, row.peer_ip, row.router.name)}"
         if preview.move:
             summary += f" → {edit.peer_ip} on {preview.steps[-1].router_name}"
-        req = ChangeRequest(
-            action=ACTION, state=ChangeState.REQUESTED if needs_approval else ChangeState.APPROVED,
-            summary=summary[:2000], router_ids=sorted({st.router_id for st in preview.steps}),
+        return requests.store(
+            s, actor=actor, action=ACTION, summary=summary[:2000],
+            router_ids=sorted({st.router_id for st in preview.steps}),
             fingerprint=requests._fingerprint(s, ACTION, [session_id]), needs_approval=needs_approval,
-            requested_by=actor, requested_at=now, expires_at=now + timedelta(seconds=core.settings.approval_ttl),
-            decided_by=None if needs_approval else "policy", decided_at=None if needs_approval else now,
-            idempotency_key=key, origin_channel=_id(getattr(origin, "channel", None)),
-            origin_ts=_id(getattr(origin, "ts", None)),
-            origin_response_url=(origin.response_url if _is_slack_hook(getattr(origin, "response_url", None))
-                                 else None),
+            items=[ChangeRequestItem(session_id=session_id, router_id=st.router_id, label=st.label,
+                                     commands=st.masked) for st in preview.steps],
+            key=key, origin=origin,
             # the pending values (with the new key's ciphertext), encrypted as a whole
             edited_encrypted=core.secrets.encrypt(edit.model_dump_json()),
-        )
-        req.items = [ChangeRequestItem(session_id=session_id, router_id=st.router_id, label=st.label,
-                                       commands=st.masked) for st in preview.steps]
-        s.add(req)
-        try:
-            s.flush()
-        except IntegrityError:
-            s.rollback()
-            existing = requests._by_key(key) if key else None
-            if existing is None:
-                raise Conflict("This edit was asked for at the same moment by another request.") from None
-            return existing
-        requests._audit(s, req, actor, "change.requested",
-                        f"{req.summary}; " + ("waiting for approval" if needs_approval else "no approval needed (policy)"),
-                        after={"commands": {str(session_id): [c for st in preview.steps for c in st.masked]},
-                               "edit": edit.public(), "changes": preview.changes})
-        return RequestView.of(req)
+            note="waiting for approval" if needs_approval else "no approval needed (policy)",
+            after={"commands": {str(session_id): [c for st in preview.steps for c in st.masked]},
+                   "edit": edit.public(), "changes": preview.changes},
+            duplicate=Conflict("This edit was asked for at the same moment by another request."))
 
 
 def apply_edit(core: Core, s, row: Session, edit: PendingEdit, actor: str, detail: str) -> None:  # noqa: ANN001
