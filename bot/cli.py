@@ -169,7 +169,7 @@ def _start_polling(core, app) -> list:  # noqa: ANN001
 
     channel = core.settings.notify_channel
     sender = NoticeSender(core, Notifier(app.client), render_notice) if channel else None
-    poller = Poller(Changes(core), sender, workers=app.runner.workers)
+    poller = Poller(Changes(core), sender)
     started = [start_history_pruning(core)]
     if sender is not None:
         app.runner.workers.submit("send notices left by the last run", sender.deliver)

@@ -11,7 +11,6 @@ from bot.notice_sender import NoticeSender
 from bot.services.changes import Changes
 from bot.services.notices import stable_sweep
 from bot.services.polling import PollResult
-from bot.workers import Workers
 
 log = logging.getLogger(__name__)
 POLL_JOB = "poll-routers"
@@ -23,10 +22,9 @@ class Poller:
     transaction); then flapping sessions that calmed down get their "stable again", and the
     sender posts what is pending (also what a previous process left unsent)."""
 
-    def __init__(self, changes: Changes, sender: NoticeSender | None = None, workers: Workers | None = None):
+    def __init__(self, changes: Changes, sender: NoticeSender | None = None):
         self.changes = changes
-        # (kept for callers) routers are polled side by side on the router pool (bot/services/router_pool.py)
-        self.workers = workers
+        # routers are polled side by side on the router pool (bot/services/router_pool.py)
         self.sender = sender
         # Set by start_scheduler: polls are then "scheduled" (claimed in the database so that with
         # two processes a router is polled once per interval); 0: every run_once polls every router.

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.errors import NotFound
 from storage.db import Database
-from storage.models import AsSet, Exchange, Peer, PeerGroup, Router, Session
+from storage.models import Exchange, Peer, PeerGroup, Router, Session
 
 
 @dataclass(frozen=True)
@@ -130,8 +130,3 @@ def _peer_view(s, p: Peer) -> PeerView:  # noqa: ANN001
     ips = sorted(set(s.scalars(select(Session.peer_ip).where(Session.peer_id == p.id))))
     return PeerView(id=p.id, name=p.name, asn=p.asn, peeringdb_net_id=p.peeringdb_net_id, as_set=p.as_set,
                     is_local=p.is_local, ips=ips)
-
-
-def find_as_set(db: Database, name: str) -> AsSet | None:
-    with db.session() as s:
-        return s.scalar(select(AsSet).where(func.upper(AsSet.name) == name.upper()))

@@ -16,7 +16,6 @@ from bot.scheduler import Poller, start_scheduler
 from bot.services.changes import Changes
 from bot.services.history import session_history
 from bot.services.sessions import get_session
-from bot.workers import Workers
 from handlers.views.notices import render_notice
 from storage.models import Notice, Router
 from tests.factories import make_session
@@ -58,7 +57,7 @@ def test_peer_shutting_its_side_lands_once_in_the_sessions_thread(lab_core: Core
     v = make_session(lab_core, ip=baseline.peer_ip, asn=str(clean_lab.peer.asn), name="Lab Peer")
     changes = Changes(lab_core)
     assert changes.configure(v.id, "U111").ok
-    poller = Poller(changes, _sender(lab_core, slack), workers=Workers(2))
+    poller = Poller(changes, _sender(lab_core, slack))
     peer_side = f"neighbor {baseline.router_ip} shutdown"
     try:
         poller.run_once()
@@ -97,7 +96,7 @@ def test_scheduled_poll_and_unreachable_router_reported_once(lab_core: Core, cle
     monkeypatch.setenv("PEERBOT_TEST_EDGE2_PASSWORD", "nothing-listens")
     make_session(lab_core, ip="198.51.100.9", name="Gamma", asn="65603", router="edge2", exchange="OTHER-IX")
     sender = _sender(lab_core, slack)
-    poller = Poller(Changes(lab_core), sender, workers=Workers(2))
+    poller = Poller(Changes(lab_core), sender)
     sched = start_scheduler(poller, interval_seconds=1)  # as `serve` runs it
     try:
         slack.wait_for("chat.postMessage", lambda c: "edge2" in dump(c.args), timeout=20)
