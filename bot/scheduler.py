@@ -17,6 +17,12 @@ POLL_JOB = "poll-routers"
 SPACING = 0.8  # of the interval: a scheduled poll makes its router due again after this
 
 
+
+def _background(misfire_grace: int) -> BackgroundScheduler:
+    """A scheduler for one periodic job: runs that pile up (a slow run, a sleeping laptop)
+    coalesce into one, never two at once, and a run late by more than `misfire_grace` s is dropped."""
+    return BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": misfire_grace})
+
 class Poller:
     """One poll of all routers. Each poll stores its changes with their notices (one
     transaction); then flapping sessions that calmed down get their "stable again", and the
@@ -50,7 +56,7 @@ def start_scheduler(poller: Poller, interval_seconds: int) -> BackgroundSchedule
     if interval_seconds <= 0:
         return None
     poller.interval = interval_seconds
-    sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": interval_seconds})
+    sched = _background(interval_seconds)
     sched.add_job(poller.run_once, "interval", seconds=interval_seconds, id=POLL_JOB)
     sched.start()
     return sched
@@ -62,7 +68,7 @@ NOTICE_JOB = "send-notices"
 def start_notice_sender(sender: NoticeSender, seconds: float = 10) -> BackgroundScheduler:
     """Send pending notices every few seconds too: a poll asked for in Slack (Refresh) stores its
     notices like a scheduled one, and they should not wait for the next scheduled poll."""
-    sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 60})
+    sched = _background(60)
     sched.add_job(sender.deliver, "interval", seconds=seconds, id=NOTICE_JOB)
     sched.start()
     return sched
@@ -82,7 +88,7 @@ def start_history_pruning(core: Any) -> BackgroundScheduler:
         if gone:
             log.info("state history: %s change(s) older than %s days deleted", gone, core.settings.history_days)
 
-    sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
+    sched = _background(3600)
     sched.add_job(run, "interval", hours=24, id=HISTORY_JOB, next_run_time=datetime.now(timezone.utc) + timedelta(hours=1))
     sched.start()
     return sched
@@ -107,7 +113,7 @@ def start_peeringdb_sync(core: Any, hours: float) -> BackgroundScheduler | None:
             log.warning("scheduled PeeringDB sync: %s", report.error)
 
     seconds = int(hours * 3600)
-    sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": seconds})
+    sched = _background(seconds)
     sched.add_job(run, "interval", seconds=seconds, id=PEERINGDB_JOB,
                   next_run_time=datetime.now(timezone.utc) + timedelta(minutes=1))
     sched.start()
@@ -126,7 +132,7 @@ def start_irr_refresh(refresher: Any, hours: float) -> BackgroundScheduler | Non
     from datetime import datetime, timedelta, timezone
 
     seconds = int(hours * 3600)
-    sched = BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": seconds})
+    sched = _background(seconds)
     sched.add_job(refresher.run_once, "interval", seconds=seconds, id=IRR_REFRESH_JOB,
                   next_run_time=datetime.now(timezone.utc) + timedelta(minutes=5))
     sched.start()
