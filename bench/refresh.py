@@ -78,6 +78,24 @@ def measure(kind: str, url: str, per_router: int = 0) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def _proc_usage(pid: int) -> tuple[float, float]:
+    """(CPU seconds, peak RSS MB) of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    hwm = next((int(line.split()[1]) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+                if line.startswith("VmHWM:")), 0)
+    return cpu, hwm / 1024
+
+
+def readers_usage() -> tuple[float, float, int]:
+    """CPU seconds and peak RSS (MB) of the bot's state reader children (PEERBOT_POLL_PROCESSES),
+    and how many there are: their work is the refresh's too."""
+    from bot.routers import state_readers
+
+    usage = [_proc_usage(pid) for pid in state_readers.child_pids()]
+    return sum(c for c, _ in usage), sum(m for _, m in usage), len(usage)
+
+
 def child(kind: str, url: str, per_router: int) -> None:
     import logging
 
@@ -98,9 +116,9 @@ def child(kind: str, url: str, per_router: int) -> None:
         t = time.perf_counter()
         changes.poll_all()
         cold = time.perf_counter() - t
-        t, c = time.perf_counter(), time.process_time()
+        t, c, rc = time.perf_counter(), time.process_time(), readers_usage()[0]
         results = changes.poll_all()
-        wall, cpu = time.perf_counter() - t, time.process_time() - c
+        wall, cpu = time.perf_counter() - t, time.process_time() - c + readers_usage()[0] - rc
         ok = sum(r.ok for r in results)
         total = len(results)
     else:  # bulk admin down: the first `per_router` sessions of every router
@@ -111,8 +129,10 @@ def child(kind: str, url: str, per_router: int) -> None:
         results = changes.run("admin_down", ids, "bench")
         wall, cpu = time.perf_counter() - t, time.process_time() - c
         ok, total = sum(r.ok for r in results), len(results)
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"wall": wall, "cpu": cpu, "rss_mb": rss_mb, "ok": ok, "total": total, "cold": cold}))
+    _, readers_rss, readers = readers_usage()
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + readers_rss
+    print(json.dumps({"wall": wall, "cpu": cpu, "rss_mb": rss_mb, "ok": ok, "total": total, "cold": cold,
+                      "readers": readers}))
 
 
 def handshake_cpu(port: int, rounds: int = 20) -> float:

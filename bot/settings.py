@@ -37,6 +37,10 @@ class Settings(BaseSettings):
     # timed out and no longer waited for (seconds).
     poll_concurrency: int = Field(default=32, ge=1, le=256, alias="PEERBOT_POLL_CONCURRENCY")
     poll_timeout: float = Field(default=60.0, gt=0, alias="PEERBOT_POLL_TIMEOUT")
+    # Child processes that read routers' state for polls (bot/routers/state_readers.py), so SSH
+    # and parsing use every core; None: one per core (none on a one-core machine), 0: read in
+    # the bot's own threads.
+    poll_processes: int | None = Field(default=None, ge=0, le=32, alias="PEERBOT_POLL_PROCESSES")
     log_level: str = Field(default="INFO", alias="PEERBOT_LOG_LEVEL")
 
     # PeeringDB mirror (bot/peeringdb): API base, optional key (Authorization: Api-Key), and how

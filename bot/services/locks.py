@@ -3,8 +3,9 @@ at a time per router (two config sessions interleaving their lines on one router
 half-applied configs happen).
 
 The router lock holds across processes, with the database as the coordinator:
-- PostgreSQL: a session-level advisory lock `pg_advisory_lock(PEERBOT, router_id)` on a
-  connection of its own, held for the whole change; a crashed process loses it with its connection.
+- PostgreSQL: a session-level advisory lock `pg_advisory_lock(PEERBOT, router_id)`, held for the
+  whole change on the process's lock connection (one for all its locks, see _AdvisoryLocks); a
+  crashed process loses it with its connection.
   Advisory locks are database-wide, so the first key names the schema too: two peerbots in two
   schemas of one database do not block each other (router ids are per schema).
 - SQLite file: `flock` on a lock file beside the database (the CLI and the bot on one host).
@@ -15,6 +16,7 @@ and the change it calls takes the same lock again).
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import re
 import threading
@@ -25,9 +27,12 @@ from collections.abc import Iterable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import DBAPIError
 
 from bot.errors import Conflict
+
+log = logging.getLogger(__name__)
 
 ADVISORY_CLASS = 0x50424F54  # "PBOT": the first key of every peerbot advisory lock
 POLL = 0.1
@@ -43,9 +48,8 @@ class ChangeLocks:
         self._busy: set[int] = set()
         self._routers: defaultdict[int, threading.Lock] = defaultdict(threading.Lock)
         self._held = threading.local()
-        self._engine = engine if engine is not None and engine.dialect.name == "postgresql" else None
+        self._advisory = _AdvisoryLocks(engine) if engine is not None and engine.dialect.name == "postgresql" else None
         self._lock_dir = lock_dir
-        self._class_key: int | None = None  # PostgreSQL: the first advisory key, from the schema
 
     @classmethod
     def for_engine(cls, engine: Engine) -> ChangeLocks:
@@ -131,30 +135,14 @@ class ChangeLocks:
             return self._routers[router_id]
 
     # -- across processes --------------------------------------------------------------------------
-    def _advisory_class(self, conn) -> int:  # noqa: ANN001
-        if self._class_key is None:
-            schema = conn.execute(text("SELECT current_schema()")).scalar() or "public"
-            self._class_key = ADVISORY_CLASS if schema == "public" else \
-                zlib.crc32(f"PBOT:{schema}".encode()) & 0x7FFFFFFF
-        return self._class_key
-
     def _acquire_shared(self, router_id: int, deadline: float | None) -> object | None:
-        if self._engine is not None:
-            conn = self._engine.connect()
-            try:
-                while True:
-                    got = conn.execute(text("SELECT pg_try_advisory_lock(:c, :r)"),
-                                       {"c": self._advisory_class(conn), "r": router_id}).scalar()
-                    conn.commit()
-                    if got:
-                        return conn
-                    if deadline is not None and time.monotonic() >= deadline:
-                        conn.close()
-                        return None
-                    time.sleep(POLL)
-            except BaseException:
-                conn.close()
-                raise
+        if self._advisory is not None:
+            while True:
+                if self._advisory.try_lock(router_id):
+                    return True
+                if deadline is not None and time.monotonic() >= deadline:
+                    return None
+                time.sleep(POLL)
         if self._lock_dir is not None:
             self._lock_dir.mkdir(parents=True, exist_ok=True)
             fd = os.open(self._lock_dir / f"router-{router_id}.lock", os.O_RDWR | os.O_CREAT, 0o600)
@@ -170,13 +158,81 @@ class ChangeLocks:
         return True  # in-process only
 
     def _release_shared(self, router_id: int, handle: object) -> None:
-        if self._engine is not None:
-            conn = handle
-            try:
-                conn.execute(text("SELECT pg_advisory_unlock(:c, :r)"),  # type: ignore[attr-defined]
-                             {"c": self._advisory_class(conn), "r": router_id})
-                conn.commit()  # type: ignore[attr-defined]
-            finally:
-                conn.close()  # type: ignore[attr-defined]
+        if self._advisory is not None:
+            self._advisory.unlock(router_id)
         elif self._lock_dir is not None:
             os.close(handle)  # type: ignore[arg-type]  # closing the fd drops the flock
+
+
+class _AdvisoryLocks:
+    """PostgreSQL advisory locks of this process, all held on one connection of their own.
+
+    Session-level locks belong to a connection, and one connection can hold any number of them:
+    a lock per pooled connection made the locks compete with queries for the pool (32 polls at
+    once held 32 of its 40 connections). Calls are serialised on the connection; each is one
+    short statement. If the connection is lost, so are its locks (as when a process dies): it
+    is opened again, and the loss is logged. It goes back to the pool when no lock is held."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._conn: Connection | None = None
+        self._class_key: int | None = None  # the first advisory key, from the schema
+        self._guard = threading.Lock()
+        self._held = 0
+
+    def try_lock(self, router_id: int) -> bool:
+        got = bool(self._call("SELECT pg_try_advisory_lock(:c, :r)", router_id, retry=True))
+        with self._guard:
+            self._held += got
+            if not self._held:
+                self._drop()
+        return got
+
+    def unlock(self, router_id: int) -> None:
+        self._call("SELECT pg_advisory_unlock(:c, :r)", router_id, retry=False)
+        with self._guard:
+            self._held = max(0, self._held - 1)
+            if not self._held:
+                self._drop()  # back to the pool: an idle process holds no connection
+
+    def _call(self, sql: str, router_id: int, *, retry: bool) -> object:
+        with self._guard:
+            for attempt in (1, 2):
+                try:
+                    conn = self._connection()
+                    value = conn.execute(text(sql), {"c": self._class(conn), "r": router_id}).scalar()
+                    conn.commit()
+                    return value
+                except DBAPIError as exc:
+                    if not exc.connection_invalidated and not _closed(self._conn):
+                        raise
+                    log.warning("the advisory lock connection was lost; its router locks with it")
+                    self._drop()
+                    self._held = 0
+                    if not retry or attempt == 2:
+                        return None  # (an unlock on a lost connection: nothing left to release)
+            return None
+
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = self._engine.connect()
+        return self._conn
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except DBAPIError:
+                pass
+
+    def _class(self, conn: Connection) -> int:
+        if self._class_key is None:
+            schema = conn.execute(text("SELECT current_schema()")).scalar() or "public"
+            self._class_key = ADVISORY_CLASS if schema == "public" else \
+                zlib.crc32(f"PBOT:{schema}".encode()) & 0x7FFFFFFF
+        return self._class_key
+
+
+def _closed(conn: Connection | None) -> bool:
+    return conn is None or conn.closed or conn.invalidated

@@ -21,6 +21,10 @@ from storage.models import RouterPoll
 
 # Who this process is, in claimed_by: host and pid for people, a nonce for two processes that
 # share a pid (containers).
+# plain UPDATEs: no RouterPoll objects are loaded in the sessions that claim, nothing to keep in
+# step (SQLAlchemy's default evaluates the WHERE against the session's objects: measurable per poll)
+_PLAIN = {"synchronize_session": False}
+
 PROCESS_ID = f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
@@ -37,7 +41,7 @@ def claim(s: OrmSession, router_id: int, *, lease: float, spacing: float | None 
     if spacing is not None:
         conditions.append(or_(RouterPoll.next_poll_at.is_(None), RouterPoll.next_poll_at <= now))
         values["next_poll_at"] = now + timedelta(seconds=spacing)
-    if s.execute(update(RouterPoll).where(*conditions).values(**values)).rowcount == 1:
+    if s.execute(update(RouterPoll).where(*conditions).values(**values).execution_options(**_PLAIN)).rowcount == 1:
         return True
     if s.get(RouterPoll, router_id) is not None:
         return False  # claimed by another, or not due
@@ -52,4 +56,11 @@ def claim(s: OrmSession, router_id: int, *, lease: float, spacing: float | None 
 def release(s: OrmSession, router_id: int, owner: str = PROCESS_ID) -> None:
     """Give the claim up (in the transaction `s`, e.g. the one storing the poll's result)."""
     s.execute(update(RouterPoll).where(RouterPoll.router_id == router_id, RouterPoll.claimed_by == owner)
-              .values(claimed_until=None))
+              .values(claimed_until=None).execution_options(**_PLAIN))
+
+
+def release_many(s: OrmSession, router_ids: list[int], owner: str = PROCESS_ID) -> None:
+    """release() for several routers in one statement."""
+    if router_ids:
+        s.execute(update(RouterPoll).where(RouterPoll.router_id.in_(router_ids), RouterPoll.claimed_by == owner)
+                  .values(claimed_until=None).execution_options(**_PLAIN))

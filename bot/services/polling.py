@@ -2,6 +2,10 @@
 from __future__ import annotations
 
 import logging
+import operator
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from types import SimpleNamespace
 from datetime import datetime, timedelta, timezone
@@ -11,7 +15,7 @@ from sqlalchemy.orm import object_session
 
 from bot.core import Core
 from bot.errors import NotFound
-from bot.routers import NeighborState, RouterError, RouterTimeout
+from bot.routers import NeighborState, RouterCredentials, RouterError, RouterTimeout, state_readers
 from bot.routers.parsers.common import norm_ip
 from bot.services import poll_claims
 from bot.services.router_config import (
@@ -40,12 +44,76 @@ class PollResult:
     timed_out: bool = False  # no answer in time (PEERBOT_ROUTER_TIMEOUT / PEERBOT_POLL_TIMEOUT)
 
 
+@dataclass
+class Reading:
+    """What one router answered: its neighbor states, or the error (with the router's name)."""
+    router_id: int
+    name: str
+    states: dict[str, NeighborState] | None
+    error: str | None = None
+    timed_out: bool = False
+
+
+class GroupStore:
+    """Group commit for the polls of a refresh: a poll's reading waits in a queue, and whichever
+    waiting poll finds no store running stores everything queued (up to `max_batch` routers) in
+    one transaction. A fleet refresh thus costs a few transactions instead of one per router
+    (each with its fsync on SQLite, its round trips on PostgreSQL); a lone poll is stored at
+    once. A batch that fails is stored again router by router, so one bad reading fails only
+    its own router."""
+
+    def __init__(self, store_batch: Callable[[list[Reading]], list[PollResult | None]], max_batch: int = 50):
+        self._store_batch = store_batch
+        self._max = max_batch
+        self._cond = threading.Condition()
+        self._queue: list[tuple[Reading, Future]] = []
+        self._storing = False
+
+    def store(self, reading: Reading) -> PollResult | None:
+        mine: Future = Future()
+        with self._cond:
+            self._queue.append((reading, mine))
+            while not mine.done():
+                if self._storing:
+                    self._cond.wait()
+                    continue
+                self._storing = True
+                batch, self._queue = self._queue[:self._max], self._queue[self._max:]
+                self._cond.release()
+                try:
+                    self._run(batch)
+                finally:
+                    self._cond.acquire()
+                    self._storing = False
+                    self._cond.notify_all()
+        return mine.result()
+
+    def _run(self, batch: list[tuple[Reading, Future]]) -> None:
+        try:
+            results = self._store_batch([reading for reading, _ in batch])
+        except Exception as exc:  # noqa: BLE001 - handed to the polls that wait for it
+            if len(batch) == 1:
+                batch[0][1].set_exception(exc)
+                return
+            log.warning("storing %d polls together failed (%s); storing them one by one", len(batch),
+                        type(exc).__name__)
+            for item in batch:
+                self._run([item])
+            return
+        for (_, future), result in zip(batch, results):
+            future.set_result(result)
+
+
 class StatePoller:
     """Polls routers through the injected driver factory (tests pass fakes)."""
 
     def __init__(self, core: Core, driver_factory: DriverFactory | None = None):
         self.core = core
         self.driver_factory = driver_factory  # None: the core's (netmiko unless a test injects one)
+        settings = core.settings
+        self._processes = (state_readers.default_processes() if settings.poll_processes is None
+                           else settings.poll_processes)
+        self._threads_per_process = max(1, -(-settings.poll_concurrency // max(1, self._processes)))
 
     def poll_router(self, router_id: int, *, spacing: float | None = None) -> PollResult:
         """Poll one router now. Skipped (not waited for) while a change to it runs or another
@@ -61,7 +129,13 @@ class StatePoller:
             except ChangeError as exc:
                 router.last_error = str(exc)
                 return PollResult(router_id, name, False, str(exc))
-            settings = self.core.settings
+        return self._poll(router_id, name, creds, spacing=spacing, store=self._store_one)
+
+    def _poll(self, router_id: int, name: str, creds: RouterCredentials, *, spacing: float | None,
+              store: Callable[[Reading], PollResult | None]) -> PollResult:
+        """Claim, lock, read, store (see poll_router)."""
+        settings = self.core.settings
+        with self.core.db.session() as s:
             claimed = poll_claims.claim(s, router_id, lease=settings.poll_timeout + settings.router_timeout,
                                         spacing=spacing)
         if not claimed:
@@ -76,69 +150,104 @@ class StatePoller:
                 return PollResult(router_id, name, False, f"{name}: skipped (a change to it is in progress)",
                                   skipped=True)
             try:
-                return self._read_and_store(router_id, name, creds)  # releases the claim as it stores
+                result = store(self._read(router_id, name, creds))  # releases the claim as it stores
             finally:
                 self.core.locks.release_router(router_id)
         except BaseException:
             self._release(router_id)
             raise
+        if result is None:
+            raise NotFound(f"No router #{router_id}.")  # deleted while it was polled
+        return result
 
     def _release(self, router_id: int) -> None:
         with self.core.db.session() as s:
             poll_claims.release(s, router_id)
 
-    def _read_and_store(self, router_id: int, name: str, creds) -> PollResult:  # noqa: ANN001
+    def _read(self, router_id: int, name: str, creds: RouterCredentials) -> Reading:
+        """The router's neighbor states, or why there are none."""
+        settings = self.core.settings
         try:
-            with open_router(self.core, creds, self.driver_factory) as drv:
-                states = drv.neighbors()
+            if self._uses_readers():
+                states = self._readers().read(creds, settings.router_timeout,
+                                              wait=settings.poll_timeout + settings.router_timeout)
+            else:
+                with open_router(self.core, creds, self.driver_factory) as drv:
+                    states = drv.neighbors()
         except RouterError as exc:
-            msg = f"{name}: {exc}"
-            with self.core.db.session() as s:
-                router = s.get(Router, router_id)
-                notice_unreachable(s, self.core.settings, router, msg)  # with the error, once
-                router.last_error = msg
-                poll_claims.release(s, router_id)
-            return PollResult(router_id, name, False, msg, timed_out=isinstance(exc, RouterTimeout))
-        return self._store_poll(router_id, name, states)
+            return Reading(router_id, name, None, f"{name}: {exc}", timed_out=isinstance(exc, RouterTimeout))
+        return Reading(router_id, name, states)
 
-    def _store_poll(self, router_id: int, name: str, states: dict[str, NeighborState]) -> PollResult:
+    def _uses_readers(self) -> bool:
+        """Reads go to child processes (state_readers), unless a driver is injected (tests'
+        fakes live in this process) or PEERBOT_POLL_PROCESSES is 0."""
+        return self.driver_factory is None and self.core.driver_factory is None and self._processes > 0
+
+    def _readers(self) -> state_readers.StateReaders:
+        return state_readers.readers(self._processes, self._threads_per_process)
+
+    def _store_one(self, reading: Reading) -> PollResult | None:
+        return self._store_batch([reading])[0]
+
+    def _store_batch(self, readings: list[Reading]) -> list[PollResult | None]:
+        """Store the readings of several routers in one transaction: what each router answered,
+        its sessions' states (+ history rows), its claim released, its notices decided. Most
+        polls change nothing but last_polled, so the state columns are compared as plain values
+        first and only the sessions that changed are loaded as objects. None: the router was
+        deleted meanwhile."""
         now = datetime.now(timezone.utc)
+        settings = self.core.settings
+        out: dict[int, PollResult] = {}
         with self.core.db.session() as s:
-            router = s.get(Router, router_id)
-            notice_reachable(s, self.core.settings, router)
-            router.last_polled, router.last_error = now, None
-            poll_claims.release(s, router_id)
-            # Most polls change nothing but last_polled: apply_state runs first on plain copies of
-            # the state columns, and only the sessions it would change are loaded and written;
-            # every session's last_polled goes in one UPDATE (50 sessions were 50 UPDATEs a poll).
-            current = s.execute(select(Session.id, Session.peer_ip, *_STATE_COLUMNS)
-                                .where(Session.router_id == router_id)).all()
-            to_write = {}
-            for r in current:
-                copy = SimpleNamespace(**{c.key: getattr(r, c.key) for c in _STATE_COLUMNS})
-                _apply(copy, states.get(norm_ip(r.peer_ip)), now)  # type: ignore[arg-type]
-                if any(getattr(copy, c.key) != getattr(r, c.key) for c in _STATE_COLUMNS if c.key != "last_polled"):
-                    to_write[r.id] = (r.bgp_state, r.last_state_change)
-            changed = []
-            if to_write:
-                for row in s.scalars(select(Session).where(Session.id.in_(to_write))):
-                    apply_state(row, states.get(norm_ip(row.peer_ip)), now)  # + its history row
-                    if to_write[row.id][0] != row.bgp_state:
-                        changed.append((row, *to_write[row.id]))
-                s.flush()
-            s.execute(update(Session).where(Session.router_id == router_id).values(last_polled=now)
-                      .execution_options(synchronize_session=False))
-            # peer names only for the sessions that changed, in one query
-            peer_ids = {row.peer_id for row, _, _ in changed}
-            names = dict(s.execute(select(Peer.id, Peer.name).where(Peer.id.in_(peer_ids))).all()) if changed else {}
-            changes = [ChangeFact(row.id, names.get(row.peer_id, ""), row.peer_ip, name, old, row.bgp_state, since,
-                                   row.last_error if row.bgp_state != "Established" else None)
-                       for row, old, since in sorted(changed, key=lambda c: c[0].id)]
-            # decided with the history rows, in this transaction: never lost, never twice
-            notices_for_poll(s, self.core.settings, router, changes, now)
-        count = len(current)
-        return PollResult(router_id, name, True, f"{name}: {count} session(s) polled, {len(changes)} changed",
-                          changes, count)
+            routers = {r.id: r for r in s.scalars(select(Router).where(Router.id.in_([x.router_id for x in readings])))}
+            answered = {x.router_id: x for x in readings if x.states is not None and x.router_id in routers}
+            for x in readings:
+                router = routers.get(x.router_id)
+                if router is not None and x.states is None:
+                    notice_unreachable(s, settings, router, x.error)  # with the error, once
+                    router.last_error = x.error
+                    out[x.router_id] = PollResult(x.router_id, x.name, False, x.error, timed_out=x.timed_out)
+            for router_id in answered:
+                router = routers[router_id]
+                notice_reachable(s, settings, router)
+                router.last_polled, router.last_error = now, None
+            poll_claims.release_many(s, list(routers))
+            if answered:
+                current: dict[int, list] = {router_id: [] for router_id in answered}
+                for r in s.execute(select(Session.id, Session.router_id, Session.peer_ip, *_STATE_COLUMNS)
+                                   .where(Session.router_id.in_(list(answered)))):
+                    current[r.router_id].append(r)
+                to_write = {}
+                for router_id, rows in current.items():
+                    states = answered[router_id].states
+                    for r in rows:
+                        copy = SimpleNamespace(**dict(zip(_STATE_KEYS, r[3:])))
+                        _apply(copy, states.get(norm_ip(r.peer_ip)), now)  # type: ignore[arg-type]
+                        if _compared(copy) != _compared(r):
+                            to_write[r.id] = (r.bgp_state, r.last_state_change)
+                changed: dict[int, list] = {router_id: [] for router_id in answered}
+                if to_write:
+                    for row in s.scalars(select(Session).where(Session.id.in_(list(to_write)))):
+                        apply_state(row, answered[row.router_id].states.get(norm_ip(row.peer_ip)), now)  # + history
+                        if to_write[row.id][0] != row.bgp_state:
+                            changed[row.router_id].append((row, *to_write[row.id]))
+                    s.flush()
+                s.execute(update(Session).where(Session.router_id.in_(list(answered))).values(last_polled=now)
+                          .execution_options(synchronize_session=False))
+                # peer names only for the sessions that changed, in one query
+                peer_ids = {row.peer_id for rows in changed.values() for row, _, _ in rows}
+                names = dict(s.execute(select(Peer.id, Peer.name).where(Peer.id.in_(peer_ids))).all()) if peer_ids else {}
+                for router_id, x in answered.items():
+                    router = routers[router_id]
+                    changes = [ChangeFact(row.id, names.get(row.peer_id, ""), row.peer_ip, x.name, old, row.bgp_state,
+                                          since, row.last_error if row.bgp_state != "Established" else None)
+                               for row, old, since in sorted(changed[router_id], key=lambda c: c[0].id)]
+                    # decided with the history rows, in this transaction: never lost, never twice
+                    notices_for_poll(s, settings, router, changes, now)
+                    count = len(current[router_id])
+                    out[router_id] = PollResult(router_id, x.name, True, f"{x.name}: {count} session(s) polled, "
+                                                f"{len(changes)} changed", changes, count)
+        return [out.get(x.router_id) for x in readings]
 
     def router_ids(self) -> list[int]:
         with self.core.db.session() as s:
@@ -146,15 +255,24 @@ class StatePoller:
 
     def poll_all(self, *, spacing: float | None = None) -> list[PollResult]:
         """Every router, PEERBOT_POLL_CONCURRENCY at once, each within PEERBOT_POLL_TIMEOUT; in
-        name order. `spacing`: scheduled (see poll_router)."""
-        with self.core.db.session() as s:
-            routers = [tuple(r) for r in s.execute(select(Router.id, Router.name).order_by(Router.name))]
+        name order. `spacing`: scheduled (see poll_router). Readings that arrive together are
+        stored together (see GroupStore)."""
+        routers, results = [], []
+        with self.core.db.session() as s:  # every router's credentials in one query
+            for router in s.scalars(select(Router).order_by(Router.name)):
+                try:
+                    routers.append((router.id, router.name, credentials_for(router)))
+                except ChangeError as exc:
+                    router.last_error = str(exc)
+                    results.append(PollResult(router.id, router.name, False, str(exc)))
         settings = self.core.settings
-        outcomes = run_each(lambda r: self.poll_router(r[0], spacing=spacing), routers,
+        if routers and self._uses_readers():
+            self._readers().start()
+        group = GroupStore(self._store_batch)
+        outcomes = run_each(lambda r: self._poll(*r, spacing=spacing, store=group.store), routers,
                             concurrency=settings.poll_concurrency, timeout=settings.poll_timeout)
-        results = []
         for o in outcomes:
-            router_id, name = o.item
+            router_id, name, _ = o.item
             if o.timed_out:
                 results.append(PollResult(router_id, name, False, f"{name}: no answer within "
                                           f"{settings.poll_timeout:g} s; poll abandoned", timed_out=True))
@@ -165,7 +283,7 @@ class StatePoller:
                 results.append(PollResult(router_id, name, False, f"{name}: poll failed ({type(o.error).__name__})"))
             else:
                 results.append(o.result)
-        return results
+        return sorted(results, key=lambda r: r.router_name) if len(results) > len(outcomes) else results
 
     def poll_session(self, session_id: int) -> SessionView:
         """Read one neighbor now (after Admin Up/Down) and store its state."""
@@ -185,10 +303,13 @@ class StatePoller:
                 return SessionView.of(row)
 
 
-# What apply_state reads and writes: _store_poll runs it on copies of these first.
+# What apply_state reads and writes: _store_batch runs it on copies of these first.
 _STATE_COLUMNS = (Session.last_polled, Session.needs_check, Session.configured, Session.admin_status,
                   Session.bgp_state, Session.last_state_change, Session.prefixes_received,
                   Session.prefixes_accepted, Session.prefixes_advertised, Session.last_error)
+_STATE_KEYS = tuple(c.key for c in _STATE_COLUMNS)
+# what makes a session worth writing: all of them but last_polled (set for all in one UPDATE)
+_compared = operator.attrgetter(*(k for k in _STATE_KEYS if k != "last_polled"))
 
 
 def apply_state(row: Session, state: NeighborState | None, now: datetime, *, source: str = "poll",

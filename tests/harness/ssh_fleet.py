@@ -113,6 +113,7 @@ class SimRouter:
     saves: int = 0
     state_reads: int = 0
     _json: str | None = None
+    _answer: tuple[str, str] | None = None
 
     def __post_init__(self) -> None:
         for i in range(self.sessions):
@@ -125,6 +126,13 @@ class SimRouter:
         if self._json is None:
             self._json = json.dumps({ip: n.to_frr() for ip, n in self.neighbors.items()}, indent=2)
         return self._json
+
+    def state_answer(self) -> str:
+        """state_json() as the terminal sends it (CRLF line ends, then a line break), kept with
+        it: converting 150 KB a read was a good part of the simulator's CPU."""
+        if self._answer is None or self._answer[0] is not self.state_json():
+            self._answer = (self.state_json(), (self.state_json() + "\n").replace("\n", "\r\n"))
+        return self._answer[1]
 
     def reset_counters(self) -> None:
         self.connections = self.config_sessions = self.saves = self.state_reads = 0
@@ -207,7 +215,7 @@ class _Shell:
             self.fleet._enter("commands")
             try:
                 await self._delay()
-                self.write(router.state_json() + "\n" + self.prompt())
+                self.process.stdout.write(router.state_answer() + self.prompt())
             finally:
                 self.fleet._leave("commands")
         else:

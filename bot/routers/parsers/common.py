@@ -1,6 +1,7 @@
 """Small helpers shared by the per-platform parsers."""
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
@@ -34,6 +35,7 @@ def to_int(value: object) -> int | None:
         return None
 
 
+@functools.lru_cache(maxsize=65536)  # every poll normalises the same few thousand addresses
 def norm_ip(text: str) -> str:
     """Canonical form so that '2001:DB8::02' from a router matches '2001:db8::2' from the DB."""
     try:
@@ -94,12 +96,19 @@ def load_json(output: str, what: str) -> dict:
     banner or warning before it) is ignored; no object, or one that is not a dict, is a
     ParseError naming `what` (the command's JSON)."""
     text = clean_cli_text(output)
-    # the answer's own "{" opens a line (nested objects of a pretty-printed answer are indented)
     first = len(text) - len(text.lstrip())
-    starts = sorted({m.start() for m in re.finditer(r"^\{", text, re.M)} | ({first} if text[first:first + 1] == "{" else set()))
-    if not starts:
-        raise ParseError(f"no JSON object in the {what} output")
     error: json.JSONDecodeError | None = None
+    if text[first:first + 1] == "{":  # the usual answer: the object right away (no line scan)
+        try:
+            data, end = json.JSONDecoder().raw_decode(text, first)
+        except json.JSONDecodeError as exc:
+            error = exc
+        else:
+            return _checked(data, what, text, first, end)
+    # the answer's own "{" opens a line (nested objects of a pretty-printed answer are indented)
+    starts = sorted({m.start() for m in re.finditer(r"^\{", text, re.M)} - {first})
+    if not starts and error is None:
+        raise ParseError(f"no JSON object in the {what} output")
     for start in starts:  # a line such as "{master:0}" before the answer is not JSON: try the next
         try:
             data, end = json.JSONDecoder().raw_decode(text, start)
@@ -108,6 +117,10 @@ def load_json(output: str, what: str) -> dict:
             error = error or exc
     else:
         raise ParseError(f"the {what} output is not valid JSON (line {error.lineno})")
+    return _checked(data, what, text, start, end)
+
+
+def _checked(data: object, what: str, text: str, start: int, end: int) -> dict:
     if not isinstance(data, dict):
         raise ParseError(f"the {what} output is not a JSON object")
     if text[:start].strip() or text[end:].strip():
