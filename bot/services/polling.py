@@ -55,37 +55,48 @@ class Reading:
 
 
 class GroupStore:
-    """Group commit for the polls of a refresh: a poll's reading waits in a queue, and whichever
-    waiting poll finds no store running stores everything queued (up to `max_batch` routers) in
-    one transaction. A fleet refresh thus costs a few transactions instead of one per router
-    (each with its fsync on SQLite, its round trips on PostgreSQL); a lone poll is stored at
-    once. A batch that fails is stored again router by router, so one bad reading fails only
-    its own router."""
+    """Group commit for the polls of a refresh: a poll's reading waits in a queue, and one poll at
+    a time (the leader) stores everything queued (up to `max_batch` routers) in one transaction.
+    A fleet refresh thus costs a few transactions instead of one per router (each with its fsync
+    on SQLite, its round trips on PostgreSQL); a lone poll is stored at once. Once its own
+    reading is stored, a leader hands the queue to the poll whose reading is next (that poll's
+    thread wakes up and leads) instead of storing for others for ever; no other thread wakes
+    up for nothing. A batch that fails is stored again router by router, so one bad reading
+    fails only its own router."""
+
+    _LEAD = object()  # a waiting poll's future set to this: it leads now
 
     def __init__(self, store_batch: Callable[[list[Reading]], list[PollResult | None]], max_batch: int = 50):
         self._store_batch = store_batch
         self._max = max_batch
-        self._cond = threading.Condition()
+        self._guard = threading.Lock()
         self._queue: list[tuple[Reading, Future]] = []
-        self._storing = False
+        self._leading = False
 
     def store(self, reading: Reading) -> PollResult | None:
         mine: Future = Future()
-        with self._cond:
+        with self._guard:
             self._queue.append((reading, mine))
-            while not mine.done():
-                if self._storing:
-                    self._cond.wait()
-                    continue
-                self._storing = True
+            lead, self._leading = not self._leading, True
+        if not lead:
+            outcome = mine.result()
+            if outcome is not self._LEAD:
+                return outcome
+            mine = Future()  # handed the lead: this poll's reading goes first
+            with self._guard:
+                self._queue.insert(0, (reading, mine))
+        while True:
+            with self._guard:
                 batch, self._queue = self._queue[:self._max], self._queue[self._max:]
-                self._cond.release()
-                try:
-                    self._run(batch)
-                finally:
-                    self._cond.acquire()
-                    self._storing = False
-                    self._cond.notify_all()
+            self._run(batch)
+            with self._guard:
+                if not self._queue:
+                    self._leading = False
+                    break
+                if mine.done():
+                    _, successor = self._queue.pop(0)
+                    successor.set_result(self._LEAD)
+                    break
         return mine.result()
 
     def _run(self, batch: list[tuple[Reading, Future]]) -> None:
