@@ -12,19 +12,19 @@ import socket
 import uuid
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import or_, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sqlalchemy.orm import Session as OrmSession
 
 from storage.models import RouterPoll
 
-# Who this process is, in claimed_by: host and pid for people, a nonce for two processes that
-# share a pid (containers).
 # plain UPDATEs: no RouterPoll objects are loaded in the sessions that claim, nothing to keep in
 # step (SQLAlchemy's default evaluates the WHERE against the session's objects: measurable per poll)
 _PLAIN = {"synchronize_session": False}
 
+# Who this process is, in claimed_by: host and pid for people, a nonce for two processes that
+# share a pid (containers).
 PROCESS_ID = f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
@@ -51,6 +51,43 @@ def claim(s: OrmSession, router_id: int, *, lease: float, spacing: float | None 
     except IntegrityError:  # another process made it first: theirs
         return False
     return True
+
+
+def claim_many(s: OrmSession, router_ids: list[int], *, lease: float, spacing: float | None = None,
+               owner: str = PROCESS_ID) -> set[int]:
+    """claim() for a whole refresh in one statement; the routers claimed. A router that waits
+    in the refresh's queue longer than half the lease is renewed before its poll (renew())."""
+    if not router_ids:
+        return set()
+    now = datetime.now(timezone.utc)
+    conditions = [RouterPoll.router_id.in_(router_ids),
+                  or_(RouterPoll.claimed_until.is_(None), RouterPoll.claimed_until < now)]
+    values: dict = {"claimed_by": owner, "claimed_until": now + timedelta(seconds=lease)}
+    if spacing is not None:
+        conditions.append(or_(RouterPoll.next_poll_at.is_(None), RouterPoll.next_poll_at <= now))
+        values["next_poll_at"] = now + timedelta(seconds=spacing)
+    claimed = set(s.scalars(update(RouterPoll).where(*conditions).values(**values)
+                            .returning(RouterPoll.router_id).execution_options(**_PLAIN)))
+    known = set(s.scalars(select(RouterPoll.router_id).where(RouterPoll.router_id.in_(router_ids))))
+    for router_id in router_ids:
+        if router_id not in known:  # its first poll: the row is made claimed
+            try:
+                with s.begin_nested():
+                    s.add(RouterPoll(router_id=router_id, **values))
+            except IntegrityError:  # another process made it first: theirs
+                continue
+            claimed.add(router_id)
+    return claimed
+
+
+def renew(s: OrmSession, router_id: int, *, lease: float, owner: str = PROCESS_ID) -> bool:
+    """Extend this process's claim for `lease` s from now (also when it lapsed and nobody took
+    the router meanwhile); False: another process holds it now."""
+    now = datetime.now(timezone.utc)
+    return s.execute(update(RouterPoll).where(
+        RouterPoll.router_id == router_id,
+        or_(RouterPoll.claimed_by == owner, RouterPoll.claimed_until.is_(None), RouterPoll.claimed_until < now))
+        .values(claimed_by=owner, claimed_until=now + timedelta(seconds=lease)).execution_options(**_PLAIN)).rowcount == 1
 
 
 def release(s: OrmSession, router_id: int, owner: str = PROCESS_ID) -> None:

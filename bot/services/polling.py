@@ -4,6 +4,7 @@ from __future__ import annotations
 import logging
 import operator
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -143,12 +144,19 @@ class StatePoller:
         return self._poll(router_id, name, creds, spacing=spacing, store=self._store_one)
 
     def _poll(self, router_id: int, name: str, creds: RouterCredentials, *, spacing: float | None,
-              store: Callable[[Reading], PollResult | None]) -> PollResult:
-        """Claim, lock, read, store (see poll_router)."""
+              store: Callable[[Reading], PollResult | None], claimed_at: float | None = None) -> PollResult:
+        """Claim, lock, read, store (see poll_router). `claimed_at`: poll_all claimed the router
+        already, at that time (monotonic); renewed here if it waited long in the queue."""
         settings = self.core.settings
-        with self.core.db.session() as s:
-            claimed = poll_claims.claim(s, router_id, lease=settings.poll_timeout + settings.router_timeout,
-                                        spacing=spacing)
+        lease = settings.poll_timeout + settings.router_timeout
+        if claimed_at is None:
+            with self.core.db.session() as s:
+                claimed = poll_claims.claim(s, router_id, lease=lease, spacing=spacing)
+        elif time.monotonic() - claimed_at > lease / 2:
+            with self.core.db.session() as s:
+                claimed = poll_claims.renew(s, router_id, lease=lease)
+        else:
+            claimed = True
         if not claimed:
             why = "being polled by another process" if spacing is None else "not due, or polled by another process"
             return PollResult(router_id, name, False, f"{name}: skipped ({why})", skipped=True)
@@ -277,11 +285,21 @@ class StatePoller:
                     router.last_error = str(exc)
                     results.append(PollResult(router.id, router.name, False, str(exc)))
         settings = self.core.settings
+        # the whole fleet claimed in one statement (a claim a router was a transaction a router)
+        with self.core.db.session() as s:
+            claimed = poll_claims.claim_many(s, [r[0] for r in routers], spacing=spacing,
+                                             lease=settings.poll_timeout + settings.router_timeout)
+        claimed_at = time.monotonic()
+        for router_id, name, _ in routers:
+            if router_id not in claimed:
+                why = "being polled by another process" if spacing is None else "not due, or polled by another process"
+                results.append(PollResult(router_id, name, False, f"{name}: skipped ({why})", skipped=True))
+        routers = [r for r in routers if r[0] in claimed]
         if routers and self._uses_readers():
             self._readers().start()
         group = GroupStore(self._store_batch)
-        outcomes = run_each(lambda r: self._poll(*r, spacing=spacing, store=group.store), routers,
-                            concurrency=settings.poll_concurrency, timeout=settings.poll_timeout)
+        outcomes = run_each(lambda r: self._poll(*r, spacing=spacing, store=group.store, claimed_at=claimed_at),
+                            routers, concurrency=settings.poll_concurrency, timeout=settings.poll_timeout)
         for o in outcomes:
             router_id, name, _ = o.item
             if o.timed_out:
