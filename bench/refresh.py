@@ -6,8 +6,10 @@ CPU cost of one SSH handshake (the floor: a refresh of R routers costs at least 
     .venv/bin/python bench/refresh.py [--sizes 1,10,100,500] [--delay 0.2]
 
 The routers (tests/harness/ssh_fleet.py) run in a process of their own, so their CPU is not
-counted as the bot's; each measurement runs in a fresh bot process of its own (wall time, CPU
-time of that process, its peak RSS), with default settings (PEERBOT_POLL_CONCURRENCY=32).
+counted as the bot's (but they share the machine's cores with it); each measurement runs in a
+fresh bot process of its own with default settings (PEERBOT_POLL_CONCURRENCY=128, one state
+reader child per core): wall time, CPU time of the bot's process plus its state reader children,
+and the peak RSS of the bot's process plus its children's.
 Routers answer after --delay s at login and after --delay s per command (200 ms + 200 ms, as in
 the issue). Targets: refresh(100) <= 3 x refresh(1); refresh(500) <= 12 x refresh(1); bulk over
 50 routers <= 4 x the same on 1 router.

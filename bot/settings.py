@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     # Fleet polling (issue 11): routers polled at once per process (also bounds the per-router
     # groups of a bulk change), and how long one router's poll may take before it is reported as
     # timed out and no longer waited for (seconds).
-    poll_concurrency: int = Field(default=32, ge=1, le=256, alias="PEERBOT_POLL_CONCURRENCY")
+    # A poll is almost all waiting on the router (login, the command's answer), so many are in
+    # flight at once: 128 keeps a few hundred routers within a couple of round trips.
+    poll_concurrency: int = Field(default=128, ge=1, le=512, alias="PEERBOT_POLL_CONCURRENCY")
     poll_timeout: float = Field(default=60.0, gt=0, alias="PEERBOT_POLL_TIMEOUT")
     # Child processes that read routers' state for polls (bot/routers/state_readers.py), so SSH
     # and parsing use every core; None: one per core (none on a one-core machine), 0: read in
