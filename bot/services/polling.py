@@ -218,32 +218,37 @@ class StatePoller:
         settings = self.core.settings
         out: dict[int, PollResult] = {}
         with self.core.db.session() as s:
-            routers = {r.id: r for r in s.scalars(select(Router).where(Router.id.in_([x.router_id for x in readings])))}
+            # plain values, not Router objects: what the notices read, and one UPDATE for all
+            routers = {r.id: SimpleNamespace(id=r.id, name=r.name, last_error=r.last_error) for r in s.execute(
+                select(Router.id, Router.name, Router.last_error).where(Router.id.in_([x.router_id for x in readings])))}
             answered = {x.router_id: x for x in readings if x.states is not None and x.router_id in routers}
             for x in readings:
                 router = routers.get(x.router_id)
                 if router is not None and x.states is None:
                     notice_unreachable(s, settings, router, x.error)  # with the error, once
-                    router.last_error = x.error
+                    s.execute(update(Router).where(Router.id == x.router_id).values(last_error=x.error)
+                              .execution_options(synchronize_session=False))
                     out[x.router_id] = PollResult(x.router_id, x.name, False, x.error, timed_out=x.timed_out)
             for router_id in answered:
-                router = routers[router_id]
-                notice_reachable(s, settings, router)
-                router.last_polled, router.last_error = now, None
+                notice_reachable(s, settings, routers[router_id])
+            if answered:
+                s.execute(update(Router).where(Router.id.in_(list(answered))).values(last_polled=now, last_error=None)
+                          .execution_options(synchronize_session=False))
             poll_claims.release_many(s, list(routers))
             if answered:
                 current: dict[int, list] = {router_id: [] for router_id in answered}
-                for r in s.execute(select(Session.id, Session.router_id, Session.peer_ip, *_STATE_COLUMNS)
+                for r in s.execute(select(Session.router_id, Session.id, Session.peer_ip, *_STATE_COLUMNS)
                                    .where(Session.router_id.in_(list(answered)))):
-                    current[r.router_id].append(r)
+                    current[r[0]].append(r)
                 to_write = {}
                 for router_id, rows in current.items():
                     states = answered[router_id].states
                     for r in rows:
-                        copy = SimpleNamespace(**dict(zip(_STATE_KEYS, r[3:])))
-                        _apply(copy, states.get(norm_ip(r.peer_ip)), now)  # type: ignore[arg-type]
-                        if _compared(copy) != _compared(r):
-                            to_write[r.id] = (r.bgp_state, r.last_state_change)
+                        values = tuple(r[3:])  # _STATE_COLUMNS' values (by position: a Row's names are slower)
+                        copy = SimpleNamespace(**dict(zip(_STATE_KEYS, values)))
+                        _apply(copy, states.get(norm_ip(r[2])), now)  # type: ignore[arg-type]
+                        if _compared(copy) != values[1:]:  # (all but last_polled)
+                            to_write[r[1]] = (values[_BGP_STATE], values[_LAST_CHANGE])
                 changed: dict[int, list] = {router_id: [] for router_id in answered}
                 if to_write:
                     for row in s.scalars(select(Session).where(Session.id.in_(list(to_write)))):
@@ -337,8 +342,9 @@ _STATE_COLUMNS = (Session.last_polled, Session.needs_check, Session.configured, 
                   Session.bgp_state, Session.last_state_change, Session.prefixes_received,
                   Session.prefixes_accepted, Session.prefixes_advertised, Session.last_error)
 _STATE_KEYS = tuple(c.key for c in _STATE_COLUMNS)
-# what makes a session worth writing: all of them but last_polled (set for all in one UPDATE)
-_compared = operator.attrgetter(*(k for k in _STATE_KEYS if k != "last_polled"))
+# what makes a session worth writing: all of them but last_polled (first; set for all in one UPDATE)
+_compared = operator.attrgetter(*_STATE_KEYS[1:])
+_BGP_STATE, _LAST_CHANGE = _STATE_KEYS.index("bgp_state"), _STATE_KEYS.index("last_state_change")
 
 
 def apply_state(row: Session, state: NeighborState | None, now: datetime, *, source: str = "poll",
