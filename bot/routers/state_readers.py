@@ -36,12 +36,14 @@ _ERRORS = {cls.__name__: cls for cls in (base.RouterError, base.RouterUnreachabl
                                          base.RouterTimeout, base.NeighborNotFound, base.UnsupportedPlatform)}
 
 
-def _child(conn: Any, threads: int) -> None:
+def _child(conn: Any, threads: int, level: int) -> None:
     """A child's life: read (job id, credentials, timeout) from the pipe, read the router on a
     thread, send back (job id, states, error); None ends it."""
     from bot.routers import get_driver  # the SSH stack is imported here, not in the bot's process
 
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s [reader %(process)d] %(message)s")
+    from bot.logs import setup_logging
+
+    setup_logging(logging.getLevelName(level))  # as the bot's own process: secrets redacted
     send_lock = threading.Lock()
     conn.send((0, None, None))  # ready: imported (the first read does not wait for imports)
 
@@ -79,7 +81,8 @@ class _Worker:
 
     def __init__(self, context: Any, threads: int, on_answer: Any):
         parent, child = context.Pipe()
-        self.process = context.Process(target=_child, args=(child, threads), name="peerbot-state-reader",
+        level = logging.getLogger().getEffectiveLevel()
+        self.process = context.Process(target=_child, args=(child, threads, level), name="peerbot-state-reader",
                                        daemon=True)
         self.process.start()
         child.close()
