@@ -15,6 +15,12 @@ _STATES = {s.lower(): s for s in BGP_STATES}
 _STATES.update({"estab": "Established", "opensnt": "OpenSent", "openconf": "OpenConfirm"})  # abbreviations
 
 
+@functools.lru_cache(maxsize=256)  # a handful of distinct texts, once per neighbor per poll
+def _normalize_state_text(raw: str) -> str:
+    word = re.split(r"[\s(,.]", raw.strip(), maxsplit=1)[0].lower()
+    return _STATES.get(word, "Idle")
+
+
 def normalize_state(raw: str | None) -> str:
     """Map a platform's state text to the RFC 4271 FSM name.
 
@@ -22,11 +28,12 @@ def normalize_state(raw: str | None) -> str:
     word; anything unknown (FRR "Clearing"/"Deleted", XR "Closing") is reported as Idle,
     which is what the session effectively is.
     """
-    word = re.split(r"[\s(,.]", raw.strip() if isinstance(raw, str) else "", maxsplit=1)[0].lower()
-    return _STATES.get(word, "Idle")
+    return _normalize_state_text(raw[:64]) if isinstance(raw, str) else "Idle"
 
 
 def to_int(value: object) -> int | None:
+    if type(value) is int:  # what JSON answers hold (bool is a subclass: not taken here)
+        return value
     if value is None or isinstance(value, bool):
         return None
     try:
