@@ -1,7 +1,5 @@
-"""`/peering <subcommand>`. The reads (list, show, help, and an unknown subcommand's help) are
-answered in the ack itself: Slack shows a slash command's immediate response as the message, so
-no response_url post follows; their queries are bounded (a keyset page, one session). The other
-subcommands ack at once and do their work in a lazy listener (router I/O, modals)."""
+"""`/peering <subcommand>`: ack at once, then do the work on the same thread (in HTTP mode the
+answer leaves at ack(), bot/server.py; in Socket Mode Bolt sends the ack while the listener runs)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -14,11 +12,12 @@ from slack_sdk import WebClient
 from bot.core import Core
 from bot.services.history import session_history
 from bot.services.sessions import get_session, list_sessions
-from handlers.errors import reports_errors, user_text
+from handlers.errors import reports_errors
 from handlers.timeline import upload_timeline
 from handlers.views.common import escape
 from handlers.views.history import with_history
-from handlers.views.sessions import error_message, help_message, session_detail, session_list
+from handlers.views.sessions import help_message, session_detail, session_list
+
 
 @dataclass
 class CommandContext:
@@ -35,30 +34,21 @@ class CommandContext:
         return self.command.get("user_id", "")
 
 
-@dataclass
-class Answer:
-    """A subcommand's message, sent as the slash command's HTTP response, and what (quick, or
-    handed to a pool) follows once it has gone out."""
-
-    message: dict[str, Any]  # with its response_type
-    then: Callable[[], None] | None = None
-
-
 Subcommand = Callable[[CommandContext], None]
-AnsweringSubcommand = Callable[[CommandContext], Answer]
 
 
-def cmd_list(ctx: CommandContext) -> Answer:
+def cmd_list(ctx: CommandContext) -> None:
     page = list_sessions(ctx.core.db, ctx.args, page=1, page_size=ctx.core.settings.list_page_size)
-    return Answer({"response_type": "ephemeral", **session_list(page, can_add=ctx.ui.can_add, bulk=ctx.ui.bulk)})
+    ctx.respond(response_type="ephemeral", **session_list(page, can_add=ctx.ui.can_add, bulk=ctx.ui.bulk))
 
 
-def cmd_show(ctx: CommandContext) -> Answer:
+def cmd_show(ctx: CommandContext) -> None:
     if not ctx.args:
-        return Answer({"response_type": "ephemeral", "text": "Usage: `/peering show <id|ip>`"})
+        ctx.respond(response_type="ephemeral", text="Usage: `/peering show <id|ip>`")
+        return
     view = get_session(ctx.core.db, ctx.args.split()[0])
     history = session_history(ctx.core.db, view.id)
-    answer = Answer({"response_type": "in_channel", **with_history(session_detail(view, ctx.ui.detail_actions), history)})
+    ctx.respond(response_type="in_channel", **with_history(session_detail(view, ctx.ui.detail_actions), history))
     channel = ctx.command.get("channel_id")
     if ctx.runner is not None and channel:  # the picture follows, rendered on the worker pool
 
@@ -68,76 +58,40 @@ def cmd_show(ctx: CommandContext) -> Answer:
                             text=":warning: The 7-day timeline image could not be uploaded here "
                                  "(is peerbot a member of this channel?).")
 
-        answer.then = lambda: ctx.runner.workers.submit(f"timeline of session #{view.id}", picture)
-    return answer
+        ctx.runner.workers.submit(f"timeline of session #{view.id}", picture)
 
 
-def cmd_help(ctx: CommandContext) -> Answer:
-    return Answer({"response_type": "ephemeral", **help_message(ctx.command.get("command") or "/peering")})
-
-
-def _split(text: str) -> tuple[str, str]:
-    name, _, rest = (text or "").strip().partition(" ")
-    return name.lower() or "help", rest.strip()
+def cmd_help(ctx: CommandContext) -> None:
+    ctx.respond(response_type="ephemeral", **help_message(ctx.command.get("command") or "/peering"))
 
 
 class CommandTable:
-    """Subcommands by name; feature modules add theirs when they register. `answering`: those
-    answered in the ack; `after_ack`: those that ack first and work in a lazy listener."""
+    """Subcommands by name; feature modules add theirs when they register."""
 
     def __init__(self) -> None:
-        self.answering: dict[str, AnsweringSubcommand] = {"list": cmd_list, "ls": cmd_list, "show": cmd_show,
-                                                          "help": cmd_help}
-        self.after_ack: dict[str, Subcommand] = {}
+        self._table: dict[str, Subcommand] = {"list": cmd_list, "ls": cmd_list, "show": cmd_show, "help": cmd_help}
 
     def add(self, name: str, fn: Subcommand) -> None:
-        self.after_ack[name] = fn
-
-    def answers_in_ack(self, text: str) -> bool:
-        """Everything but the after-ack subcommands: an unknown one is answered with the help."""
-        return _split(text)[0] not in self.after_ack
-
-    def answer(self, ctx_factory: Callable[[str], CommandContext], text: str) -> Answer:
-        name, rest = _split(text)
-        ctx = ctx_factory(rest)
-        fn = self.answering.get(name)
-        if fn is None:
-            return Answer({"response_type": "ephemeral", "text": f"Unknown subcommand `{escape(name[:30])}`.",
-                           "blocks": help_message(ctx.command.get("command") or "/peering")["blocks"]})
-        return fn(ctx)
+        self._table[name] = fn
 
     def dispatch(self, ctx_factory: Callable[[str], CommandContext], text: str) -> None:
-        name, rest = _split(text)
-        self.after_ack[name](ctx_factory(rest))
+        name, _, rest = (text or "").strip().partition(" ")
+        fn = self._table.get(name.lower() or "help")
+        ctx = ctx_factory(rest.strip())
+        if fn is None:
+            ctx.respond(response_type="ephemeral", text=f"Unknown subcommand `{escape(name[:30])}`.",
+                        blocks=help_message(ctx.command.get("command") or "/peering")["blocks"])
+            return
+        fn(ctx)
 
 
 def register(app: App, core: Core, ui: Any, table: CommandTable, runner: Any = None) -> None:
-    def context(command: dict, respond: Respond, client: WebClient) -> Callable[[str], CommandContext]:
-        return lambda rest: CommandContext(core, command, rest, respond, client, ui, runner)
-
-    def answers_in_ack(command: dict) -> bool:
-        return table.answers_in_ack(command.get("text", ""))
-
-    def answer_in_ack(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
-        try:
-            answer = table.answer(context(command, respond, client), command.get("text", ""))
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the user, as the answer
-            ack({"response_type": "ephemeral", **error_message(user_text(exc))})
-            return
-        ack(answer.message)
-        if answer.then is not None:
-            try:
-                answer.then()
-            except Exception as exc:  # noqa: BLE001 - the answer is out: tell the user by response_url
-                respond(response_type="ephemeral", replace_original=False, **error_message(user_text(exc)))
-
-    def ack_now(ack: Ack) -> None:
-        ack()
-
+    # Not a lazy listener: Bolt would deep-copy the whole request for it and hand it to another
+    # pool. Every subcommand is bounded after its ack (a page, a session, a modal, a job handed to
+    # the worker pool), so it may hold this listener thread; the answer is out already.
     @reports_errors
-    def run(command: dict, respond: Respond, client: WebClient) -> None:
-        table.dispatch(context(command, respond, client), command.get("text", ""))
+    def run(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
+        ack()
+        table.dispatch(lambda rest: CommandContext(core, command, rest, respond, client, ui, runner), command.get("text", ""))
 
-    # Bolt runs the first listener whose matchers match: the answering one goes first
-    app.command("/peering", matchers=[answers_in_ack])(answer_in_ack)
-    app.command("/peering")(ack=ack_now, lazy=[run])
+    app.command("/peering")(run)

@@ -45,8 +45,10 @@ def test_serve_http_answers_health_and_signed_commands(tmp_path: Path, slack: Fa
             time.sleep(0.2)
         assert slack.of("auth.test"), "the bot checks its token at start"
         send = SlackSender(url + "/slack/events", SIGNING_SECRET, slack.response_url("serve"))
-        listing = send.command("list")
-        assert listing.status_code == 200 and "No sessions yet" in json.dumps(listing.json())  # answered in the ack
+        mark = slack.mark()
+        assert send.command("list").status_code == 200
+        listing = slack.wait_for("response_url", after=mark).args
+        assert "No sessions yet" in json.dumps(listing)
         assert send.command("help", signature="v0=" + "0" * 64).status_code == 401
         key = tmp_path / ".peerbot-secret-key"  # embedded default: a generated key beside the SQLite file
         assert key.exists() and key.stat().st_mode & 0o777 == 0o600

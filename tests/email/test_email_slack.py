@@ -12,7 +12,7 @@ from handlers.ids import Action, Callback
 from storage.models import EmailLog
 from tests.email.conftest import MAIL_CC, SmtpServer, seed_network, wait_for_mail
 from tests.factories import make_session
-from tests.harness.bot import VIEWER, RunningBot, answer_of, dump, has
+from tests.harness.bot import VIEWER, RunningBot, dump, has
 
 MD5 = "Md5-Secr3t-Key"
 
@@ -53,7 +53,9 @@ def logs(bot: RunningBot) -> list[EmailLog]:
 
 
 def test_detail_shows_the_email_button(bot: RunningBot, sid: int) -> None:
-    blocks = answer_of(bot.send.command(f"show {sid}"))["blocks"]
+    mark = bot.slack.mark()
+    bot.send.command(f"show {sid}")
+    blocks = bot.slack.wait_for("response_url", after=mark).args["blocks"]
     assert Action.EMAIL in {e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]}
 
 
@@ -85,7 +87,9 @@ def test_email_modal_sends_and_updates_the_detail(bot: RunningBot, sid: int, smt
     assert (row.session_id, row.actor, row.recipients, row.template) == (sid, "U111", ["policy@peer.example"],
                                                                          "peering_request")
     # and every later detail of the session shows it
-    detail = dump(answer_of(bot.send.command(f"show {sid}"))["blocks"])
+    mark = bot.slack.mark()
+    bot.send.command(f"show {sid}")
+    detail = dump(bot.slack.wait_for("response_url", after=mark).args["blocks"])
     assert "Last email" in detail and "<@U111>" in detail and "policy@peer.example" in detail
 
 

@@ -84,14 +84,6 @@ def dump(obj: object) -> str:
     return json.dumps(obj, ensure_ascii=False)
 
 
-def answer_of(response) -> dict:  # noqa: ANN001
-    """The message a slash command was answered with in its HTTP response (list, show, help and
-    an unknown subcommand are: Slack shows that body as the message; nothing goes to response_url)."""
-    assert response.status_code == 200, response.text[:300]
-    assert response.headers.get("Content-Type", "").startswith("application/json"), response.text[:300]
-    return response.json()
-
-
 def has(text: str):  # noqa: ANN201
     """A FakeSlack.wait_for predicate: the call's arguments contain `text`."""
     return lambda c: text in dump(c.args)

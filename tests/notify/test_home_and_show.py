@@ -18,7 +18,7 @@ from handlers.ids import Action
 from storage.models import Router, Session, StateHistory
 from tests.conftest import INVENTORY
 from tests.factories import make_session
-from tests.harness.bot import OPERATOR, RunningBot, answer_of, settings_for, start_bot
+from tests.harness.bot import OPERATOR, RunningBot, settings_for, start_bot
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.slack_requests import load_payload
 
@@ -123,8 +123,8 @@ def test_show_has_history_and_uploads_the_timeline(bot: RunningBot) -> None:
         s.execute(update(Session).where(Session.id == v.id).values(bgp_state="Established",
                                                                    last_state_change=now - timedelta(hours=1)))
     mark = bot.slack.mark()
-    msg = answer_of(bot.send.command(f"show {v.id}", channel="CSHOW"))  # the detail is the ack; the picture follows
-    assert msg["response_type"] == "in_channel"
+    bot.send.command(f"show {v.id}", channel="CSHOW")
+    msg = bot.slack.wait_for("response_url", after=mark).args
     text = _texts(msg["blocks"])
     assert "*History*: 1h 0m in Established · 2 change(s) in the last 24 h" in text
     assert "Established → :red_circle: Active" in text and "Active → :large_green_circle: Established" in text

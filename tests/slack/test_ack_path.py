@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 
 from handlers.ids import Action
 from storage.models import Peer, Session
-from tests.harness.bot import OPERATOR, RunningBot, answer_of
+from tests.harness.bot import OPERATOR, RunningBot
 from tests.harness.bulk import load_sessions
 from tests.slack.test_wizard import open_by_command
 
@@ -36,7 +36,9 @@ def _ids(args: dict) -> list[str]:
 
 def test_list_buttons_walk_by_key_and_refuse_damaged_values(bot: RunningBot) -> None:
     load_sessions(bot.core.db, 40, routers=2, exchanges=1)  # page size 15: three pages
-    first = answer_of(bot.send.command("list"))
+    mark = bot.slack.mark()
+    bot.send.command("list")
+    first = bot.slack.wait_for("response_url", after=mark).args
     assert "Page 1/3" in _blocks_text(first) and set(_nav(first)) == {"next", "last"}
     second = _press(bot, _nav(first)["next"])
     assert second["replace_original"] is True and "Page 2/3" in _blocks_text(second)
@@ -61,10 +63,13 @@ def test_every_kind_is_answered(bot: RunningBot) -> None:
                                  {"name": "Cloudy", "asn": 64998, "is_local": True}])
     with bot.core.db.session() as s:
         sid = s.scalar(select(Session.id).order_by(Session.id))
-    # slash commands: list and show, answered in the ack (the HTTP response is the message)
-    listed = answer_of(bot.send.command("list"))
-    assert "Page 1/2" in _blocks_text(listed)
-    assert f"Session #{sid}" in _blocks_text(answer_of(bot.send.command(f"show {sid}")))
+    # slash commands: list and show
+    mark = bot.slack.mark()
+    assert bot.send.command("list").status_code == 200
+    listed = bot.slack.wait_for("response_url", after=mark).args
+    mark = bot.slack.mark()
+    assert bot.send.command(f"show {sid}").status_code == 200
+    assert f"Session #{sid}" in _blocks_text(bot.slack.wait_for("response_url", after=mark).args)
     # buttons: View on the list, Next
     mark = bot.slack.mark()
     assert bot.send.button(Action.LIST_SHOW, _ids(listed)[0]).status_code == 200

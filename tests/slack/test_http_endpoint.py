@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from handlers.ids import Action
 from storage.models import AuditEvent, Session
 from tests.factories import make_session
-from tests.harness.bot import RunningBot, answer_of
+from tests.harness.bot import RunningBot
 from tests.harness.slack_requests import load_payload, sign
 
 
@@ -100,36 +100,40 @@ def test_bad_signatures_are_rejected_and_change_nothing(bot: RunningBot) -> None
             ("change_request", rid) for rid in request_ids}
 
 
-def test_peering_list_is_answered_in_the_ack(bot: RunningBot) -> None:
-    """The list is the slash command's HTTP response (Slack shows it as the message), ephemeral;
-    nothing follows by response_url."""
+def test_peering_list_is_acked_then_posts_sessions(bot: RunningBot) -> None:
     make_session(bot.core, ip="192.0.2.10", name="Alpha Networks", asn="65601")
     make_session(bot.core, ip="2001:db8::10", name="Beta Transit", asn="65602")
     mark = bot.slack.mark()
-    listing = answer_of(bot.send.command("list"))
-    blocks = listing["blocks"]
-    assert listing["response_type"] == "ephemeral" and "Peering sessions" in listing["text"]
+    r = bot.send.command("list")
+    assert r.status_code == 200 and r.text == ""  # empty ack: the answer comes by response_url
+    call = bot.slack.wait_for("response_url", after=mark)
+    blocks = call.args["blocks"]
+    assert call.args["response_type"] == "ephemeral"
     text = _texts(blocks)
     assert "Alpha Networks" in text and "Beta Transit" in text and "AS65602" in text
     assert "2001:db8::10" in text and "Not configured" in text
     assert len(blocks) <= 50
-    assert answer_of(bot.send.command("help"))  # a later request: a post of the list's would be there by now
-    assert [c.method for c in bot.slack.calls[mark:] if c.method == "response_url"] == []
 
 
 def test_list_filter_and_unknown_state(bot: RunningBot) -> None:
     make_session(bot.core, ip="192.0.2.10", name="Alpha Networks", asn="65601")
     make_session(bot.core, ip="198.51.100.20", name="Gamma", asn="65603", router="edge2", exchange="OTHER-IX")
-    text = _texts(answer_of(bot.send.command("list router:edge2"))["blocks"])
+    mark = bot.slack.mark()
+    bot.send.command("list router:edge2")
+    text = _texts(bot.slack.wait_for("response_url", after=mark).args["blocks"])
     assert "Gamma" in text and "Alpha" not in text
-    err = answer_of(bot.send.command("list state:sideways"))
+    mark = bot.slack.mark()
+    bot.send.command("list state:sideways")
+    err = bot.slack.wait_for("response_url", after=mark).args
     assert "unknown state" in json.dumps(err) and err["response_type"] == "ephemeral"
 
 
 def test_list_pages_in_place(bot: RunningBot) -> None:
     for n in range(20):
         make_session(bot.core, ip=f"192.0.2.{20 + n}", name=f"Peer {n:02d}", asn="65601")
-    first = answer_of(bot.send.command("list"))
+    mark = bot.slack.mark()
+    bot.send.command("list")
+    first = bot.slack.wait_for("response_url", after=mark).args
     nav = [b for b in first["blocks"] if b["type"] == "actions"][0]["elements"]
     nxt = [e for e in nav if e["action_id"] == f"{Action.LIST_PAGE}-next"][0]
     assert not any(e["action_id"].endswith("-prev") for e in nav)
@@ -146,7 +150,9 @@ def test_show_by_id_and_ip_renders_detail(bot: RunningBot) -> None:
     v = make_session(bot.core, ip="192.0.2.10", name="Alpha Networks", asn="65601", md5="hunter2-md5",
                      notes="ticket NET-42")
     for ref in (str(v.id), "192.0.2.10"):
-        msg = answer_of(bot.send.command(f"show {ref}"))
+        mark = bot.slack.mark()
+        bot.send.command(f"show {ref}")
+        msg = bot.slack.wait_for("response_url", after=mark).args
         text = _texts(msg["blocks"])
         assert msg["response_type"] == "in_channel"
         assert f"Session #{v.id}" in text and "Alpha Networks" in text and "EXAMPLE-IX" in text
@@ -158,14 +164,21 @@ def test_show_by_id_and_ip_renders_detail(bot: RunningBot) -> None:
 
 
 def test_show_unknown_session_says_so(bot: RunningBot) -> None:
-    missing = answer_of(bot.send.command("show 4242"))
-    assert "No session #4242" in json.dumps(missing) and missing["response_type"] == "ephemeral"
-    assert "session id" in json.dumps(answer_of(bot.send.command("show not-an-ip")))
+    mark = bot.slack.mark()
+    bot.send.command("show 4242")
+    assert "No session #4242" in json.dumps(bot.slack.wait_for("response_url", after=mark).args)
+    mark = bot.slack.mark()
+    bot.send.command("show not-an-ip")
+    assert "session id" in json.dumps(bot.slack.wait_for("response_url", after=mark).args)
 
 
 def test_help_and_unknown_subcommand(bot: RunningBot) -> None:
-    assert "/peering list" in json.dumps(answer_of(bot.send.command("help")))
-    msg = answer_of(bot.send.command("frobnicate now"))
+    mark = bot.slack.mark()
+    bot.send.command("help")
+    assert "/peering list" in json.dumps(bot.slack.wait_for("response_url", after=mark).args)
+    mark = bot.slack.mark()
+    bot.send.command("frobnicate now")
+    msg = bot.slack.wait_for("response_url", after=mark).args
     assert msg["response_type"] == "ephemeral"
     assert "Unknown subcommand `frobnicate`" in msg["text"] and "/peering show" in json.dumps(msg["blocks"])
 
@@ -187,9 +200,8 @@ def test_view_button_posts_detail_and_router_details_opens_modal(bot: RunningBot
 
 
 def test_bot_token_never_in_requests_to_response_url(bot: RunningBot) -> None:
-    v = make_session(bot.core, ip="192.0.2.10", name="Alpha Networks", asn="65601")
     mark = bot.slack.mark()
-    bot.send.button(Action.LIST_SHOW, str(v.id))  # answered by response_url
+    bot.send.command("help")
     call = bot.slack.wait_for("response_url", after=mark)
     assert "authorization" not in call.headers
 
@@ -354,11 +366,16 @@ def test_idle_and_half_open_connections_do_not_stop_the_server(bot: RunningBot) 
             if n % 2:
                 conn.sendall(b"POST /slack/events HTTP/1.1\r\nHost: bot\r\nContent-Len")
         assert requests.get(bot.url + "/healthz", timeout=30).status_code == 200
-        assert "/peering list" in json.dumps(answer_of(bot.send.command("help")))
+        mark = bot.slack.mark()
+        assert bot.send.command("help").status_code == 200
+        assert "/peering list" in json.dumps(bot.slack.wait_for("response_url", after=mark, timeout=30).args)
 
 
 def test_a_command_with_the_word_payload_is_answered(bot: RunningBot) -> None:
     """Bolt's HTTP parser takes any form body with "payload" in it for an interactive payload."""
     make_session(bot.core, ip="192.0.2.10", name="Payload Networks", asn="65601")
-    answer = answer_of(bot.send.command("list payload"))
-    assert "Peering sessions" in json.dumps(answer) and "Payload Networks" in json.dumps(answer)
+    mark = bot.slack.mark()
+    r = bot.send.command("list payload")
+    assert r.status_code == 200
+    answer = bot.slack.wait_for("response_url", lambda c: "Peering sessions" in json.dumps(c.args), after=mark)
+    assert "Payload Networks" in json.dumps(answer.args)

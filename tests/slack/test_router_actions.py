@@ -18,7 +18,7 @@ from tests.factories import make_session
 from tests.fake_router import FakeNeighbor, FakeRouter
 from storage.models import ChangeRequest
 from tests.harness.bot import (
-    VIEWER, RunningBot, answer_of, approval_outcome, approval_posted, approve, db_row, dump, has, open_config_manager,
+    VIEWER, RunningBot, approval_outcome, approval_posted, approve, db_row, dump, has, open_config_manager,
     request_and_approve, submit_config_manager,
 )
 from tests.harness.slack_requests import load_payload
@@ -51,7 +51,9 @@ def click(bot: RunningBot, action_id: str, value: str, *, state: dict | None = N
 
 def test_detail_offers_the_router_buttons(bot: RunningBot) -> None:
     v = make_session(bot.core, ip="192.0.2.10")
-    blocks = answer_of(bot.send.command(f"show {v.id}"))["blocks"]
+    mark = bot.slack.mark()
+    bot.send.command(f"show {v.id}")
+    blocks = bot.slack.wait_for("response_url", after=mark).args["blocks"]
     ids = {e["action_id"] for b in blocks if b["type"] == "actions" for e in b["elements"]}
     assert {Action.CONFIGURE, Action.CONFIG_MANAGER, Action.ADMIN_DOWN, Action.REFRESH, Action.DELETE} <= ids
 
@@ -215,7 +217,9 @@ def test_config_manager_puts_the_md5_back_once(bot: RunningBot, router: FakeRout
 
 def test_bulk_admin_down_is_one_request_one_connection(bot: RunningBot, router: FakeRouter) -> None:
     ids = [make_session(bot.core, ip=f"192.0.2.{n}", asn=str(65600 + n), name=f"Peer {n}").id for n in (10, 11, 12)]
-    listing = answer_of(bot.send.command("list"))
+    mark = bot.slack.mark()
+    bot.send.command("list")
+    listing = bot.slack.wait_for("response_url", after=mark).args
     bulk = [b for b in listing["blocks"] if b.get("block_id") == "bulk"][0]
     select_ = bulk["elements"][0]
     assert select_["type"] == "multi_static_select" and len(select_["options"]) == 3

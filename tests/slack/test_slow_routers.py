@@ -18,7 +18,7 @@ from bot.core import Core
 from handlers.ids import Action
 from storage.models import Router
 from tests.factories import make_session
-from tests.harness.bot import RunningBot, answer_of, settings_for, start_bot
+from tests.harness.bot import RunningBot, settings_for, start_bot
 from tests.harness.fake_slack import FakeSlack
 
 INVENTORY = Path(__file__).resolve().parents[1] / "data" / "inventory.yml"
@@ -89,7 +89,8 @@ def test_refresh_of_a_hanging_router_ends_in_an_error_note(slow_bot: tuple[Runni
     mark = bot.slack.mark()
     assert bot.send.button(Action.REFRESH, str(sid)).status_code == 200
     # while the poll waits for the router, the bot answers
-    assert "/peering list" in json.dumps(answer_of(bot.send.command("help")))
+    assert bot.send.command("help").status_code == 200
+    bot.slack.wait_for("response_url", lambda c: "/peering list" in json.dumps(c.args), after=mark, timeout=10)
     note = bot.slack.wait_for("response_url", lambda c: "Refresh failed" in json.dumps(c.args)
                               or "failed" in json.dumps(c.args.get("blocks", [])), after=mark, timeout=60)
     text = json.dumps(note.args)

@@ -19,7 +19,7 @@ from handlers.wizard import render
 from storage.models import AsSet, Peer, Session
 from tests.factories import ids, make_session
 from bot.core import Core
-from tests.harness.bot import RunningBot, answer_of, settings_for, start_bot
+from tests.harness.bot import RunningBot, settings_for, start_bot
 
 MD5 = "Pe3r-S3cret.md5"
 
@@ -184,11 +184,15 @@ def test_ixp_session_end_to_end(bot: RunningBot) -> None:
     assert row.configured is False and bot.core.secrets.decrypt(row.md5_encrypted) == MD5
     assert_secret_never_sent(bot, MD5)
     # and it is in the list
-    assert "Example Networks" in text_of(answer_of(bot.send.command("list"))["blocks"])
+    mark = bot.slack.mark()
+    bot.send.command("list")
+    assert "Example Networks" in text_of(bot.slack.wait_for("response_url", after=mark).args["blocks"])
 
 
 def test_local_session_from_the_add_button(bot: RunningBot) -> None:
-    listing = answer_of(bot.send.command("list"))
+    mark = bot.slack.mark()
+    bot.send.command("list")
+    listing = bot.slack.wait_for("response_url", after=mark).args
     assert Action.ADD_SESSION in text_of(listing["blocks"])  # the list offers Add Session
     mark = bot.slack.mark()
     assert bot.send.button(Action.ADD_SESSION, channel="CLOCAL").status_code == 200
