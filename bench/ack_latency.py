@@ -17,7 +17,8 @@ For each database and size it loads the sessions, starts the bot, and runs
     and prints p50/p95/p99 ack time (request sent -> HTTP response), answer time (request sent ->
     message posted at the fake Slack) and each ack p99 as a ratio to /healthz's in that phase;
   * a saturation phase per kind (50 clients, that kind alone): requests/s and the server's CPU
-    per request (user + system time of the bot process / requests);
+    per request (user + system time of the bot process / requests), each phase once the bot is
+    idle again (show's timeline pictures are drawn after its answer);
   * service timings in this process, without HTTP: list page 1, Next, the last page, type-ahead.
 Targets are printed with the figures, met or missed; nothing is asserted. The load generator
 shares the machine with the bot: on 2 cores the figures are a floor, not a capacity.
@@ -244,6 +245,20 @@ def run_phase(port: int, slack: TimedSlack, fx: Fixture, clients: int, seconds: 
         t.join()
     wall = time.perf_counter() - t0
     return samples, wall, cpu_seconds(pid) - cpu0
+
+
+def settle(pid: int, timeout: float = 30.0) -> None:
+    """Wait until the bot is idle: work a phase left behind (the timeline pictures of `show`,
+    drawn on the worker pool after the answer) would otherwise be counted against the next
+    phase's requests."""
+    deadline = time.monotonic() + timeout
+    before = cpu_seconds(pid)
+    while time.monotonic() < deadline:
+        time.sleep(0.25)
+        now = cpu_seconds(pid)
+        if now - before < 0.25 * 0.05:  # under 5 % of a core
+            return
+        before = now
 
 
 def cpu_seconds(pid: int) -> float:
@@ -528,6 +543,7 @@ def main() -> None:
                                 res.out(f"  saturation, {n} clients, one kind at a time:   req/s   server CPU ms/request")
                                 rate: dict[str, float] = {}
                                 for k in KINDS:
+                                    settle(pid)
                                     samples, wall, cpu = run_phase(port, slack, fx, n, args.seconds, (k,), pid)
                                     rate[k] = len(samples) / wall
                                     res.out(f"    {k:11} {rate[k]:32.0f}   {cpu / max(1, len(samples)) * 1000:10.2f}")

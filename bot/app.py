@@ -32,8 +32,8 @@ def build_app(core: Core, *, socket_mode: bool = False, start_runner: bool = Tru
         # HTTP mode: listeners run on bot/server.py's pool, which answers at the ack() itself
         # (AckSignal), not at Bolt's next 10 ms poll for it. Socket Mode keeps Bolt's own runner.
         process_before_response=not socket_mode,
-        # lazy listeners (list/show rendering, after the ack); Bolt's default is 5 threads
-        listener_executor=ThreadPoolExecutor(16, thread_name_prefix="bolt-lazy"),
+        # Socket Mode's listeners (and any lazy listener); Bolt's default is 5 threads
+        listener_executor=ThreadPoolExecutor(16, thread_name_prefix="bolt-listener"),
     )
     client = app.client
     client.base_url = s.slack_api_url  # Bolt's client is made for slack.com; tests use a fake

@@ -20,21 +20,20 @@ from handlers.views.sessions import (
 )
 
 
-
-
 def register(app: App, core: Core, ui: Any) -> None:
-    def ack_now(ack: Ack) -> None:
-        ack()
-
+    # Paging and View read one page / one session (bounded): they run right after their ack, on
+    # the thread that acked, not as lazy listeners (Bolt would copy the whole request for one).
     @reports_errors
-    def page(body: dict, respond: Respond) -> None:
+    def page(ack: Ack, body: dict, respond: Respond) -> None:
+        ack()
         ref = parse_page_ref(body["actions"][0].get("value", ""))
         result = list_sessions(core.db, ref.query, page=ref.page, page_size=core.settings.list_page_size,
                                after=ref.after, before=ref.before)
         respond(replace_original=True, **session_list(result, can_add=ui.can_add, bulk=ui.bulk))
 
     @reports_errors
-    def show(body: dict, respond: Respond) -> None:
+    def show(ack: Ack, body: dict, respond: Respond) -> None:
+        ack()
         view = get_session(core.db, body["actions"][0]["value"])
         respond(response_type="in_channel", replace_original=False, **session_detail(view, ui.detail_actions))
 
@@ -57,9 +56,9 @@ def register(app: App, core: Core, ui: Any) -> None:
     router_details = details(lambda rid: router_details_modal(get_router(core.db, rid)))
     peer_details = details(lambda pid: peer_details_modal(get_peer(core.db, pid)))
 
-    app.action(re.compile(rf"^{Action.LIST_PAGE}-(prev|next|first|last)$"))(ack=ack_now, lazy=[page])
+    app.action(re.compile(rf"^{Action.LIST_PAGE}-(prev|next|first|last)$"))(page)
     # Action.LIST_REFRESH polls the routers first: handlers/router_actions.py
-    app.action(Action.LIST_SHOW)(ack=ack_now, lazy=[show])
+    app.action(Action.LIST_SHOW)(show)
     app.action(Action.ROUTER_DETAILS)(router_details)
     app.action(Action.PEER_DETAILS)(peer_details)
 

@@ -1,4 +1,5 @@
-"""`/peering <subcommand>`: ack at once, then do the work in a lazy listener."""
+"""`/peering <subcommand>`: ack at once, then do the work on the same thread (in HTTP mode the
+answer leaves at ack(), bot/server.py; in Socket Mode Bolt sends the ack while the listener runs)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -85,11 +86,12 @@ class CommandTable:
 
 
 def register(app: App, core: Core, ui: Any, table: CommandTable, runner: Any = None) -> None:
-    def ack_now(ack: Ack) -> None:
-        ack()
-
+    # Not a lazy listener: Bolt would deep-copy the whole request for it and hand it to another
+    # pool. Every subcommand is bounded after its ack (a page, a session, a modal, a job handed to
+    # the worker pool), so it may hold this listener thread; the answer is out already.
     @reports_errors
-    def run(command: dict, respond: Respond, client: WebClient) -> None:
+    def run(ack: Ack, command: dict, respond: Respond, client: WebClient) -> None:
+        ack()
         table.dispatch(lambda rest: CommandContext(core, command, rest, respond, client, ui, runner), command.get("text", ""))
 
-    app.command("/peering")(ack=ack_now, lazy=[run])
+    app.command("/peering")(run)

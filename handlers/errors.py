@@ -31,7 +31,8 @@ def user_text(exc: BaseException) -> str:
 
 
 def reports_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """For lazy listeners: report a failure to the user through `respond` instead of losing it."""
+    """For listeners that work after their ack: report a failure to the user through `respond`
+    instead of losing it."""
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:

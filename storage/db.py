@@ -33,7 +33,12 @@ def _quiet_alembic() -> Iterator[None]:
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # SQLAlchemy's default pool for a SQLite file keeps 5 connections (10 more on demand, each
+        # closed again when returned): with the HTTP server's 32 listener threads busy, every
+        # request past the fifth opened a connection and ran the PRAGMAs below. A SQLite
+        # connection costs little to keep, so keep as many as the server runs listeners.
+        pool = {} if ":memory:" in url else {"pool_size": 32, "max_overflow": 32}  # :memory: has one per thread
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30}, **pool)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
