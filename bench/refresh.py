@@ -174,8 +174,10 @@ def main() -> None:
     single = Simulator(1, 500, args.delay)  # one router holding the 500 sessions of the bulk
     try:
         floor = handshake_cpu(fleet.ports[0])
+        cores = os.cpu_count() or 1
         print(f"SSH handshake + login (paramiko, client side): {floor * 1000:.1f} ms CPU each "
-              f"-> floor for R routers = R x that (500: {floor * 500:.1f} s CPU)")
+              f"-> floor for R routers = R x that (500: {floor * 500:.1f} s CPU, {floor * 500 / cores:.1f} s "
+              f"on {cores} cores, before the routers' side of it, the command and storing)")
         print(f"{'':34s} {'wall':>8s} {'ratio':>6s} {'CPU':>8s} {'peak RSS':>9s}  ok    (first refresh of the fleet)")
         base = None
         for r in sizes:

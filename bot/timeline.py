@@ -1,9 +1,19 @@
 """A session's 7-day state timeline as a PNG: one coloured band per state over time (green up,
 orange on the way, red down, grey unknown). A pure function of the history; matplotlib's Agg
-canvas without pyplot (no global figure state, safe on worker threads)."""
+canvas without pyplot (no global figure state, safe on worker threads).
+
+The bot draws it in a child process (render_in_child): matplotlib holds the interpreter lock
+for tens of milliseconds a picture, and every request being acked in the bot's process waited
+for it (a `/peering show` made the next requests' acks slower, measured by bench/ack_latency.py).
+"""
 from __future__ import annotations
 
+import atexit
 import io
+import multiprocessing
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -59,3 +69,37 @@ def render_timeline(h: SessionHistory, title: str = "") -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     return buf.getvalue()
+
+
+_pool: ProcessPoolExecutor | None = None
+_pool_guard = threading.Lock()
+RENDER_TIMEOUT = 60.0  # s: a picture takes well under one; a stuck child is not waited for longer
+
+
+def render_in_child(h: SessionHistory, title: str = "") -> bytes:
+    """render_timeline() in the process's drawing child (started on first use, one for the
+    process: pictures are drawn one after another, never more than one core's worth). A child
+    that died is replaced and the picture drawn again once."""
+    global _pool
+    for attempt in (1, 2):
+        with _pool_guard:
+            if _pool is None:
+                _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+            pool = _pool
+        try:
+            return pool.submit(render_timeline, h, title).result(timeout=RENDER_TIMEOUT)
+        except BrokenProcessPool:
+            with _pool_guard:
+                if _pool is pool:
+                    _pool = None
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+@atexit.register
+def _stop_child() -> None:
+    with _pool_guard:
+        pool = _pool
+    if pool is not None:
+        pool.shutdown(wait=False, cancel_futures=True)

@@ -1,5 +1,6 @@
 """Upload a session's 7-day state timeline image (files_upload_v2). Runs on the worker pool:
-rendering takes matplotlib a few hundred milliseconds, and the upload is three HTTP calls."""
+the picture is drawn in a child process (bot.timeline.render_in_child), and the upload is three
+HTTP calls."""
 from __future__ import annotations
 
 import logging
@@ -7,14 +8,18 @@ import logging
 from slack_sdk import WebClient
 
 from bot.services.history import SessionHistory
-from bot.timeline import render_timeline
+from bot.timeline import render_in_child
 
 log = logging.getLogger(__name__)
 
 
 def upload_timeline(client: WebClient, channel: str, history: SessionHistory, label: str,
                     thread_ts: str | None = None) -> bool:
-    png = render_timeline(history, f"{label}: last 7 days (UTC)")
+    try:
+        png = render_in_child(history, f"{label}: last 7 days (UTC)")
+    except Exception as exc:  # noqa: BLE001 - the text answer stands without its picture
+        log.warning("session #%s: timeline not drawn (%s)", history.session_id, type(exc).__name__)
+        return False
     try:
         client.files_upload_v2(channel=channel, thread_ts=thread_ts, file=png,
                                filename=f"session-{history.session_id}-7d.png",

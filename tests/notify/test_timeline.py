@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import datetime, timedelta, timezone
 
 from PIL import Image
@@ -52,3 +53,15 @@ def test_never_polled_is_grey_and_rendering_is_deterministic() -> None:
     png = render_timeline(h)
     assert {_rgb(UNKNOWN), _rgb(UP)} <= _colours(png) and _rgb(DOWN) not in _colours(png)
     assert render_timeline(h) == png
+
+
+def test_the_bot_draws_the_picture_in_a_child_process_with_the_same_result() -> None:
+    from bot import timeline
+
+    h = history([entry(5, "Established", "Idle"), entry(3, "Idle", "Established")])
+    assert timeline.render_in_child(h, "Alpha") == render_timeline(h, "Alpha")
+    [child] = timeline._pool._processes.values()  # one drawing child, not this process
+    assert child.pid != os.getpid() and child.is_alive()
+    child.kill()
+    child.join(5)
+    assert timeline.render_in_child(h, "Alpha") == render_timeline(h, "Alpha")  # a new child draws it
