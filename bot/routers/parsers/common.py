@@ -7,6 +7,8 @@ import json
 import logging
 import re
 
+import orjson
+
 from bot.routers.base import BGP_STATES, RouterError
 
 log = logging.getLogger("bot.routers.parsers")
@@ -106,6 +108,10 @@ def load_json(output: str, what: str) -> dict:
     first = len(text) - len(text.lstrip())
     error: json.JSONDecodeError | None = None
     if text[first:first + 1] == "{":  # the usual answer: the object right away (no line scan)
+        try:  # nothing but the object: orjson (the JSON was most of a poll's CPU)
+            return _checked(orjson.loads(text), what, text, first, len(text))
+        except orjson.JSONDecodeError:
+            pass  # text after it, numbers past 64 bits, NaN: the standard decoder below
         try:
             data, end = json.JSONDecoder().raw_decode(text, first)
         except json.JSONDecodeError as exc:
