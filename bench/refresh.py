@@ -123,6 +123,7 @@ def child(kind: str, url: str, per_router: int) -> None:
         wall, cpu = time.perf_counter() - t, time.process_time() - c + readers_usage()[0] - rc
         ok = sum(r.ok for r in results)
         total = len(results)
+        failures = [r.message for r in results if not r.ok][:3]
     else:  # bulk admin down: the first `per_router` sessions of every router
         wanted = {neighbor_ip(i) for i in range(per_router)}
         with core.db.session() as s:
@@ -131,10 +132,11 @@ def child(kind: str, url: str, per_router: int) -> None:
         results = changes.run("admin_down", ids, "bench")
         wall, cpu = time.perf_counter() - t, time.process_time() - c
         ok, total = sum(r.ok for r in results), len(results)
+        failures = [r.message for r in results if not r.ok][:3]
     _, readers_rss, readers = readers_usage()
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 + readers_rss
     print(json.dumps({"wall": wall, "cpu": cpu, "rss_mb": rss_mb, "ok": ok, "total": total, "cold": cold,
-                      "readers": readers}))
+                      "readers": readers, "failures": failures}))
 
 
 def handshake_cpu(port: int, rounds: int = 20) -> float:
@@ -186,6 +188,8 @@ def main() -> None:
             base = base or m["wall"]
             print(f"refresh R={r:<4d} x {SESSIONS} sessions       {m['wall']:7.2f}s {m['wall'] / base:5.1f}x "
                   f"{m['cpu']:7.2f}s {m['rss_mb']:7.0f}MB  {m['ok']}/{m['total']}  ({m['cold']:.2f}s)")
+            for failure in m["failures"]:
+                print(f"    not ok: {failure}")
         one = measure("bulk", make_db(tmp, "bulk1", single.ports, 500), 500)
         fifty = measure("bulk", make_db(tmp, "bulk50", fleet.ports[:50], SESSIONS), 10)
         for label, m in (("bulk Admin Down 500 on 1 router", one), ("bulk Admin Down 500 over 50 routers", fifty)):
