@@ -181,37 +181,45 @@ class _AdvisoryLocks:
         self._held = 0
 
     def try_lock(self, router_id: int) -> bool:
-        got = bool(self._call("SELECT pg_try_advisory_lock(:c, :r)", router_id, retry=True))
-        with self._guard:
+        with self._guard:  # (the count changes with the statement: an unlock in between must not drop it)
+            got = bool(self._call("SELECT pg_try_advisory_lock(:c, :r)", router_id, retry=True))
             self._held += got
-            if not self._held:
-                self._drop()
-        return got
+            self._idle()
+            return got
 
     def unlock(self, router_id: int) -> None:
-        self._call("SELECT pg_advisory_unlock(:c, :r)", router_id, retry=False)
         with self._guard:
+            self._call("SELECT pg_advisory_unlock(:c, :r)", router_id, retry=False)
             self._held = max(0, self._held - 1)
-            if not self._held:
-                self._drop()  # back to the pool: an idle process holds no connection
+            self._idle()
+
+    def _idle(self) -> None:
+        """No lock held: the connection goes back to the pool, with nothing left on it."""
+        if self._held or self._conn is None:
+            return
+        try:
+            self._conn.execute(text("SELECT pg_advisory_unlock_all()"))
+            self._conn.commit()
+        except DBAPIError:
+            pass  # a lost connection holds nothing any more
+        self._drop()
 
     def _call(self, sql: str, router_id: int, *, retry: bool) -> object:
-        with self._guard:
-            for attempt in (1, 2):
-                try:
-                    conn = self._connection()
-                    value = conn.execute(text(sql), {"c": self._class(conn), "r": router_id}).scalar()
-                    conn.commit()
-                    return value
-                except DBAPIError as exc:
-                    if not exc.connection_invalidated and not _closed(self._conn):
-                        raise
-                    log.warning("the advisory lock connection was lost; its router locks with it")
-                    self._drop()
-                    self._held = 0
-                    if not retry or attempt == 2:
-                        return None  # (an unlock on a lost connection: nothing left to release)
-            return None
+        for attempt in (1, 2):
+            try:
+                conn = self._connection()
+                value = conn.execute(text(sql), {"c": self._class(conn), "r": router_id}).scalar()
+                conn.commit()
+                return value
+            except DBAPIError as exc:
+                if not exc.connection_invalidated and not _closed(self._conn):
+                    raise
+                log.warning("the advisory lock connection was lost; its router locks with it")
+                self._drop()
+                self._held = 0
+                if not retry or attempt == 2:
+                    return None  # (an unlock on a lost connection: nothing left to release)
+        return None
 
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed:
