@@ -22,10 +22,15 @@ import time
 from netmiko.cisco.cisco_ios import CiscoIosSSH
 from netmiko.exceptions import ReadTimeout
 
+from bot.routers.base import RouterError
+
 # netmiko's read loops poll the channel every 10-25 ms; across dozens of sessions polled at once
 # that is CPU spent waking up for nothing. A read waits up to this long for data to arrive instead
 # (and returns as soon as it does).
 READ_WAIT = 0.05
+# The most a show command's answer may be (characters): `show bgp neighbors json` is ~3 KB a
+# neighbor, so this is ~20,000 neighbors; beyond it the read fails instead of growing without bound.
+MAX_ANSWER = 64 * 2**20
 
 
 class VtyshSSH(CiscoIosSSH):
@@ -86,6 +91,7 @@ class VtyshSSH(CiscoIosSSH):
         chunks: list[str] = []
         answer_at = -1  # where the answer starts: after the echoed command (a prompt before it is old)
         tail = ""
+        size = 0
         deadline = time.monotonic() + read_timeout
         while True:
             if time.monotonic() > deadline:  # (also for a router that talks and never prompts)
@@ -94,6 +100,10 @@ class VtyshSSH(CiscoIosSSH):
             if not data:
                 continue
             chunks.append(data)
+            size += len(data)
+            if size > MAX_ANSWER:  # a router that never stops talking must not fill the bot's memory
+                raise RouterError(f"{self.host}: the answer to '{echo}' passed {MAX_ANSWER:,} characters without "
+                                  "ending; not read further")
             if answer_at < 0:
                 head = "".join(chunks)  # short: the echo comes first
                 at = head.find(echo)

@@ -22,6 +22,7 @@ from storage.models import RouterPoll
 # plain UPDATEs: no RouterPoll objects are loaded in the sessions that claim, nothing to keep in
 # step (SQLAlchemy's default evaluates the WHERE against the session's objects: measurable per poll)
 _PLAIN = {"synchronize_session": False}
+_CHUNK = 5000  # routers a statement
 
 # Who this process is, in claimed_by: host and pid for people, a nonce for two processes that
 # share a pid (containers).
@@ -57,6 +58,9 @@ def claim_many(s: OrmSession, router_ids: list[int], *, lease: float, spacing: f
                owner: str = PROCESS_ID) -> set[int]:
     """claim() for a whole refresh in one statement; the routers claimed. A router that waits
     in the refresh's queue longer than half the lease is renewed before its poll (renew())."""
+    if len(router_ids) > _CHUNK:  # (bounded statements: SQLite allows 32,766 parameters)
+        return set().union(*(claim_many(s, router_ids[i:i + _CHUNK], lease=lease, spacing=spacing, owner=owner)
+                             for i in range(0, len(router_ids), _CHUNK)))
     if not router_ids:
         return set()
     now = datetime.now(timezone.utc)

@@ -301,7 +301,12 @@ class StatePoller:
                 results.append(PollResult(router_id, name, False, f"{name}: skipped ({why})", skipped=True))
         routers = [r for r in routers if r[0] in claimed]
         if routers and self._uses_readers():
-            self._readers().start()
+            try:
+                self._readers().start()
+            except OSError as exc:  # no processes here (a locked-down container): read in threads
+                log.error("state reader processes could not start (%s); polls read in the bot's own threads",
+                          type(exc).__name__)
+                self._processes = 0
         group = GroupStore(self._store_batch)
         outcomes = run_each(lambda r: self._poll(*r, spacing=spacing, store=group.store, claimed_at=claimed_at),
                             routers, concurrency=settings.poll_concurrency, timeout=settings.poll_timeout)

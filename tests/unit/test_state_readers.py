@@ -67,3 +67,13 @@ def test_a_child_that_dies_fails_its_reads_and_is_replaced(fleet: SshFleet, read
     assert "exited during the read" in str(outcome["error"])
     states = readers.read(creds(fleet.routers[0].port), 5, wait=10)  # a new child does it
     assert len(states) == 3 and readers.pids() != [pid]
+
+
+def test_an_answer_that_never_ends_fails_the_read_instead_of_filling_memory(fleet: SshFleet,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from bot.routers import get_driver, vtysh_session
+
+    monkeypatch.setattr(vtysh_session, "MAX_ANSWER", 5_000)  # the simulated answer is ~7 KB
+    with pytest.raises(RouterError) as err, get_driver(creds(fleet.routers[0].port), timeout=5) as drv:
+        drv.neighbors()
+    assert "passed 5,000 characters" in str(err.value)
