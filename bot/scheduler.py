@@ -3,6 +3,7 @@ notices, bot/services/notices.py) are then sent by the notice sender."""
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -56,6 +57,8 @@ def start_scheduler(poller: Poller, interval_seconds: int) -> BackgroundSchedule
     if interval_seconds <= 0:
         return None
     poller.interval = interval_seconds
+    # the poll's reader processes start now, not in the first poll (a second or two of imports)
+    threading.Thread(target=poller.changes.warm_up, name="peerbot-warm-up", daemon=True).start()
     sched = _background(interval_seconds)
     sched.add_job(poller.run_once, "interval", seconds=interval_seconds, id=POLL_JOB)
     sched.start()

@@ -428,6 +428,10 @@ class Changes:
     def poll_all(self, *, spacing: float | None = None) -> list[PollResult]:
         return self._poller.poll_all(spacing=spacing)
 
+    def warm_up(self) -> None:
+        """Start what polls need before the first one (the state reader processes)."""
+        self._poller.warm_up()
+
     def router_ids(self) -> list[int]:
         return self._poller.router_ids()
 

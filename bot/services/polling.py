@@ -197,6 +197,16 @@ class StatePoller:
             return Reading(router_id, name, None, f"{name}: {exc}", timed_out=isinstance(exc, RouterTimeout))
         return Reading(router_id, name, states)
 
+    def warm_up(self) -> None:
+        """Start the reader processes now (the first poll then does not wait for them)."""
+        if self._uses_readers():
+            try:
+                self._readers().start()
+            except OSError as exc:
+                log.error("state reader processes could not start (%s); polls read in the bot's own threads",
+                          type(exc).__name__)
+                self._processes = 0
+
     def _uses_readers(self) -> bool:
         """Reads go to child processes (state_readers), unless a driver is injected (tests'
         fakes live in this process) or PEERBOT_POLL_PROCESSES is 0."""
@@ -300,13 +310,8 @@ class StatePoller:
                 why = "being polled by another process" if spacing is None else "not due, or polled by another process"
                 results.append(PollResult(router_id, name, False, f"{name}: skipped ({why})", skipped=True))
         routers = [r for r in routers if r[0] in claimed]
-        if routers and self._uses_readers():
-            try:
-                self._readers().start()
-            except OSError as exc:  # no processes here (a locked-down container): read in threads
-                log.error("state reader processes could not start (%s); polls read in the bot's own threads",
-                          type(exc).__name__)
-                self._processes = 0
+        if routers:
+            self.warm_up()  # (no processes in a locked-down container: then reads stay in threads)
         group = GroupStore(self._store_batch)
         outcomes = run_each(lambda r: self._poll(*r, spacing=spacing, store=group.store, claimed_at=claimed_at),
                             routers, concurrency=settings.poll_concurrency, timeout=settings.poll_timeout)
