@@ -124,6 +124,20 @@ class VtyshSSH(CiscoIosSSH):
             output = output[:last_break] if last_break >= 0 else ""
         return output
 
+    def config_mode(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        self._configured = True
+        return super().config_mode(*args, **kwargs)
+
+    def cleanup(self, command: str = "exit") -> None:
+        # netmiko asks the router whether it is in config mode before leaving (one more round
+        # trip on every poll); a session that never entered it (a poll) is in exec mode.
+        if getattr(self, "_configured", False):
+            super().cleanup(command)
+            return
+        if self.session_log:
+            self.session_log.fin = True
+        self.write_channel(command + self.RETURN)
+
     def save_config(self, cmd: str = "write memory", confirm: bool = False, confirm_response: str = "") -> str:
         return self._send_command_str(command_string=cmd, strip_prompt=False, strip_command=False,
                                       read_timeout=100.0)
