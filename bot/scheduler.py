@@ -18,11 +18,11 @@ POLL_JOB = "poll-routers"
 SPACING = 0.8  # of the interval: a scheduled poll makes its router due again after this
 
 
-
 def _background(misfire_grace: int) -> BackgroundScheduler:
     """A scheduler for one periodic job: runs that pile up (a slow run, a sleeping laptop)
     coalesce into one, never two at once, and a run late by more than `misfire_grace` s is dropped."""
     return BackgroundScheduler(job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": misfire_grace})
+
 
 class Poller:
     """One poll of all routers. Each poll stores its changes with their notices (one

@@ -80,21 +80,27 @@ def render_in_child(h: SessionHistory, title: str = "") -> bytes:
     """render_timeline() in the process's drawing child (started on first use, one for the
     process: pictures are drawn one after another, never more than one core's worth). A child
     that died is replaced and the picture drawn again once."""
+    pool = _drawing_pool()
+    try:
+        return pool.submit(render_timeline, h, title).result(timeout=RENDER_TIMEOUT)
+    except BrokenProcessPool:
+        _forget(pool)
+        return _drawing_pool().submit(render_timeline, h, title).result(timeout=RENDER_TIMEOUT)
+
+
+def _drawing_pool() -> ProcessPoolExecutor:
     global _pool
-    for attempt in (1, 2):
-        with _pool_guard:
-            if _pool is None:
-                _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-            pool = _pool
-        try:
-            return pool.submit(render_timeline, h, title).result(timeout=RENDER_TIMEOUT)
-        except BrokenProcessPool:
-            with _pool_guard:
-                if _pool is pool:
-                    _pool = None
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    with _pool_guard:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        return _pool
+
+
+def _forget(pool: ProcessPoolExecutor) -> None:
+    global _pool
+    with _pool_guard:
+        if _pool is pool:
+            _pool = None
 
 
 @atexit.register

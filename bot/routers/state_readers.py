@@ -39,9 +39,8 @@ _ERRORS = {cls.__name__: cls for cls in (base.RouterError, base.RouterUnreachabl
 def _child(conn: Any, threads: int, level: int) -> None:
     """A child's life: read (job id, credentials, timeout) from the pipe, read the router on a
     thread, send back (job id, states, error); None ends it."""
-    from bot.routers import get_driver  # the SSH stack is imported here, not in the bot's process
-
     from bot.logs import setup_logging
+    from bot.routers import get_driver  # the SSH stack is imported here, not in the bot's process
 
     setup_logging(logging.getLevelName(level))  # as the bot's own process: secrets redacted
     send_lock = threading.Lock()
@@ -79,7 +78,7 @@ def _child(conn: Any, threads: int, level: int) -> None:
 class _Worker:
     """One child process and the thread that receives its answers."""
 
-    def __init__(self, context: Any, threads: int, on_answer: Any):
+    def __init__(self, context: Any, threads: int):
         parent, child = context.Pipe()
         level = logging.getLogger().getEffectiveLevel()
         self.process = context.Process(target=_child, args=(child, threads, level), name="peerbot-state-reader",
@@ -91,7 +90,6 @@ class _Worker:
         self.pending: dict[int, Future] = {}
         self.ready = threading.Event()
         self.alive = True
-        self._on_answer = on_answer
         self.receiver = threading.Thread(target=self._receive, name="peerbot-reader-recv", daemon=True)
         self.receiver.start()
 
@@ -104,7 +102,14 @@ class _Worker:
             if job_id == 0:
                 self.ready.set()
                 continue
-            self._on_answer(self, job_id, states, error)
+            future = self.pending.pop(job_id, None)
+            if future is None or future.done():
+                continue  # given up on (its caller timed out)
+            if error is not None:
+                name, message = error
+                future.set_exception(_ERRORS.get(name, RouterError)(message))
+            else:
+                future.set_result(states)
         self.alive = False
         self.ready.set()  # (nobody waits for a dead child)
         for future in list(self.pending.values()):  # the child died (or was stopped) mid-read
@@ -173,22 +178,11 @@ class StateReaders:
             if w is None or not w.alive or not w.process.is_alive():
                 if w is not None:
                     w.stop(wait=1)
-                self._workers[i] = _Worker(self._context, self.threads, self._answered)
+                self._workers[i] = _Worker(self._context, self.threads)
         return self._workers  # type: ignore[return-value]
 
     def _least_busy(self) -> _Worker:
         return min(self._started(), key=lambda w: len(w.pending))
-
-    @staticmethod
-    def _answered(worker: _Worker, job_id: int, states: Any, error: Any) -> None:
-        future = worker.pending.pop(job_id, None)
-        if future is None or future.done():
-            return  # given up on (its caller timed out)
-        if error is not None:
-            name, message = error
-            future.set_exception(_ERRORS.get(name, RouterError)(message))
-        else:
-            future.set_result(states)
 
     def pids(self) -> list[int]:
         """The running children (for benchmarks: their CPU and memory are the poll's too)."""

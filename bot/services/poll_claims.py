@@ -35,23 +35,13 @@ def claim(s: OrmSession, router_id: int, *, lease: float, spacing: float | None 
     `spacing`: a scheduled poll, which happens only when the router is due, and makes it due
     again `spacing` s from now; None: a poll someone asked for (Refresh), which only needs the
     router not being polled."""
-    now = datetime.now(timezone.utc)
-    conditions = [RouterPoll.router_id == router_id,
-                  or_(RouterPoll.claimed_until.is_(None), RouterPoll.claimed_until < now)]
-    values: dict = {"claimed_by": owner, "claimed_until": now + timedelta(seconds=lease)}
-    if spacing is not None:
-        conditions.append(or_(RouterPoll.next_poll_at.is_(None), RouterPoll.next_poll_at <= now))
-        values["next_poll_at"] = now + timedelta(seconds=spacing)
-    if s.execute(update(RouterPoll).where(*conditions).values(**values).execution_options(**_PLAIN)).rowcount == 1:
+    conditions, values = _claim_terms(lease, spacing, owner)
+    if s.execute(update(RouterPoll).where(RouterPoll.router_id == router_id, *conditions).values(**values)
+                 .execution_options(**_PLAIN)).rowcount == 1:
         return True
     if s.get(RouterPoll, router_id) is not None:
         return False  # claimed by another, or not due
-    try:  # the router's first poll: the row is made claimed
-        with s.begin_nested():
-            s.add(RouterPoll(router_id=router_id, **values))
-    except IntegrityError:  # another process made it first: theirs
-        return False
-    return True
+    return _first_claim(s, router_id, values)
 
 
 def claim_many(s: OrmSession, router_ids: list[int], *, lease: float, spacing: float | None = None,
@@ -63,25 +53,35 @@ def claim_many(s: OrmSession, router_ids: list[int], *, lease: float, spacing: f
                              for i in range(0, len(router_ids), _CHUNK)))
     if not router_ids:
         return set()
+    conditions, values = _claim_terms(lease, spacing, owner)
+    claimed = set(s.scalars(update(RouterPoll).where(RouterPoll.router_id.in_(router_ids), *conditions)
+                            .values(**values).returning(RouterPoll.router_id).execution_options(**_PLAIN)))
+    known = set(s.scalars(select(RouterPoll.router_id).where(RouterPoll.router_id.in_(router_ids))))
+    for router_id in router_ids:
+        if router_id not in known and _first_claim(s, router_id, values):
+            claimed.add(router_id)
+    return claimed
+
+
+def _claim_terms(lease: float, spacing: float | None, owner: str) -> tuple[list, dict]:
+    """What a claim requires of a router's row (free; due, if scheduled) and what it writes."""
     now = datetime.now(timezone.utc)
-    conditions = [RouterPoll.router_id.in_(router_ids),
-                  or_(RouterPoll.claimed_until.is_(None), RouterPoll.claimed_until < now)]
+    conditions = [or_(RouterPoll.claimed_until.is_(None), RouterPoll.claimed_until < now)]
     values: dict = {"claimed_by": owner, "claimed_until": now + timedelta(seconds=lease)}
     if spacing is not None:
         conditions.append(or_(RouterPoll.next_poll_at.is_(None), RouterPoll.next_poll_at <= now))
         values["next_poll_at"] = now + timedelta(seconds=spacing)
-    claimed = set(s.scalars(update(RouterPoll).where(*conditions).values(**values)
-                            .returning(RouterPoll.router_id).execution_options(**_PLAIN)))
-    known = set(s.scalars(select(RouterPoll.router_id).where(RouterPoll.router_id.in_(router_ids))))
-    for router_id in router_ids:
-        if router_id not in known:  # its first poll: the row is made claimed
-            try:
-                with s.begin_nested():
-                    s.add(RouterPoll(router_id=router_id, **values))
-            except IntegrityError:  # another process made it first: theirs
-                continue
-            claimed.add(router_id)
-    return claimed
+    return conditions, values
+
+
+def _first_claim(s: OrmSession, router_id: int, values: dict) -> bool:
+    """The router's first poll: its row is made, claimed; False if another process made it first."""
+    try:
+        with s.begin_nested():
+            s.add(RouterPoll(router_id=router_id, **values))
+    except IntegrityError:  # theirs
+        return False
+    return True
 
 
 def renew(s: OrmSession, router_id: int, *, lease: float, owner: str = PROCESS_ID) -> bool:
@@ -96,8 +96,7 @@ def renew(s: OrmSession, router_id: int, *, lease: float, owner: str = PROCESS_I
 
 def release(s: OrmSession, router_id: int, owner: str = PROCESS_ID) -> None:
     """Give the claim up (in the transaction `s`, e.g. the one storing the poll's result)."""
-    s.execute(update(RouterPoll).where(RouterPoll.router_id == router_id, RouterPoll.claimed_by == owner)
-              .values(claimed_until=None).execution_options(**_PLAIN))
+    release_many(s, [router_id], owner)
 
 
 def release_many(s: OrmSession, router_ids: list[int], owner: str = PROCESS_ID) -> None:

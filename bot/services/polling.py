@@ -158,8 +158,7 @@ class StatePoller:
         else:
             claimed = True
         if not claimed:
-            why = "being polled by another process" if spacing is None else "not due, or polled by another process"
-            return PollResult(router_id, name, False, f"{name}: skipped ({why})", skipped=True)
+            return _not_claimed(router_id, name, spacing)
         try:
             # Under the router's change lock: a reading taken before a change and stored after it
             # would overwrite the change's result with stale state. Not waited for: the change
@@ -291,9 +290,10 @@ class StatePoller:
         """Every router, PEERBOT_POLL_CONCURRENCY at once, each within PEERBOT_POLL_TIMEOUT; in
         name order. `spacing`: scheduled (see poll_router). Readings that arrive together are
         stored together (see GroupStore)."""
-        routers, results = [], []
+        routers, results, order = [], [], []
         with self.core.db.session() as s:  # every router's credentials in one query
             for router in s.scalars(select(Router).order_by(Router.name)):
+                order.append(router.id)
                 try:
                     routers.append((router.id, router.name, credentials_for(router)))
                 except ChangeError as exc:
@@ -305,10 +305,7 @@ class StatePoller:
             claimed = poll_claims.claim_many(s, [r[0] for r in routers], spacing=spacing,
                                              lease=settings.poll_timeout + settings.router_timeout)
         claimed_at = time.monotonic()
-        for router_id, name, _ in routers:
-            if router_id not in claimed:
-                why = "being polled by another process" if spacing is None else "not due, or polled by another process"
-                results.append(PollResult(router_id, name, False, f"{name}: skipped ({why})", skipped=True))
+        results += [_not_claimed(router_id, name, spacing) for router_id, name, _ in routers if router_id not in claimed]
         routers = [r for r in routers if r[0] in claimed]
         if routers:
             self.warm_up()  # (no processes in a locked-down container: then reads stay in threads)
@@ -327,7 +324,8 @@ class StatePoller:
                 results.append(PollResult(router_id, name, False, f"{name}: poll failed ({type(o.error).__name__})"))
             else:
                 results.append(o.result)
-        return sorted(results, key=lambda r: r.router_name) if len(results) > len(outcomes) else results
+        by_router = {r.router_id: r for r in results}
+        return [by_router[router_id] for router_id in order if router_id in by_router]  # in name order
 
     def poll_session(self, session_id: int) -> SessionView:
         """Read one neighbor now (after Admin Up/Down) and store its state."""
@@ -345,6 +343,12 @@ class StatePoller:
                 apply_state(row, state, datetime.now(timezone.utc))
                 s.flush()
                 return SessionView.of(row)
+
+
+def _not_claimed(router_id: int, name: str, spacing: float | None) -> PollResult:
+    """A router another process polls (or, scheduled, that is not due): skipped, not a failure."""
+    why = "being polled by another process" if spacing is None else "not due, or polled by another process"
+    return PollResult(router_id, name, False, f"{name}: skipped ({why})", skipped=True)
 
 
 # What apply_state reads and writes: _store_batch runs it on copies of these first.

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import itertools
 import json
 import logging
 import re
@@ -106,31 +107,27 @@ def load_json(output: str, what: str) -> dict:
     ParseError naming `what` (the command's JSON)."""
     text = clean_cli_text(output)
     first = len(text) - len(text.lstrip())
-    error: json.JSONDecodeError | None = None
-    if text[first:first + 1] == "{":  # the usual answer: the object right away (no line scan)
-        try:  # nothing but the object: orjson (the JSON was most of a poll's CPU)
+    at_start = text[first:first + 1] == "{"
+    if at_start:
+        try:  # nothing but the object (the usual answer): orjson, the JSON was most of a poll's CPU
             return _checked(orjson.loads(text), what, text, first, len(text))
         except orjson.JSONDecodeError:
             pass  # text after it, numbers past 64 bits, NaN: the standard decoder below
-        try:
-            data, end = json.JSONDecoder().raw_decode(text, first)
-        except json.JSONDecodeError as exc:
-            error = exc
-        else:
-            return _checked(data, what, text, first, end)
-    # the answer's own "{" opens a line (nested objects of a pretty-printed answer are indented)
-    starts = sorted({m.start() for m in re.finditer(r"^\{", text, re.M)} - {first})
-    if not starts and error is None:
-        raise ParseError(f"no JSON object in the {what} output")
+    # The object at the start, then every "{" that opens a line (the answer's own: nested objects
+    # of a pretty-printed answer are indented), scanned only when the one before is not JSON.
+    starts = itertools.chain([first] if at_start else [],
+                             (m.start() for m in re.finditer(r"^\{", text, re.M) if m.start() != first))
+    error: json.JSONDecodeError | None = None
     for start in starts:  # a line such as "{master:0}" before the answer is not JSON: try the next
         try:
             data, end = json.JSONDecoder().raw_decode(text, start)
-            break
         except json.JSONDecodeError as exc:
             error = error or exc
-    else:
-        raise ParseError(f"the {what} output is not valid JSON (line {error.lineno})")
-    return _checked(data, what, text, start, end)
+            continue
+        return _checked(data, what, text, start, end)
+    if error is None:
+        raise ParseError(f"no JSON object in the {what} output")
+    raise ParseError(f"the {what} output is not valid JSON (line {error.lineno})")
 
 
 def _checked(data: object, what: str, text: str, start: int, end: int) -> dict:
