@@ -115,7 +115,9 @@ _PREFIX_LIST_LINE = {
 # The password line of each platform, split into what precedes the key and the key itself.
 _PASSWORD_LINE = {
     "cisco": re.compile(r"^(?P<pre>(?:no\s+)?neighbor\s+\S+\s+password\s+(?:[07]\s+(?=\S))?)(?P<key>\S+)$", re.I),
-    Platform.IOS_XR: re.compile(r"^(?P<pre>(?:no\s+)?password\s+(?:clear|encrypted)\s+)(?P<key>\S+)$", re.I),
+    # (XR takes it in the neighbor's submode, or on one line after "neighbor <ip>")
+    Platform.IOS_XR: re.compile(r"^(?P<pre>(?:no\s+)?(?:neighbor\s+\S+\s+)?password\s+(?:clear|encrypted)\s+)"
+                                r"(?P<key>\S+)$", re.I),
     Platform.JUNOS: re.compile(r"^(?P<pre>set\s+protocols\s+bgp\s+group\s+\S+\s+neighbor\s+\S+\s+authentication-key\s+)"
                                r"(?P<key>\"[^\"]*\"|\S+)$", re.I),
 }
@@ -124,7 +126,7 @@ _PASSWORD_LINE = {
 # position hides only the first).
 _PASSWORD_KEYWORD = {
     "cisco": re.compile(r"^(?P<pre>(?:no\s+)?neighbor\s+\S+\s+password\s+)\S", re.I),
-    Platform.IOS_XR: re.compile(r"^(?P<pre>(?:no\s+)?password\s+)\S", re.I),
+    Platform.IOS_XR: re.compile(r"^(?P<pre>(?:no\s+)?(?:neighbor\s+\S+\s+)?password\s+)\S", re.I),
     Platform.JUNOS: re.compile(r"^(?P<pre>set\s+protocols\s+bgp\s+group\s+\S+\s+neighbor\s+\S+\s+authentication-key\s+)\S",
                                re.I),
 }

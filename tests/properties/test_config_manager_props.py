@@ -195,3 +195,13 @@ def test_a_key_of_several_words_is_refused_without_echoing_it(platform_core: Cor
     with pytest.raises(InvalidInput, match="one word"):
         check_edited_commands(platform_core, junos.session_id,
                               f"set protocols bgp group {junos.group} neighbor {junos.ip} authentication-key ab cd")
+
+
+@pytest.mark.parametrize("line", ["neighbor {ip} password 7", "neighbor {ip} password N aeemnw",
+                                  "neighbor {ip} password clear short"])
+def test_a_one_line_password_on_ios_xr_is_checked_like_the_submode_one(platform_core: Core, targets: list[Target],
+                                                                        line: str) -> None:
+    t = next(t for t in targets if t.platform == Platform.IOS_XR and t.key)
+    with pytest.raises(InvalidInput) as err:  # found by the property above: these reached the router
+        check_edited_commands(platform_core, t.session_id, line.format(ip=t.ip))
+    assert "MD5" in err.value.errors["commands"] and "aeemnw" not in err.value.errors["commands"]
