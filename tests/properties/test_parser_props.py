@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -108,3 +109,10 @@ def test_out_of_range_counters_become_unknown() -> None:
     ok = NeighborState("192.0.2.1", "Established", False, 4200000000, 2**31 - 1, 0, 5, 60, "x" * 900, None)
     assert (ok.remote_asn, ok.prefixes_received, ok.prefixes_accepted, ok.uptime_seconds) == (4200000000, 2**31 - 1, 0, 60)
     assert len(ok.last_error or "") == 500
+
+
+def test_a_number_too_long_for_python_is_a_parse_error() -> None:
+    from bot.routers.parsers.common import load_json
+
+    with pytest.raises(ParseError, match="not valid JSON"):  # found by the property above
+        load_json('{"peer": {"asn": ' + "9" * 5000 + "}}", "show bgp json")

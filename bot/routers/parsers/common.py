@@ -117,17 +117,18 @@ def load_json(output: str, what: str) -> dict:
     # of a pretty-printed answer are indented), scanned only when the one before is not JSON.
     starts = itertools.chain([first] if at_start else [],
                              (m.start() for m in re.finditer(r"^\{", text, re.M) if m.start() != first))
-    error: json.JSONDecodeError | None = None
+    error: ValueError | None = None
     for start in starts:  # a line such as "{master:0}" before the answer is not JSON: try the next
         try:
             data, end = json.JSONDecoder().raw_decode(text, start)
-        except json.JSONDecodeError as exc:
+        except ValueError as exc:  # not JSON, or a number past Python's 4,300 digits
             error = error or exc
             continue
         return _checked(data, what, text, start, end)
     if error is None:
         raise ParseError(f"no JSON object in the {what} output")
-    raise ParseError(f"the {what} output is not valid JSON (line {error.lineno})")
+    where = f" (line {error.lineno})" if isinstance(error, json.JSONDecodeError) else ""
+    raise ParseError(f"the {what} output is not valid JSON{where}")
 
 
 def _checked(data: object, what: str, text: str, start: int, end: int) -> dict:
