@@ -58,8 +58,8 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import create_engine, select, text  # noqa: E402
 
-from bot.services.sessions import list_sessions  # noqa: E402
-from bot.services.views import ListKey  # noqa: E402
+from bot.sessions.queries import list_sessions  # noqa: E402
+from bot.sessions.views import ListKey  # noqa: E402
 from handlers.ids import Action, Callback  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.models import Peer, Session  # noqa: E402
@@ -412,7 +412,7 @@ def report_mixed(res: Results, label: str, clients: int, samples: list[Sample], 
 
 def service_timings(res: Results, label: str, db: Database, size: int, repeat: int) -> None:
     """Page 1, Next, the last page and the type-ahead, in this process (no HTTP)."""
-    from bot.services.pickers import search_local_peers
+    from bot.sessions.pickers import search_local_peers
 
     def timed(fn: Callable[[], Any]) -> list[float]:
         fn()

@@ -24,8 +24,8 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import update  # noqa: E402
 
 from bot.core import Core  # noqa: E402
-from bot.services.change_requests import ChangeRequests  # noqa: E402
-from bot.services.inventory import load_inventory  # noqa: E402
+from bot.changes.requests import ChangeRequests  # noqa: E402
+from bot.sessions.inventory import load_inventory  # noqa: E402
 from storage.models import Router  # noqa: E402
 from tests.factories import make_session  # noqa: E402
 from tests.harness.bot import OPERATOR, settings_for, start_bot  # noqa: E402

@@ -20,9 +20,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.core import Core  # noqa: E402
-from bot.services.home import home_summary  # noqa: E402
-from bot.services.inventory import load_inventory  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.home.summary import home_summary  # noqa: E402
+from bot.sessions.inventory import load_inventory  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
 from handlers.views.home import home_view  # noqa: E402
 from tests.notify.bulk_fleet import populate  # noqa: E402
 

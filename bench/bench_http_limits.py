@@ -23,9 +23,9 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.app import build_app  # noqa: E402
+from bot.serve.app import build_app  # noqa: E402
 from bot.core import Core  # noqa: E402
-from bot.server import create_server  # noqa: E402
+from bot.serve.wsgi import create_server  # noqa: E402
 from tests.harness.bot import settings_for  # noqa: E402
 from tests.harness.fake_slack import FakeSlack  # noqa: E402
 
@@ -57,7 +57,7 @@ def main() -> None:
     server = create_server(build_app(core), core, "127.0.0.1", 0, **limits)
     threading.Thread(target=server.run, daemon=True).start()
     port = server.effective_port  # type: ignore[attr-defined]
-    print(f"limits: {'waitress defaults' if limits else 'peerbot (bot/server.py WAITRESS_LIMITS)'}")
+    print(f"limits: {'waitress defaults' if limits else 'peerbot (bot/serve/wsgi.py WAITRESS_LIMITS)'}")
     for n in args.idle:
         try:
             print(f"{n:5d} idle connections: /healthz answered after {measure(port, n, args.timeout):6.2f} s")

@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from bot.core import Core  # noqa: E402
 from bot.irr.bgpq4 import Bgpq4  # noqa: E402
 from bot.irr.service import IrrImports  # noqa: E402
-from bot.validation import AsSetName  # noqa: E402
+from bot.base.validation import AsSetName  # noqa: E402
 from tests.harness.bot import OPERATOR, settings_for  # noqa: E402
 from tests.harness.fake_slack import FakeSlack  # noqa: E402
 from tests.irr_server import start_irr_server  # noqa: E402

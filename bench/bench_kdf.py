@@ -1,4 +1,4 @@
-"""Time the derivation of the encryption key from PEERBOT_SECRET_KEY (bot/crypto.py, scrypt).
+"""Time the derivation of the encryption key from PEERBOT_SECRET_KEY (bot/core/crypto.py, scrypt).
 
     .venv/bin/python bench/bench_kdf.py [--rounds 5]
 
@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt  # noqa: E402
 
-from bot.crypto import SCRYPT_N, SCRYPT_P, SCRYPT_R  # noqa: E402
+from bot.core.crypto import SCRYPT_N, SCRYPT_P, SCRYPT_R  # noqa: E402
 
 
 def main() -> None:

@@ -23,9 +23,9 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import select  # noqa: E402
 
 from bot.core import Core  # noqa: E402
-from bot.services.changes import Changes  # noqa: E402
-from bot.services.inventory import load_inventory  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.changes.executor import Changes  # noqa: E402
+from bot.sessions.inventory import load_inventory  # noqa: E402
+from bot.core.settings import Settings  # noqa: E402
 from tests.factories import make_session  # noqa: E402
 from storage.models import Router  # noqa: E402
 from tests.lab_fixture import load_lab  # noqa: E402

@@ -20,8 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.core import Core  # noqa: E402
-from bot.services.inventory import load_inventory  # noqa: E402
-from bot.services.sessions import list_sessions  # noqa: E402
+from bot.sessions.inventory import load_inventory  # noqa: E402
+from bot.sessions.queries import list_sessions  # noqa: E402
 from tests.factories import make_session  # noqa: E402
 from tests.harness.bot import settings_for, start_bot  # noqa: E402
 from tests.harness.fake_slack import FakeSlack  # noqa: E402

@@ -104,8 +104,8 @@ def child(kind: str, url: str, per_router: int) -> None:
     from sqlalchemy import select
 
     from bot.core import Core
-    from bot.services.changes import Changes
-    from bot.settings import Settings
+    from bot.changes.executor import Changes
+    from bot.core.settings import Settings
     from storage.models import Session
 
     logging.disable(logging.WARNING)

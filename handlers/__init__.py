@@ -1,12 +1,14 @@
 """Slack listeners. `register_all` wires every area onto a Bolt App; listeners only translate
-payloads into calls on bot.services and render the results with handlers.views."""
+payloads into calls on the domain packages (bot.*) and render the results with handlers.views.
+
+May import: bot.irr, bot.home, bot.email and everything below them; never bot.serve or bot.cli."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
 from slack_bolt import App
 
-from bot.change_runner import ChangeRunner
+from bot.changes.runner import ChangeRunner
 from bot.core import Core
 
 
@@ -59,7 +61,7 @@ def services_middleware(core: Core, runner: ChangeRunner, ui: UiConfig):  # noqa
     is not a viewer (PEERBOT_VIEWERS) before any listener runs."""
     from slack_bolt.response import BoltResponse
 
-    from bot.access import Role
+    from bot.core.access import Role
     from handlers.views.sessions import error_message
 
     services = Services(core, runner, ui)

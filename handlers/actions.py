@@ -9,9 +9,9 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.core import Core
-from bot.errors import InvalidInput
-from bot.services.catalog import get_peer, get_router
-from bot.services.sessions import get_session, list_sessions
+from bot.base.errors import InvalidInput
+from bot.sessions.catalog import get_peer, get_router
+from bot.sessions.queries import get_session, list_sessions
 from handlers.errors import reports_errors, user_text
 from handlers.payloads import parse_id
 from handlers.ids import Action

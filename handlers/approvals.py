@@ -1,8 +1,8 @@
 """Approval buttons (Approve / Reject with a reason / Cancel), `/peering audit`, and the Slack
 reporter that keeps approval messages and the messages requests came from in step with the DB.
 
-Listeners authorize through the service (bot/services/change_requests.py), store, ack, and hand
-the router work to the change runner (bot/change_runner.py): nothing here waits on a router.
+Listeners authorize through the service (bot/changes/requests.py), store, ack, and hand
+the router work to the change runner (bot/changes/runner.py): nothing here waits on a router.
 """
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
 
-from bot.access import Role
-from bot.change_runner import ChangeRunner
+from bot.core.access import Role
+from bot.changes.runner import ChangeRunner
 from bot.core import Core
-from bot.errors import NotFound, PeerbotError
-from bot.services.change_requests import ChangeRequests, RequestView
-from bot.services.preflight import preflight_checks
-from bot.services.sessions import get_session
+from bot.base.errors import NotFound, PeerbotError
+from bot.changes.requests import ChangeRequests, RequestView
+from bot.sessions.preflight import preflight_checks
+from bot.sessions.queries import get_session
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
 from handlers.payloads import action_of, parse_id, user_of

@@ -1,5 +1,5 @@
 """`/peering <subcommand>`: ack at once, then do the work on the same thread (in HTTP mode the
-answer leaves at ack(), bot/server.py; in Socket Mode Bolt sends the ack while the listener runs)."""
+answer leaves at ack(), bot/serve/wsgi.py; in Socket Mode Bolt sends the ack while the listener runs)."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -10,8 +10,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.core import Core
-from bot.services.history import session_history
-from bot.services.sessions import get_session, list_sessions
+from bot.polling.history import session_history
+from bot.sessions.queries import get_session, list_sessions
 from handlers.errors import reports_errors
 from handlers.timeline import upload_timeline
 from handlers.views.common import escape
@@ -27,7 +27,7 @@ class CommandContext:
     respond: Respond
     client: WebClient
     ui: Any  # handlers.UiConfig
-    runner: Any = None  # bot.change_runner.ChangeRunner: polls and changes run on its pool
+    runner: Any = None  # bot.changes.runner.ChangeRunner: polls and changes run on its pool
 
     @property
     def user_id(self) -> str:

@@ -1,7 +1,7 @@
 """Edit on the session detail message: the create wizard's steps, prefilled from the session
 (same inputs, validation, Previous/Next and inline errors; handlers/wizard.py routes an edit's
 last step here: the max-prefix limit and the preview), and Save, which calls
-bot.services.editing.edit_session:
+bot.changes.editing.edit_session:
 
 - updated directly (not configured, or nothing on the router changes): the detail message the
   Edit button was on is redrawn with a note;
@@ -19,15 +19,15 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.access import Role
+from bot.core.access import Role
 from bot.core import Core
-from bot.errors import Conflict, InvalidInput, NotFound
-from bot.services.change_requests import Origin
-from bot.services.editing import EditResult, SessionChanges, draft_from_session, edit_session, preview_edit
-from bot.services.max_prefix import suggested_limit
-from bot.services.provisioning import check_draft, parse_max_prefixes
-from bot.validation import FieldError, parse_asn, parse_ip
-from bot.services.sessions import get_session
+from bot.base.errors import Conflict, InvalidInput, NotFound
+from bot.changes.requests import Origin
+from bot.changes.editing import EditResult, SessionChanges, draft_from_session, edit_session, preview_edit
+from bot.sessions.max_prefix import suggested_limit
+from bot.sessions.provisioning import check_draft, parse_max_prefixes
+from bot.base.validation import FieldError, parse_asn, parse_ip
+from bot.sessions.queries import get_session
 from handlers.approvals import after_request, reply_error
 from handlers.ids import Action
 from handlers.payloads import action_of, parse_id, user_of

@@ -17,11 +17,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.access import Role
+from bot.core.access import Role
 from bot.core import Core
-from bot.errors import InvalidInput
-from bot.services.email import Draft, EmailRecord, check, compose, default_template, parse_template, send
-from bot.services.sessions import get_session
+from bot.base.errors import InvalidInput
+from bot.email.service import Draft, EmailRecord, check, compose, default_template, parse_template, send
+from bot.sessions.queries import get_session
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
 from handlers.views.email import (

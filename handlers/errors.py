@@ -10,7 +10,7 @@ from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
-from bot.errors import InvalidInput, PeerbotError
+from bot.base.errors import InvalidInput, PeerbotError
 from handlers.views.sessions import error_message
 
 log = logging.getLogger("peerbot.handlers")

@@ -8,7 +8,7 @@ from typing import Any
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
-from bot.services.home import home_summary
+from bot.home.summary import home_summary
 from handlers.views.home import home_view
 
 log = logging.getLogger(__name__)

@@ -1,12 +1,12 @@
 """Reading the few fields listeners need from a Slack payload, defensively: a value that is not
 what the button was built with (a forged or replayed payload) is refused with a clear message,
-never a traceback. (HTTP mode checks the payload's shape first: bot/slack_payload.py; Socket
+never a traceback. (HTTP mode checks the payload's shape first: bot/serve/payload_check.py; Socket
 Mode payloads come here unchecked.)"""
 from __future__ import annotations
 
 from typing import Any
 
-from bot.errors import InvalidInput
+from bot.base.errors import InvalidInput
 
 MAX_ID_DIGITS = 9  # ids are 32-bit integers in the database
 

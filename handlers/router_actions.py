@@ -16,15 +16,15 @@ from typing import Any
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
-from bot.access import Role
-from bot.change_runner import ChangeRunner
+from bot.core.access import Role
+from bot.changes.runner import ChangeRunner
 from bot.core import Core
-from bot.errors import NotFound, PeerbotError
-from bot.services.catalog import list_routers
-from bot.services.change_requests import Origin, RequestView
-from bot.services.router_config import plan
-from bot.services.sessions import get_session, list_sessions
-from bot.services.views import SessionView
+from bot.base.errors import NotFound, PeerbotError
+from bot.sessions.catalog import list_routers
+from bot.changes.requests import Origin, RequestView
+from bot.changes.router_config import plan
+from bot.sessions.queries import get_session, list_sessions
+from bot.sessions.views import SessionView
 from handlers.approvals import after_request, move_request, reply_error
 from handlers.errors import user_text
 from handlers.ids import Action, Callback

@@ -1,5 +1,5 @@
 """Upload a session's 7-day state timeline image (files_upload_v2). Runs on the worker pool:
-the picture is drawn in a child process (bot.timeline.render_in_child), and the upload is three
+the picture is drawn in a child process (bot.polling.timeline.render_in_child), and the upload is three
 HTTP calls."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import logging
 
 from slack_sdk import WebClient
 
-from bot.services.history import SessionHistory
-from bot.timeline import render_in_child
+from bot.polling.history import SessionHistory
+from bot.polling.timeline import render_in_child
 
 log = logging.getLogger(__name__)
 

@@ -19,20 +19,20 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.access import Role
+from bot.core.access import Role
 from bot.core import Core
-from bot.errors import Conflict, InvalidInput, NotFound
-from bot.errors import PeerbotError  # noqa: I001 - kept apart: a small, local edit
+from bot.base.errors import Conflict, InvalidInput, NotFound
+from bot.base.errors import PeerbotError  # noqa: I001 - kept apart: a small, local edit
 from bot.irr.service import IrrImports
 from bot.peeringdb import search as pdb
-from bot.services import catalog, pickers
-from bot.services.preflight import Preflight, run_checks
-from bot.services.provisioning import (
+from bot.sessions import catalog, pickers
+from bot.sessions.preflight import Preflight, run_checks
+from bot.sessions.provisioning import (
     STEP_FIELDS, SessionDraft, check_draft, create_session_once,
 )
-from bot.services.max_prefix import suggested_limit
-from bot.services.views import SessionView
-from bot.validation import FieldError, cli_safe_text, parse_as_set, parse_as_set_name, parse_asn, parse_ip, parse_md5
+from bot.sessions.max_prefix import suggested_limit
+from bot.sessions.views import SessionView
+from bot.base.validation import FieldError, cli_safe_text, parse_as_set, parse_as_set_name, parse_asn, parse_ip, parse_md5
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
 from handlers.views import irr as irr_views

@@ -425,7 +425,7 @@ class EmailLog(Base):
 
 class RouterPoll(Base):
     """A router's poll claim. A process polls a router only after a conditional UPDATE of this row
-    succeeds (bot/services/poll_claims.py): no other claim live (claimed_until) and, for scheduled
+    succeeds (bot/polling/claims.py): no other claim live (claimed_until) and, for scheduled
     polls, the router due (next_poll_at) - so two processes on one database poll it once per interval."""
 
     __tablename__ = "router_poll"

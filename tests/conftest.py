@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.core import Core
-from bot.logs import QUIET_LOGGERS, setup_logging
+from bot.base.logs import QUIET_LOGGERS, setup_logging
 from tests.harness.bot import RunningBot, start_bot, settings_for
 from tests.harness.fake_slack import FakeSlack
 from tests.lab_fixture import *  # noqa: F401,F403 - frr_lab, clean_lab, irr_server
@@ -95,7 +95,7 @@ def core(sqlite_url: str, slack: FakeSlack, tmp_path: Path) -> Iterator[Core]:
 @pytest.fixture
 def any_core(database_url: str, slack: FakeSlack, tmp_path: Path) -> Iterator[Core]:
     """A core with the test inventory on each database (SQLite, then PostgreSQL)."""
-    from bot.services.inventory import load_inventory
+    from bot.sessions.inventory import load_inventory
 
     c = Core.from_settings(settings_for(database_url, slack, tmp_path))
     load_inventory(c.db, INVENTORY)
@@ -105,7 +105,7 @@ def any_core(database_url: str, slack: FakeSlack, tmp_path: Path) -> Iterator[Co
 
 @pytest.fixture
 def inventory_core(core: Core) -> Core:
-    from bot.services.inventory import load_inventory
+    from bot.sessions.inventory import load_inventory
 
     load_inventory(core.db, INVENTORY)
     return core

@@ -4,8 +4,8 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.services.provisioning import SessionDraft, create_session
-from bot.services.views import SessionView
+from bot.sessions.provisioning import SessionDraft, create_session
+from bot.sessions.views import SessionView
 from storage.models import Exchange, PeerGroup, Router
 
 

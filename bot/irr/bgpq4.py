@@ -20,9 +20,9 @@ import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.errors import PeerbotError
+from bot.base.errors import PeerbotError
 from bot.routers.prefixes import parse_entries
-from bot.validation import AsSetName
+from bot.base.validation import AsSetName
 
 log = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.access import IRR_ACTOR
+from bot.core.access import IRR_ACTOR
 from bot.irr.service import ImportResult, IrrImports
-from bot.workers import Workers
+from bot.core.workers import Workers
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,7 @@ AsSet, and turn a changed list into change requests for the configured sessions 
 
 One code path for every surface: the wizard's Import button, `peerbot irr import` and the
 scheduled re-import (bot/irr/refresh.py) all call `IrrImports.import_set`. It runs bgpq4 on the
-calling thread, so callers run it on the worker pool (bot/workers.py), never on a Bolt listener.
+calling thread, so callers run it on the worker pool (bot/core/workers.py), never on a Bolt listener.
 
 Refused, and nothing stored or changed (an earlier import of the set stays as it was):
 - a set that gives no prefix at all (unknown, empty, members without route objects): an empty
@@ -24,12 +24,12 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from bot.access import Role
+from bot.core.access import Role
 from bot.core import Core
-from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.base.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.irr.bgpq4 import Bgpq4, IrrError
-from bot.services import audit
-from bot.validation import AsSetName, FieldError, parse_as_set_name
+from bot.core import audit
+from bot.base.validation import AsSetName, FieldError, parse_as_set_name
 from storage.models import AsSet, Session, utcnow
 
 log = logging.getLogger(__name__)
@@ -237,7 +237,7 @@ class IrrImports:
     def _request_updates(self, actor: str, session_ids: Sequence[int]) -> tuple[tuple[int, ...], tuple[str, ...]]:
         """A Configure request for the configured sessions (one request; one per session when
         some of them already have an open request, so the others still get theirs)."""
-        from bot.services.change_requests import MAX_SESSIONS, ChangeRequests
+        from bot.changes.requests import MAX_SESSIONS, ChangeRequests
 
         requests = ChangeRequests(self.core)
         ids: list[int] = []

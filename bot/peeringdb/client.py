@@ -17,7 +17,7 @@ from typing import Any
 
 import requests
 
-from bot.errors import PeerbotError
+from bot.base.errors import PeerbotError
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session as OrmSession
 
-from bot.errors import NotFound, PeerbotError
+from bot.base.errors import NotFound, PeerbotError
 from storage.db import Database
 from storage.models import Exchange, PdbIx, PdbIxLan, PdbIxPfx
 

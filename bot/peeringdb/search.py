@@ -15,7 +15,7 @@ from sqlalchemy import ARRAY, Integer, bindparam, exists, func, select
 from sqlalchemy.orm import Session as OrmSession
 
 from bot.peeringdb.mirror import TOKEN_MAX, normalise
-from bot.validation import FieldError, parse_asn
+from bot.base.validation import FieldError, parse_asn
 from storage.db import Database
 from storage.models import PdbIx, PdbNet, PdbNetIxLan, PdbNetToken
 

@@ -4,6 +4,11 @@
     with get_driver(creds) as router:
         router.push(render(creds.platform, "admin_down", spec))
         state = router.neighbor(spec.peer_ip)
+
+Also: connect.py (a driver for a stored router, through the core's driver factory), pool.py
+(routers worked on side by side), state_readers.py (polls' SSH + parsing in child processes).
+
+May import: bot.core, bot.base, storage; never bot.peeringdb (a sibling).
 """
 from __future__ import annotations
 

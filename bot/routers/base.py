@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
-from bot.redact import MASK  # noqa: F401 - re-exported for the router layer
+from bot.base.redact import MASK  # noqa: F401 - re-exported for the router layer
 
 
 class Platform(str, enum.Enum):
@@ -24,7 +24,7 @@ class Platform(str, enum.Enum):
 class NeighborSpec:
     """Everything a template needs to configure one BGP neighbor.
 
-    All values are validated upstream (bot.validation); templates still quote where the
+    All values are validated upstream (bot.base.validation); templates still quote where the
     platform's CLI needs it, and render() re-checks every line for control characters.
     """
 

@@ -23,7 +23,7 @@ from netmiko.exceptions import (
     ReadTimeout,
 )
 
-from bot.redact import mask
+from bot.base.redact import mask
 from bot.routers.base import (
     ConfigRejected,
     NeighborState,

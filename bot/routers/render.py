@@ -12,7 +12,7 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
-from bot.redact import mask_password_args
+from bot.base.redact import mask_password_args
 from bot.routers.base import NeighborSpec, Platform
 from bot.routers.prefixes import PrefixEntry, parse_entry
 

@@ -39,7 +39,7 @@ _ERRORS = {cls.__name__: cls for cls in (base.RouterError, base.RouterUnreachabl
 def _child(conn: Any, threads: int, level: int) -> None:
     """A child's life: read (job id, credentials, timeout) from the pipe, read the router on a
     thread, send back (job id, states, error); None ends it."""
-    from bot.logs import setup_logging
+    from bot.base.logs import setup_logging
     from bot.routers import get_driver  # the SSH stack is imported here, not in the bot's process
 
     setup_logging(logging.getLevelName(level))  # as the bot's own process: secrets redacted

@@ -11,7 +11,7 @@ router from the old configuration to the new one, per platform.
       and a neighbor cannot change groups in place);
     * Junos changing the group (a neighbor lives under its group).
   A different router or peer address is not an update but a move (remove + add), decided by the
-  caller (bot/services/editing.py).
+  caller (bot/changes/editing.py).
 Inbound filters follow bot/routers/filters.py: a changed AS-SET (or changed entries) is a new,
 versioned object written complete before the neighbor is switched to it in one command; the old
 object is removed afterwards only when `new.remove_filters` names it (the caller decides that: no

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.services.change_requests import RequestView, state_words
-from bot.services.views import PendingChange
+from bot.changes.requests import RequestView, state_words
+from bot.sessions.views import PendingChange
 from handlers.ids import Action, Callback
 from handlers.views.changes import code_block
 from handlers.views.common import (

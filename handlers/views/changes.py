@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.services.changes import ChangeResult
-from bot.services.polling import PollResult
-from bot.services.router_config import Plan
-from bot.services.views import SessionView
+from bot.changes.executor import ChangeResult
+from bot.polling.poller import PollResult
+from bot.changes.router_config import Plan
+from bot.sessions.views import SessionView
 from handlers.ids import Action, Callback
 from handlers.views.common import MAX_TEXT, clip, context, escape, message, plain, section
 

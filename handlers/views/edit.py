@@ -12,7 +12,7 @@ from typing import Any
 
 from collections.abc import Sequence
 
-from bot.services.editing import EditPreview
+from bot.changes.editing import EditPreview
 from handlers.views.changes import code_block
 from handlers.views.common import Block, clip, clip_mrkdwn, context, escape, section
 from handlers.views.wizard import (

@@ -10,9 +10,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import InvalidInput
-from bot.services.email import LABELS, MAX_BODY, MAX_SUBJECT, Contact, Draft, EmailRecord, Template
-from bot.services.views import LastEmail, SessionView
+from bot.base.errors import InvalidInput
+from bot.email.service import LABELS, MAX_BODY, MAX_SUBJECT, Contact, Draft, EmailRecord, Template
+from bot.sessions.views import LastEmail, SessionView
 from handlers.ids import Action, Callback
 from handlers.views.common import (
     MAX_BUTTON, MAX_MODAL_TITLE, MAX_TEXT, ago, clip, clip_mrkdwn, context, escape, escape_clipped, message, plain,

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from bot.services.history import SessionHistory
+from bot.polling.history import SessionHistory
 from handlers.views.common import Block, context, escape, escape_clipped, section, state_label
 
 

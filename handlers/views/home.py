@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.services.home import HomeSummary
+from bot.home.summary import HomeSummary
 from handlers.ids import Action
 from handlers.views.common import actions, ago, button, context, escape, escape_clipped, header, section, state_label
 

@@ -1,10 +1,10 @@
-"""Channel notices (bot/services/notices.py decides them, bot/notice_sender.py posts them)."""
+"""Channel notices (bot/notices/outbox.py decides them, bot/notices/sender.py posts them)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.services.notices import OutgoingNotice
+from bot.notices.outbox import OutgoingNotice
 from handlers.views.common import ago, context, escape, escape_clipped, message, section, state_label
 
 MAX_LINES = 25  # sessions listed in a summary; the rest are counted

@@ -6,9 +6,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from bot.errors import InvalidInput
-from bot.services.catalog import PeerView, RouterView
-from bot.services.views import ListKey, SessionPage, SessionView
+from bot.base.errors import InvalidInput
+from bot.sessions.catalog import PeerView, RouterView
+from bot.sessions.views import ListKey, SessionPage, SessionView
 from handlers.ids import Action
 from handlers.views.email import last_email_line
 from handlers.views.common import (

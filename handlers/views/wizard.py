@@ -18,8 +18,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from bot.errors import PeerbotError
-from bot.services.catalog import ExchangeView, PeerView, RouterView
+from bot.base.errors import PeerbotError
+from bot.sessions.catalog import ExchangeView, PeerView, RouterView
 from handlers.ids import Action, Callback
 from handlers.views.common import (
     MAX_MODAL_TITLE, Block, actions, button, clip, clip_mrkdwn, context, escape, fields_section, plain, section,
@@ -495,7 +495,7 @@ class LimitInput:
     """A max-prefix limit the confirmation step shows and lets the user change."""
 
     family: int
-    suggested: int  # bot.services.max_prefix.suggested_limit
+    suggested: int  # bot.sessions.max_prefix.suggested_limit
     basis: str  # where `suggested` comes from (PeeringDB count or the default, with headroom)
     warn_percent: int
 

@@ -1,4 +1,4 @@
-"""Change requests in the service (bot/services/change_requests.py) on SQLite and PostgreSQL:
+"""Change requests in the service (bot/changes/requests.py) on SQLite and PostgreSQL:
 roles, four eyes, exactly once (threads and two OS processes), expiry, staleness, restarts."""
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from bot.access import Role
+from bot.core.access import Role
 from bot.core import Core
-from bot.errors import Conflict, InvalidInput, PermissionDenied
-from bot.services.change_requests import UNKNOWN_OUTCOME, ChangeRequests
-from bot.services.inventory import load_inventory
+from bot.base.errors import Conflict, InvalidInput, PermissionDenied
+from bot.changes.requests import UNKNOWN_OUTCOME, ChangeRequests
+from bot.sessions.inventory import load_inventory
 from storage.models import AuditEvent, ChangeRequest, ChangeState, Session, utcnow
 from tests.conftest import INVENTORY
 from tests.factories import make_session
@@ -81,7 +81,7 @@ def test_roles_and_four_eyes(env) -> None:  # noqa: ANN001
 
 
 def test_deny_by_default_without_roles_and_open_mode(database_url: str, slack, tmp_path: Path) -> None:  # noqa: ANN001
-    from bot.access import Access, Role
+    from bot.core.access import Access, Role
 
     closed = Access()
     assert closed.roles_of("U123") == {Role.VIEWER}

@@ -1,4 +1,4 @@
-"""Edits in the services (bot/services/editing.py, bot/services/edit_runner.py) on SQLite and
+"""Edits in the services (bot/changes/editing.py, bot/changes/edit_runner.py) on SQLite and
 PostgreSQL: a direct update, a change request that updates the row only once the router has it,
 a move over two routers (both locks, one request), a half-done move, staleness, and the pending
 MD5 key never in the database in clear."""
@@ -11,13 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.errors import Conflict, InvalidInput
+from bot.base.errors import Conflict, InvalidInput
 from bot.routers import RouterCredentials
 from bot.routers.filters import filter_name
 from bot.routers.prefixes import parse_entries
-from bot.services.change_requests import ChangeRequests
-from bot.services.editing import draft_from_session, edit_session
-from bot.services.inventory import load_inventory
+from bot.changes.requests import ChangeRequests
+from bot.changes.editing import draft_from_session, edit_session
+from bot.sessions.inventory import load_inventory
 from storage.models import AsSet, AuditEvent, ChangeRequest, ChangeState, Router, Session
 from tests.conftest import INVENTORY
 from tests.factories import ids, make_session

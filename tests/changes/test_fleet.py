@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.services.changes import Changes
+from bot.changes.executor import Changes
 from storage.models import AdminStatus, Session
 from tests.harness.ssh_fleet import PASSWORD, PASSWORD_ENV, SshFleet, counting_factory, neighbor_ip, register
 
@@ -118,7 +118,7 @@ def test_bulk_change_with_a_refused_line_fails_that_session_cleanly(core: Core) 
 def test_two_processes_poll_each_router_once_per_interval(database_url: str) -> None:
     if not database_url.startswith("postgresql"):
         pytest.skip("two processes share one database through PostgreSQL")
-    from bot.settings import Settings
+    from bot.core.settings import Settings
 
     core = Core.from_settings(Settings(PEERBOT_DATABASE_URL=database_url, PEERBOT_SECRET_KEY="test-secret-key"))
     try:

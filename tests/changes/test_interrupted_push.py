@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.core import Core
-from bot.services.changes import Changes
-from bot.services.sessions import get_session
-from bot.services.views import UNKNOWN_STATE
+from bot.changes.executor import Changes
+from bot.sessions.queries import get_session
+from bot.sessions.views import UNKNOWN_STATE
 from tests.factories import make_session
 from tests.fake_router import FakeRouter
 

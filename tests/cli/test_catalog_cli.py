@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.settings import Settings
+from bot.core.settings import Settings
 from storage.models import Session
 from tests.cli.test_cli import ROOT, run
 

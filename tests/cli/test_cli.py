@@ -56,8 +56,8 @@ def test_db_upgrade_inventory_load_and_sessions_list(tmp_path: Path) -> None:
 
 def test_sessions_list_prints_rows(tmp_path: Path) -> None:
     from bot.core import Core
-    from bot.services.inventory import load_inventory
-    from bot.settings import Settings
+    from bot.sessions.inventory import load_inventory
+    from bot.core.settings import Settings
     from tests.factories import make_session
 
     url = f"sqlite:///{tmp_path}/rows.db"

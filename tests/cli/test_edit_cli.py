@@ -6,7 +6,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.settings import Settings
+from bot.core.settings import Settings
 from storage.models import ChangeRequest, ChangeState, Session
 from tests.cli.test_catalog_cli import ADD, KEY, env  # noqa: F401 - the env fixture
 from tests.cli.test_cli import run

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.services.sessions import BATCH
+from bot.sessions.queries import BATCH
 from storage.db import Database
 from storage.models import Session
 from tests.cli.test_cli import run

@@ -1,4 +1,4 @@
-"""bot/services/email.py: contacts from the PeeringDB mirror, templates, sending through a real
+"""bot/email/service.py: contacts from the PeeringDB mirror, templates, sending through a real
 SMTP server (aiosmtpd), and what is recorded."""
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.errors import InvalidInput, NotFound, PermissionDenied
-from bot.mailer import MailNotConfigured, MailServerUnavailable, RecipientsRefused
-from bot.services.email import EmailTemplateError, NoContacts, Template, compose, last_email, send
-from bot.services.sessions import get_session
+from bot.base.errors import InvalidInput, NotFound, PermissionDenied
+from bot.email.smtp import MailNotConfigured, MailServerUnavailable, RecipientsRefused
+from bot.email.service import EmailTemplateError, NoContacts, Template, compose, last_email, send
+from bot.sessions.queries import get_session
 from storage.models import AuditEvent, EmailLog
 from tests.email.conftest import MAIL_CC, SmtpServer, link_peer, seed_network, wait_for_mail
 from tests.factories import make_session

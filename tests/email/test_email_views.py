@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.errors import InvalidInput
-from bot.services.email import MAX_BODY, Contact, Draft, EmailRecord, Template
-from bot.services.views import LastEmail
+from bot.base.errors import InvalidInput
+from bot.email.service import MAX_BODY, Contact, Draft, EmailRecord, Template
+from bot.sessions.views import LastEmail
 from handlers.ids import Action
 from handlers.views.email import EmailMeta, email_modal, field_errors, last_email_line, sent_note, submitted
 from handlers.views.sessions import session_detail

@@ -1,10 +1,10 @@
-"""bot/mailer.py against a real SMTP server (aiosmtpd on 127.0.0.1)."""
+"""bot/email/smtp.py against a real SMTP server (aiosmtpd on 127.0.0.1)."""
 from __future__ import annotations
 
 import pytest
 from pydantic import SecretStr
 
-from bot.mailer import (
+from bot.email.smtp import (
     Mail, MailAuthFailed, MailError, Mailer, MailNotConfigured, MailServerUnavailable, RecipientsRefused, SmtpConfig,
 )
 from tests.email.conftest import SMTP_PASSWORD, SMTP_USER, AuthServer, SmtpServer, TlsFiles, wait_for_mail

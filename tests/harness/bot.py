@@ -5,17 +5,17 @@ import json
 import threading
 from dataclasses import dataclass
 
-from bot.app import build_app
+from bot.serve.app import build_app
 from bot.core import Core
-from bot.server import create_server
-from bot.settings import Settings
+from bot.serve.wsgi import create_server
+from bot.core.settings import Settings
 from handlers.ids import Action
 from storage.models import Session
 from tests.harness.fake_slack import FakeSlack
 from tests.harness.slack_requests import SlackSender
 
 BOT_TOKEN = "xoxb-111-222-testtoken"
-# Roles of the test users (bot/access.py): U111 operates, U222 approves, UADMIN administers;
+# Roles of the test users (bot/core/access.py): U111 operates, U222 approves, UADMIN administers;
 # any other user is a viewer only.
 OPERATOR, APPROVER, ADMIN, VIEWER = "U111", "U222", "UADMIN1", "U999"
 APPROVAL_CHANNEL = "CAPPROVALS"

@@ -14,10 +14,10 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.notice_sender import NoticeSender
-from bot.notify import Notifier
-from bot.services.changes import Changes
-from bot.settings import Settings
+from bot.notices.sender import NoticeSender
+from bot.notices.poster import Notifier
+from bot.changes.executor import Changes
+from bot.core.settings import Settings
 from handlers.views.notices import render_notice
 from storage.models import Router
 from tests.fake_router import FakeNeighbor, FakeRouter

@@ -13,9 +13,9 @@ import sys
 import time
 
 from bot.core import Core
-from bot.scheduler import Poller
-from bot.services.changes import Changes
-from bot.settings import Settings
+from bot.serve.scheduler import Poller
+from bot.changes.executor import Changes
+from bot.core.settings import Settings
 
 
 def main() -> None:

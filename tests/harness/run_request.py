@@ -13,8 +13,8 @@ import sys
 import time
 
 from bot.core import Core
-from bot.services.change_requests import ChangeRequests
-from bot.settings import Settings
+from bot.changes.requests import ChangeRequests
+from bot.core.settings import Settings
 from tests.fake_router import FakeRouter
 
 

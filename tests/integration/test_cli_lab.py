@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from bot.core import Core
-from bot.services.inventory import load_inventory
-from bot.services.sessions import get_session
-from bot.settings import Settings
+from bot.sessions.inventory import load_inventory
+from bot.sessions.queries import get_session
+from bot.core.settings import Settings
 from tests.cli.test_cli import ROOT, run
 from tests.factories import make_session
 

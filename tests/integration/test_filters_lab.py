@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-import bot.change_runner as change_runner
+import bot.changes.runner as change_runner
 from bot.routers.filters import filter_name
 from bot.routers.prefixes import parse_entries
 from handlers.ids import Action

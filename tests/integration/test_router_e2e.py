@@ -12,7 +12,7 @@ import time
 import pytest
 from sqlalchemy import select
 
-import bot.change_runner as change_runner
+import bot.changes.runner as change_runner
 from handlers.ids import Action
 from storage.models import AdminStatus, AuditEvent, Router
 from tests.factories import ids, make_session

@@ -10,12 +10,12 @@ from slack_sdk import WebClient
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.notice_sender import NoticeSender
-from bot.notify import Notifier
-from bot.scheduler import Poller, start_scheduler
-from bot.services.changes import Changes
-from bot.services.history import session_history
-from bot.services.sessions import get_session
+from bot.notices.sender import NoticeSender
+from bot.notices.poster import Notifier
+from bot.serve.scheduler import Poller, start_scheduler
+from bot.changes.executor import Changes
+from bot.polling.history import session_history
+from bot.sessions.queries import get_session
 from handlers.views.notices import render_notice
 from storage.models import Notice, Router
 from tests.factories import make_session

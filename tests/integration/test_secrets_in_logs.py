@@ -6,7 +6,7 @@ import io
 import pytest
 
 from bot.core import Core
-from bot.services.changes import Changes
+from bot.changes.executor import Changes
 from tests.factories import make_session
 
 pytestmark = pytest.mark.lab

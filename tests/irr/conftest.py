@@ -43,7 +43,7 @@ def irr() -> Iterator[Irr]:
 def make_irr_core(database_url: str, slack: FakeSlack, tmp_path: Path, irr: Irr) -> Iterator[Callable[..., Core]]:
     """Cores on SQLite and PostgreSQL with the test inventory, asking the fake IRRd;
     keyword arguments are more settings (PEERBOT_IRR_MAX_PREFIXES=...)."""
-    from bot.services.inventory import load_inventory
+    from bot.sessions.inventory import load_inventory
 
     made: list[Core] = []
 

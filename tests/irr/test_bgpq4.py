@@ -9,7 +9,7 @@ import pytest
 
 from bot.irr.bgpq4 import Bgpq4, IrrError, entry_text
 from bot.routers.prefixes import parse_entry
-from bot.validation import AsSetName, FieldError, parse_as_set_name
+from bot.base.validation import AsSetName, FieldError, parse_as_set_name
 from tests.irr.conftest import Irr
 
 

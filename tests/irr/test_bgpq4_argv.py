@@ -35,7 +35,7 @@ HOSTILE_NAMES = (
 
 @pytest.fixture
 def irr_bot(sqlite_url: str, slack: FakeSlack, tmp_path: Path, irr: Irr) -> Iterator[RunningBot]:
-    from bot.services.inventory import load_inventory
+    from bot.sessions.inventory import load_inventory
 
     core = Core.from_settings(settings_for(sqlite_url, slack, tmp_path, PEERBOT_IRR_HOST=irr.host))
     load_inventory(core.db, INVENTORY)

@@ -11,7 +11,7 @@ import pytest
 
 from bot.irr.bgpq4 import Bgpq4, IrrError
 from bot.irr.service import ImportResult
-from bot.validation import AsSetName
+from bot.base.validation import AsSetName
 from handlers.views.irr import import_result_text
 
 

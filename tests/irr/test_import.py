@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.errors import InvalidInput, PermissionDenied
+from bot.base.errors import InvalidInput, PermissionDenied
 from bot.irr.service import IrrImports
 from storage.models import AsSet, AuditEvent
 from tests.harness.bot import OPERATOR, VIEWER

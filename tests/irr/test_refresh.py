@@ -8,12 +8,12 @@ from collections.abc import Callable
 from slack_sdk import WebClient
 from sqlalchemy import select
 
-from bot.access import IRR_ACTOR, Role
+from bot.core.access import IRR_ACTOR, Role
 from bot.core import Core
 from bot.irr.refresh import IrrRefresher
 from bot.irr.service import IrrImports
-from bot.notify import Notifier
-from bot.services.change_requests import ChangeRequests
+from bot.notices.poster import Notifier
+from bot.changes.requests import ChangeRequests
 from handlers.views.irr import refresh_notice
 from storage.models import AsSet, ChangeState, Session
 from tests.factories import make_session
@@ -111,7 +111,7 @@ def test_the_irr_actor_may_ask_but_never_approve(make_irr_core: Callable[..., Co
 
 
 def test_the_schedule_follows_the_setting(make_irr_core: Callable[..., Core]) -> None:
-    from bot.scheduler import IRR_REFRESH_JOB, start_irr_refresh
+    from bot.serve.scheduler import IRR_REFRESH_JOB, start_irr_refresh
 
     refresher = IrrRefresher(IrrImports(make_irr_core()), max_change_percent=30)
     assert start_irr_refresh(refresher, 0) is None  # PEERBOT_IRR_REFRESH_HOURS=0: off

@@ -23,7 +23,7 @@ from tests.slack.test_wizard import Wizard, inputs, open_by_command, text_of, to
 
 @pytest.fixture
 def irr_bot(sqlite_url: str, slack: FakeSlack, tmp_path: Path, irr: Irr) -> Iterator[RunningBot]:
-    from bot.services.inventory import load_inventory
+    from bot.sessions.inventory import load_inventory
 
     core = Core.from_settings(settings_for(sqlite_url, slack, tmp_path, PEERBOT_IRR_HOST=irr.host))
     load_inventory(core.db, INVENTORY)
@@ -129,7 +129,7 @@ def test_a_late_result_does_not_clobber_a_view_that_moved_on(irr_bot: RunningBot
 
 
 def test_import_of_a_set_in_use_asks_for_the_new_filter(irr_bot: RunningBot) -> None:
-    from bot.services.change_requests import ChangeRequests
+    from bot.changes.requests import ChangeRequests
     from storage.models import Session
     from tests.factories import make_session
     from tests.harness.bot import APPROVAL_CHANNEL

@@ -9,11 +9,11 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.core import Core
-from bot.notice_sender import NoticeSender
-from bot.notify import Notifier
-from bot.scheduler import Poller
-from bot.services.changes import Changes
-from bot.services.inventory import load_inventory
+from bot.notices.sender import NoticeSender
+from bot.notices.poster import Notifier
+from bot.serve.scheduler import Poller
+from bot.changes.executor import Changes
+from bot.sessions.inventory import load_inventory
 from handlers.views.notices import render_notice
 from tests.conftest import INVENTORY
 from tests.fake_router import FakeNeighbor, FakeRouter

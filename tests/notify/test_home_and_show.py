@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import update
 
 from bot.core import Core
-from bot.services.change_requests import ChangeRequests
-from bot.services.inventory import load_inventory
+from bot.changes.requests import ChangeRequests
+from bot.sessions.inventory import load_inventory
 from handlers.ids import Action
 from storage.models import Router, Session, StateHistory
 from tests.conftest import INVENTORY

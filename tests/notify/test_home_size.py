@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from bot.core import Core
-from bot.services.home import home_summary
+from bot.home.summary import home_summary
 from handlers.views.home import home_view
 from tests.notify.bulk_fleet import populate
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import build_app
-from bot.scheduler import Poller
-from bot.services.history import prune_history
+from bot.serve.app import build_app
+from bot.serve.scheduler import Poller
+from bot.polling.history import prune_history
 from storage.models import Notice, StateHistory
 from tests.harness.bot import dump
 from tests.harness.fake_slack import FakeSlack

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 
-from bot.services.notices import stable_sweep
+from bot.notices.outbox import stable_sweep
 from storage.models import Notice, Session, StateHistory
 from tests.harness.bot import dump
 from tests.notify.conftest import CHANNEL, Fleet

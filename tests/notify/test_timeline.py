@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 from PIL import Image
 
-from bot.services.history import HistoryEntry, SessionHistory
-from bot.timeline import DOWN, UNKNOWN, UP, render_timeline, segments
+from bot.polling.history import HistoryEntry, SessionHistory
+from bot.polling.timeline import DOWN, UNKNOWN, UP, render_timeline, segments
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)
 
@@ -56,7 +56,7 @@ def test_never_polled_is_grey_and_rendering_is_deterministic() -> None:
 
 
 def test_the_bot_draws_the_picture_in_a_child_process_with_the_same_result() -> None:
-    from bot import timeline
+    from bot.polling import timeline
 
     h = history([entry(5, "Established", "Idle"), entry(3, "Idle", "Established")])
     assert timeline.render_in_child(h, "Alpha") == render_timeline(h, "Alpha")

@@ -4,10 +4,10 @@ from __future__ import annotations
 import pytest
 
 from bot.core import Core
-from bot.errors import NotFound
+from bot.base.errors import NotFound
 from bot.peeringdb.client import PeeringDBClient
 from bot.peeringdb.sync import sync
-from bot.services.preflight import FAIL, OK, WARN, preflight_checks, run_checks
+from bot.sessions.preflight import FAIL, OK, WARN, preflight_checks, run_checks
 from tests.factories import ids, make_session
 from tests.harness.fake_peeringdb import FakePeeringDB
 from tests.slack.test_wizard_peeringdb import records

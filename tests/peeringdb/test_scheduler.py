@@ -5,7 +5,7 @@ from pathlib import Path
 
 from bot.core import Core
 from bot.peeringdb.search import search_networks
-from bot.scheduler import PEERINGDB_JOB, start_peeringdb_sync
+from bot.serve.scheduler import PEERINGDB_JOB, start_peeringdb_sync
 from tests.harness.bot import settings_for
 from tests.harness.fake_peeringdb import FakePeeringDB
 from tests.harness.fake_slack import FakeSlack

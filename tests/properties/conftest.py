@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.services.inventory import load_inventory
+from bot.sessions.inventory import load_inventory
 from storage.models import AsSet, Exchange, PeerGroup, Router
 
 INVENTORY = Path(__file__).parent / "inventory.yml"

@@ -1,4 +1,4 @@
-"""Properties of `peerbot sessions add` (bot/cli_catalog.py) over every argument: it creates the
+"""Properties of `peerbot sessions add` (bot/cli/catalog.py) over every argument: it creates the
 session (exit 0) or names each bad option with a clear message (exit 2; 1 for a conflict), never
 a traceback, never an echoed control character, never the MD5 key; a created session renders
 safe router lines."""
@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 
 from bot.cli import cli
 from bot.core import Core
-from bot.services.router_config import FilterUnavailable, plan
-from bot.services.sessions import get_session
-from bot.settings import Settings
+from bot.changes.router_config import FilterUnavailable, plan
+from bot.sessions.queries import get_session
+from bot.core.settings import Settings
 from tests.properties.conftest import INVENTORY, KNOWN_AS_SET
 from tests.properties.strategies import (
     as_set_inputs, asn_inputs, assert_safe_cli_line, hostile, ip_inputs, max_prefix_inputs, md5_inputs, name_inputs,

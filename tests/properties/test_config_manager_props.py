@@ -14,13 +14,13 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bot.core import Core
-from bot.errors import InvalidInput
-from bot.redact import MASK
+from bot.base.errors import InvalidInput
+from bot.base.redact import MASK
 from bot.routers import Platform
 from bot.routers.render import JUNOS_DEFAULT_GROUP
-from bot.services.config_manager import check_edited_commands
-from bot.services.router_config import plan, prefix_list_name
-from bot.validation import FieldError, parse_md5
+from bot.changes.config_manager import check_edited_commands
+from bot.changes.router_config import plan, prefix_list_name
+from bot.base.validation import FieldError, parse_md5
 from tests.properties.conftest import KNOWN_AS_SET
 from tests.properties.strategies import (
     LINE_BREAKS, assert_clear_message, assert_safe_cli_line, canonical_ip, hostile, spliced,

@@ -14,16 +14,16 @@ from hypothesis import strategies as st
 from bot.routers import NeighborSpec, Platform, render
 from bot.routers.prefixes import parse_entry
 from bot.routers.render import ACTIONS
-from bot.services.provisioning import parse_max_prefixes
-from bot.services.router_config import prefix_list_name
-from bot.validation import FieldError, cli_safe_text, parse_asn, parse_ip, parse_md5
+from bot.sessions.provisioning import parse_max_prefixes
+from bot.changes.router_config import prefix_list_name
+from bot.base.validation import FieldError, cli_safe_text, parse_asn, parse_ip, parse_md5
 from tests.properties.strategies import (
     CONTROLS, asn_inputs, assert_safe_cli_line, hostile, ip_inputs, max_prefix_inputs, md5_inputs, name_inputs,
 )
 
 PROPS = settings(max_examples=200, deadline=None)
 PLATFORMS = tuple(Platform)
-# Peer group names come from the inventory (bot/services/inventory.py _NAME).
+# Peer group names come from the inventory (bot/sessions/inventory.py _NAME).
 group_names = st.from_regex(r"\A[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}\Z")
 
 

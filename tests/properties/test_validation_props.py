@@ -1,4 +1,4 @@
-"""Properties of the field parsers (bot/validation.py, parse_max_prefixes): for any input they
+"""Properties of the field parsers (bot/base/validation.py, parse_max_prefixes): for any input they
 return a clean value or raise FieldError with a clear message, never anything else; what they
 accept is exactly what the field allows."""
 from __future__ import annotations
@@ -10,8 +10,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from bot.services.provisioning import MAX_PREFIXES, parse_max_prefixes
-from bot.validation import (
+from bot.sessions.provisioning import MAX_PREFIXES, parse_max_prefixes
+from bot.base.validation import (
     ASN_MAX, FieldError, clean_text, cli_safe_text, parse_as_set, parse_asn, parse_ip, parse_md5, short,
 )
 from tests.properties.strategies import (

@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from bot.core import Core
-from bot.errors import Conflict, InvalidInput
+from bot.base.errors import Conflict, InvalidInput
 from bot.routers import render
-from bot.services.provisioning import STEP_FIELDS, SessionDraft, check_draft, create_session
-from bot.services.router_config import FilterUnavailable, plan
-from bot.validation import FieldError, cli_safe_text, parse_as_set, parse_asn, parse_ip, parse_md5
+from bot.sessions.provisioning import STEP_FIELDS, SessionDraft, check_draft, create_session
+from bot.changes.router_config import FilterUnavailable, plan
+from bot.base.validation import FieldError, cli_safe_text, parse_as_set, parse_asn, parse_ip, parse_md5
 from handlers import wizard
 from handlers.views.wizard import METADATA_MAX, STEP_INPUTS, WizardState
 from tests.properties.conftest import KNOWN_AS_SET, catalog_ids
@@ -190,6 +190,6 @@ def test_a_select_value_past_64_bits_is_an_inline_error(platform_core: Core, val
 
 def test_render_module_is_the_one_the_plan_uses() -> None:
     # plan() above renders through bot.routers.render: the property covers the real path
-    from bot.services import router_config
+    from bot.changes import router_config
 
     assert router_config.render is render

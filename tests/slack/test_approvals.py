@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bot.core import Core
-from bot.services.change_requests import ChangeRequests
+from bot.changes.requests import ChangeRequests
 from handlers.ids import Action, Callback
 from storage.models import ChangeRequest, ChangeState, Router
 from tests.factories import make_session
@@ -126,7 +126,7 @@ def test_expired_request_says_so_when_approved(bot: RunningBot, router: FakeRout
 
 
 def test_viewers_list_limits_who_may_read(bot: RunningBot, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(bot.core.access.members, __import__("bot.access").access.Role.VIEWER, frozenset({"U111"}))
+    monkeypatch.setitem(bot.core.access.members, __import__("bot.core.access").core.access.Role.VIEWER, frozenset({"U111"}))
     r = bot.send.command("list", user="U555")
     assert r.status_code == 200 and "not allowed" in r.text
     r = bot.send.command("list", user="U111")
@@ -226,7 +226,7 @@ def _signed_command(bot: RunningBot, text: str) -> dict:
 
 
 def test_only_operators_open_the_wizard_or_create_sessions(bot: RunningBot) -> None:
-    from bot.errors import PermissionDenied
+    from bot.base.errors import PermissionDenied
 
     mark = bot.slack.mark()
     bot.send.command("add", user=VIEWER)

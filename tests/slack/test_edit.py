@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-import bot.change_runner as change_runner
+import bot.changes.runner as change_runner
 from handlers.ids import Action
 from bot.routers.filters import filter_name
 from bot.routers.prefixes import parse_entries

@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from bot.services.history import HistoryEntry, SessionHistory
-from bot.services.home import ChangedLine, HomeSummary, RouterLine
-from bot.services.notices import OutgoingNotice
+from bot.polling.history import HistoryEntry, SessionHistory
+from bot.home.summary import ChangedLine, HomeSummary, RouterLine
+from bot.notices.outbox import OutgoingNotice
 from handlers.views.changes import with_note
 from handlers.views.history import with_history
 from handlers.views.home import home_view
@@ -78,7 +78,7 @@ def test_detail_history_home_and_errors_escape_outside_names(inventory_core) -> 
 
 def test_timeline_renders_odd_histories(inventory_core) -> None:  # noqa: ANN001
     """None states, thousands of rows and names with control text: a PNG, no exception."""
-    from bot.timeline import render_timeline
+    from bot.polling.timeline import render_timeline
 
     entries = [HistoryEntry(NOW - timedelta(days=7) + timedelta(seconds=200 * i), None if i % 5 == 0 else EVIL,
                             None if i % 7 == 0 else ("Established" if i % 2 else "Idle"), None, None, None, "poll")

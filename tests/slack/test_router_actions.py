@@ -10,8 +10,8 @@ import time
 import pytest
 from sqlalchemy import select
 
-import bot.change_runner as change_runner
-from bot.services.changes import Changes
+import bot.changes.runner as change_runner
+from bot.changes.executor import Changes
 from handlers.ids import Action, Callback
 from storage.models import AdminStatus, Session
 from tests.factories import make_session
@@ -299,8 +299,8 @@ def test_code_block_is_clipped_on_a_line_boundary() -> None:
 
 
 def test_config_manager_modal_too_long_to_edit_is_copy_only(inventory_core) -> None:  # noqa: ANN001
-    from bot.services.router_config import Plan
-    from bot.services.sessions import get_session
+    from bot.changes.router_config import Plan
+    from bot.sessions.queries import get_session
     from handlers.views.changes import ConfigManagerMeta, config_manager_modal
 
     v = make_session(inventory_core, ip="192.0.2.10")

@@ -66,7 +66,7 @@ class HostileRouter:
 @pytest.fixture(params=["silent", "drip", "garbage"])
 def slow_bot(request: pytest.FixtureRequest, sqlite_url: str, slack: FakeSlack, tmp_path: Path,
              monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[RunningBot, int]]:
-    from bot.services.inventory import load_inventory
+    from bot.sessions.inventory import load_inventory
 
     monkeypatch.setenv("PEERBOT_TEST_ROUTER_PASSWORD", "not-used-the-router-never-asks")
 
@@ -101,7 +101,7 @@ def test_refresh_of_a_hanging_router_ends_in_an_error_note(slow_bot: tuple[Runni
 @pytest.fixture
 def silent_bot(sqlite_url: str, slack: FakeSlack, tmp_path: Path,
                monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[RunningBot, HostileRouter]]:
-    from bot.services.inventory import load_inventory
+    from bot.sessions.inventory import load_inventory
 
     monkeypatch.setenv("PEERBOT_TEST_ROUTER_PASSWORD", "not-used-the-router-never-asks")
     router = HostileRouter("silent")

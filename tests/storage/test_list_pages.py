@@ -7,8 +7,8 @@ from sqlalchemy import insert, select
 import pytest
 
 from bot.core import Core
-from bot.services.sessions import COUNT_CAP, list_sessions
-from bot.services.views import ListKey, SessionPage
+from bot.sessions.queries import COUNT_CAP, list_sessions
+from bot.sessions.views import ListKey, SessionPage
 from storage.models import Router, Session, SessionType
 from tests.harness.bulk import load_sessions
 
@@ -123,7 +123,7 @@ def test_count_is_capped(any_core: Core) -> None:
 
 def test_a_list_row_is_the_same_view_as_show(any_core: Core) -> None:
     """The list reads plain rows, show reads the mapped session: the same SessionView either way."""
-    from bot.services.sessions import get_session
+    from bot.sessions.queries import get_session
     from tests.factories import make_session
 
     made = [make_session(any_core, ip="192.0.2.10", md5="Pe3r-S3cret.md5", notes="NET-7", name="With Key"),

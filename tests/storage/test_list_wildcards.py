@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core import Core
-from bot.services.sessions import list_sessions
+from bot.sessions.queries import list_sessions
 from tests.factories import make_session
 
 
@@ -31,8 +31,8 @@ def test_free_text_and_exchange_filters_are_literal(any_core: Core) -> None:
 
 
 def test_show_with_a_huge_id_is_not_found(database_url: str) -> None:
-    from bot.errors import NotFound
-    from bot.services.sessions import get_session
+    from bot.base.errors import NotFound
+    from bot.sessions.queries import get_session
     from storage.db import Database
 
     db = Database(database_url)

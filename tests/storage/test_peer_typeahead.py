@@ -6,8 +6,8 @@ from __future__ import annotations
 from sqlalchemy import event, insert
 
 from bot.core import Core
-from bot.services.catalog import search_peers
-from bot.services.pickers import search_local_peers
+from bot.sessions.catalog import search_peers
+from bot.sessions.pickers import search_local_peers
 from storage.models import Peer
 from tests.factories import make_session
 

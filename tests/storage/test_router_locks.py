@@ -1,11 +1,11 @@
-"""Router locks across processes (bot/services/locks.py), on both databases: what one process
+"""Router locks across processes (bot/core/locks.py), on both databases: what one process
 holds another cannot take, until it is released; on PostgreSQL every lock of a process sits on
 one connection, so holding many never takes the pool's connections from queries."""
 from __future__ import annotations
 
 from sqlalchemy import create_engine, text
 
-from bot.services.locks import ChangeLocks
+from bot.core.locks import ChangeLocks
 from storage.db import Database
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.validation import FieldError, parse_as_set
+from bot.base.validation import FieldError, parse_as_set
 
 
 @pytest.mark.parametrize("text", [

@@ -1,4 +1,4 @@
-"""bot.services.changes against an in-memory router (tests/fake_router.py): the rules of every
+"""bot.changes.executor against an in-memory router (tests/fake_router.py): the rules of every
 router change - what is recorded, what is rolled back, what is said, and that secrets stay out."""
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.errors import InvalidInput
-from bot.services.changes import Changes
-from bot.services.config_manager import check_edited_commands
-from bot.services.router_config import plan
+from bot.base.errors import InvalidInput
+from bot.changes.executor import Changes
+from bot.changes.config_manager import check_edited_commands
+from bot.changes.router_config import plan
 from storage.models import AdminStatus, AuditEvent, Router, Session
 from tests.factories import make_session
 from tests.fake_router import FakeNeighbor, FakeRouter

@@ -1,4 +1,4 @@
-"""Config Manager's checker (bot.services.config_manager): where the masked key may stand, and
+"""Config Manager's checker (bot.changes.config_manager): where the masked key may stand, and
 what keeps an edited line inside its session's neighbor."""
 from __future__ import annotations
 
@@ -6,9 +6,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import Core
-from bot.errors import InvalidInput
-from bot.services.config_manager import check_edited_commands
-from bot.services.router_config import plan
+from bot.base.errors import InvalidInput
+from bot.changes.config_manager import check_edited_commands
+from bot.changes.router_config import plan
 from storage.models import Router
 from tests.factories import make_session
 

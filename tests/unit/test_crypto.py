@@ -1,4 +1,4 @@
-"""Secrets at rest (bot.crypto): scrypt with the salt stored in the database, old HKDF tokens
+"""Secrets at rest (bot.core.crypto): scrypt with the salt stored in the database, old HKDF tokens
 still readable and rewritten on start, a wrong key refused with a safe message."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from sqlalchemy import select
 
-from bot.crypto import DECRYPT_FAILED, KDF_ROW, _scrypt_key, load_secret_box
+from bot.core.crypto import DECRYPT_FAILED, KDF_ROW, _scrypt_key, load_secret_box
 from storage.db import Database
 from storage.models import AppMeta, Exchange, Peer, Router, Session, SessionType
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from bot.services.editing import EditPreview, PushStep
+from bot.changes.editing import EditPreview, PushStep
 from handlers.views.edit import diff_block, edit_confirm_view
 from handlers.views.wizard import WizardState
 

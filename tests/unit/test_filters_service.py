@@ -1,5 +1,5 @@
 """What Configure and Delete send for a session's AS-SET filter and max-prefix limit, from the
-database (bot.services.router_config.neighbor_spec), through the change-request path, against the
+database (bot.changes.router_config.neighbor_spec), through the change-request path, against the
 in-memory router (tests/fake_router.py). Issue 10."""
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from sqlalchemy import select
 from bot.core import Core
 from bot.routers.filters import filter_name
 from bot.routers.prefixes import parse_entries
-from bot.services.change_requests import ChangeRequests
-from bot.services.changes import Changes
-from bot.services.max_prefix import suggested_limit
-from bot.services.router_config import FilterUnavailable, plan
+from bot.changes.requests import ChangeRequests
+from bot.changes.executor import Changes
+from bot.sessions.max_prefix import suggested_limit
+from bot.changes.router_config import FilterUnavailable, plan
 from storage.models import AsSet, PdbNet, Session
 from tests.factories import make_session
 from tests.fake_router import FakeRouter

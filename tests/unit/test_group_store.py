@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from bot.services.polling import GroupStore, PollResult, Reading
+from bot.polling.poller import GroupStore, PollResult, Reading
 
 
 def reading(i: int) -> Reading:

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from bot.logs import redact
+from bot.base.logs import redact
 
 
 def test_redact_masks_tokens_and_passwords() -> None:
@@ -60,7 +60,7 @@ def test_redact_masks_cli_secrets(cli: str, masked: str) -> None:
 
 
 def test_missing_secret_key_warning_is_readable(debug_log: io.StringIO, tmp_path) -> None:
-    from bot.crypto import load_secret_box
+    from bot.core.crypto import load_secret_box
     from storage.db import Database
 
     key_file = tmp_path / ".peerbot-secret-key"

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from bot.errors import InvalidInput
-from bot.services.views import ListKey, SessionPage, SessionView
+from bot.base.errors import InvalidInput
+from bot.sessions.views import ListKey, SessionPage, SessionView
 from handlers.ids import Action
 from handlers.views.common import clip_mrkdwn, confirm_dialog, escape_clipped
 from handlers.views.sessions import (
@@ -137,7 +137,7 @@ def test_clipping_never_cuts_markup() -> None:
 
 
 def test_detail_modals_titles_fit() -> None:
-    from bot.services.catalog import PeerView, RouterView
+    from bot.sessions.catalog import PeerView, RouterView
 
     r = RouterView(id=1, name=WORST_ROUTER, host="h", port=22, platform="frr", local_asns=[1], addresses=[], peer_groups=[],
                    session_count=0, last_polled=None, last_error=None, url=None)

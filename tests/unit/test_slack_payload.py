@@ -1,4 +1,4 @@
-"""The shape check before Bolt (bot/slack_payload.py) accepts every real Slack payload sample."""
+"""The shape check before Bolt (bot/serve/payload_check.py) accepts every real Slack payload sample."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from bot.slack_payload import MalformedPayload, check_body
+from bot.serve.payload_check import MalformedPayload, check_body
 from tests.harness.slack_requests import LOCAL_PAYLOADS, PAYLOADS
 
 SAMPLES = sorted({p.name: p for base in (PAYLOADS, LOCAL_PAYLOADS) if base.exists()

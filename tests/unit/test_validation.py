@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.routers import NeighborSpec, render
-from bot.validation import (
+from bot.base.validation import (
     FieldError, check_ip_in_subnet, cli_safe_text, clean_text, parse_as_set, parse_asn, parse_ip, parse_md5,
 )
 

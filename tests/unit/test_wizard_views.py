@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from bot.core import Core
-from bot.services import catalog
+from bot.sessions import catalog
 from handlers.views.wizard import (
     METADATA_MAX, Summary, WizardExpired, WizardState, apply_step, block_id, read_values, step1_view, step2_view,
     step3_view, step4_view, step5_view,

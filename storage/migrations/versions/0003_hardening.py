@@ -1,6 +1,6 @@
 """hardening: session ids never reused, secret-key salt (issue 8)
 
-- app_meta: installation settings; bot.crypto keeps the scrypt salt of PEERBOT_SECRET_KEY there.
+- app_meta: installation settings; bot.core.crypto keeps the scrypt salt of PEERBOT_SECRET_KEY there.
 - SQLite: the tables whose ids travel in Slack buttons get AUTOINCREMENT, so that the id of a
   deleted row is never handed out again. SQLite cannot add it in place: each table is rebuilt
   (data, constraints and indexes copied). env.py turns foreign keys off around the migration;

@@ -1,0 +1,612 @@
+"""Change requests: the one path every router change takes.
+
+    request (operator) ──► requested ──approve (another approver)──► approved ──claim──► running ──► done | failed
+                              │  └─ reject (approver, with a reason) ──► rejected
+                              │  └─ cancel (requester or admin) ─────► cancelled
+                              └─ too old / what it would push changed ─► expired
+
+- A request is stored, with the exact commands (secrets masked), before anything touches a
+  router; the per-action policy (PEERBOT_APPROVAL_SKIP) may let it start `approved`, and a
+  request that touches no router (a session never configured) needs no approval.
+- Every transition is a conditional UPDATE (`WHERE state = <expected>`): double clicks, Slack
+  retries, two approvers at once or two bot processes move a request at most once. A worker
+  holds the router lock(s) (bot/core/locks.py: advisory lock / flock) before it claims a
+  request, so a `running` request whose router lock is free was left by a process that died:
+  `recover()` reports it as "outcome unknown".
+- What the sessions would render now is fingerprinted; a request whose fingerprint no longer
+  matches (the session or a template changed) cannot be approved or run.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import socket
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bot.core.access import Role
+from bot.core import Core
+from bot.base.errors import Conflict, InvalidInput, NotFound, PeerbotError, PermissionDenied
+from bot.routers import NeighborSpec, render
+from bot.core import audit
+from bot.changes.executor import Changes, ChangeResult
+from bot.changes.config_manager import check_edited_commands
+from bot.changes.router_config import TEMPLATE_FOR, FilterUnavailable, load_session, mask_lines, neighbor_spec
+from storage.models import (
+    OPEN_CHANGE_STATES, AuditEvent, ChangeRequest, ChangeRequestItem, ChangeState, Session, utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+# action -> what the approver reads
+ACTIONS = {
+    "configure": "Configure",
+    "config_push": "Config Manager push",
+    "admin_up": "Admin Up",
+    "admin_down": "Admin Down",
+    "delete": "Delete",
+    "edit": "Edit",  # bot/changes/editing.py: new values of a configured session (or a move)
+}
+# action -> the Changes action that carries it out
+EXECUTES = {"configure": "configure", "config_push": "configure", "admin_up": "admin_up",
+            "admin_down": "admin_down", "delete": "deconfigure"}
+MAX_SESSIONS = 100  # one request (a bulk action) holds at most this many sessions
+MAX_REASON = 500
+ROUTER_BUSY_WAIT = 2.0  # seconds a worker waits for a router another change holds
+UNKNOWN_OUTCOME = ("Outcome unknown: peerbot stopped while this change was running. Check the router; "
+                   "it is being polled now.")
+
+
+def runner_id() -> str:
+    return f"{socket.gethostname()[:100]}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """The Slack message a request came from, so whoever runs it can update that message."""
+
+    channel: str | None = None
+    ts: str | None = None
+    response_url: str | None = None
+
+
+@dataclass(frozen=True)
+class ItemView:
+    session_id: int
+    router_id: int
+    label: str
+    commands: list[str]  # masked
+    ok: bool | None
+    result: str | None
+
+
+@dataclass(frozen=True)
+class RequestView:
+    id: int
+    action: str
+    state: ChangeState
+    summary: str
+    items: list[ItemView]
+    router_ids: list[int]
+    needs_approval: bool
+    requested_by: str
+    requested_at: datetime
+    expires_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    outcome: str | None
+    origin: Origin
+    approval_channel: str | None
+    approval_ts: str | None
+    reported_state: str | None
+
+    @property
+    def label(self) -> str:
+        return ACTIONS.get(self.action, self.action)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_CHANGE_STATES
+
+    @property
+    def session_ids(self) -> list[int]:
+        return [i.session_id for i in self.items]
+
+    @classmethod
+    def of(cls, r: ChangeRequest) -> RequestView:
+        return cls(
+            id=r.id, action=r.action, state=ChangeState(r.state), summary=r.summary,
+            items=[ItemView(i.session_id, i.router_id, i.label, list(i.commands or []), i.ok, i.result)
+                   for i in r.items],
+            router_ids=list(r.router_ids or []), needs_approval=r.needs_approval, requested_by=r.requested_by,
+            requested_at=_aware(r.requested_at), expires_at=_aware(r.expires_at), decided_by=r.decided_by,
+            decided_at=_aware(r.decided_at), reason=r.reason, started_at=_aware(r.started_at),
+            finished_at=_aware(r.finished_at), outcome=r.outcome,
+            origin=Origin(r.origin_channel, r.origin_ts, r.origin_response_url),
+            approval_channel=r.approval_channel, approval_ts=r.approval_ts, reported_state=r.reported_state,
+        )
+
+
+def _aware(when: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes for timezone-aware columns
+    return when.replace(tzinfo=timezone.utc) if when is not None and when.tzinfo is None else when
+
+
+def clean_reason(text: str | None) -> str:
+    """A rejection reason as it may be shown: one paragraph of printable text."""
+    reason = re.sub(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029]", "", text or "").strip()
+    if not reason:
+        raise InvalidInput({"reason": "Say why the change is rejected."})
+    if len(reason) > MAX_REASON:
+        raise InvalidInput({"reason": f"At most {MAX_REASON} characters."})
+    return reason
+
+
+@dataclass(frozen=True)
+class _Planned:
+    row_id: int
+    router_id: int
+    label: str
+    masked: list[str]
+    configured: bool
+
+
+class ChangeRequests:
+    """Ask for, decide on and run router changes. Buttons, bulk actions, approvals and the CLI
+    all come through here; `Changes` (the executor) is only ever called by `run`."""
+
+    def __init__(self, core: Core, changes: Changes | None = None):
+        self.core = core
+        self.changes = changes or Changes(core)
+
+    # ------------------------------------------------------------------------------ asking
+    def request(self, actor: str, action: str, session_ids: Iterable[int], *, lines: Sequence[str] | None = None,
+                idempotency_key: str | None = None, origin: Origin = Origin()) -> RequestView:
+        """Store a request for `action` on the sessions (Config Manager: `lines` as edited).
+
+        Raises PermissionDenied (not an operator), InvalidInput (unknown action, lines out of
+        scope), NotFound (no such session) or Conflict (a session already has an open request).
+        A repeated `idempotency_key` returns the request stored the first time."""
+        if action not in ACTIONS:
+            raise InvalidInput({"action": f"unknown action {str(action)[:30]}"})
+        ids = list(dict.fromkeys(int(i) for i in session_ids))
+        if not ids:
+            raise InvalidInput({"sessions": "Select one or more sessions first."})
+        if len(ids) > MAX_SESSIONS:
+            raise InvalidInput({"sessions": f"At most {MAX_SESSIONS} sessions in one request."})
+        if action == "edit":
+            raise InvalidInput({"action": "an edit is asked for with bot.changes.editing.edit_session"})
+        if action == "config_push" and len(ids) != 1:
+            raise InvalidInput({"sessions": "Config Manager pushes to one session at a time."})
+        self.core.access.require(actor, Role.OPERATOR, f"request “{ACTIONS[action]}”")
+        key = idempotency_key[:160] if idempotency_key else None
+        if key and (existing := self._by_key(key)) is not None:
+            return existing
+        edited_text = None
+        if action == "config_push":
+            edited_text = "\n".join(lines or [])  # checked in _plan: InvalidInput names the bad line
+        with self.core.db.session() as s:
+            planned = [self._plan(s, sid, action, edited_text) for sid in ids]
+            self._refuse_if_open(s, ids)
+            touches_router = action in ("configure", "config_push") or any(p.configured for p in planned)
+            skipped = self.core.settings.approval_skipped
+            needs_approval = touches_router and not ({action, "all"} & skipped)
+            routers = sorted({p.router_id for p in planned})
+            return self.store(
+                s, actor=actor, action=action, summary=_summary(action, planned), router_ids=routers,
+                fingerprint=self._fingerprint(s, action, ids), needs_approval=needs_approval,
+                items=[ChangeRequestItem(session_id=p.row_id, router_id=p.router_id, label=p.label[:255],
+                                         commands=p.masked) for p in planned],
+                key=key, origin=origin,
+                # the edited text may hold a key typed in clear: kept encrypted, for the push only
+                edited_encrypted=self.core.secrets.encrypt(edited_text) if edited_text is not None else None,
+                note="waiting for approval" if needs_approval else
+                     "no approval needed (" + ("policy" if touches_router else "no router is changed") + ")",
+                after={"commands": {str(p.row_id): p.masked for p in planned}})
+
+    def store(self, s, *, actor: str, action: str, summary: str, router_ids: list[int],  # noqa: ANN001
+              fingerprint: str, needs_approval: bool, items: list[ChangeRequestItem], key: str | None,
+              origin: Origin, edited_encrypted: str | None, note: str, after: dict,
+              duplicate: PeerbotError | None = None) -> RequestView:
+        """Write a new request in `s` with its items and its `change.requested` audit event. The
+        caller has checked the role and that no request is open, and planned the items. A
+        request stored meanwhile under the same idempotency `key` is returned instead; with no
+        such request the clash is `duplicate` (or the IntegrityError itself)."""
+        now = utcnow()
+        req = ChangeRequest(
+            action=action, state=ChangeState.REQUESTED if needs_approval else ChangeState.APPROVED,
+            summary=summary, router_ids=router_ids, fingerprint=fingerprint, needs_approval=needs_approval,
+            requested_by=actor, requested_at=now, expires_at=now + timedelta(seconds=self.core.settings.approval_ttl),
+            decided_by=None if needs_approval else "policy", decided_at=None if needs_approval else now,
+            idempotency_key=key, origin_channel=_id(origin.channel), origin_ts=_id(origin.ts),
+            origin_response_url=origin.response_url if _is_slack_hook(origin.response_url) else None,
+            edited_encrypted=edited_encrypted,
+        )
+        req.items = items
+        s.add(req)
+        try:
+            s.flush()
+        except IntegrityError:
+            s.rollback()
+            existing = self._by_key(key) if key else None
+            if existing is None:
+                if duplicate is not None:
+                    raise duplicate from None
+                raise
+            return existing
+        self._audit(s, req, actor, "change.requested", f"{req.summary}; {note}", after=after)
+        return RequestView.of(req)
+
+    def _plan(self, s, sid: int, action: str, edited_text: str | None) -> _Planned:  # noqa: ANN001
+        row = load_session(s, sid)
+        if edited_text is not None:
+            lines = check_edited_commands(self.core, sid, edited_text)
+            masked = mask_lines(lines, neighbor_spec(self.core, row, s))
+        elif action in ("admin_up", "admin_down", "delete") and not row.configured:
+            masked = []  # recorded in the database only
+        else:
+            masked = self._render(s, row, action)[1]
+        label = f"{row.peer.name} AS{row.peer.asn} {row.peer_ip} on {row.router.name}"
+        return _Planned(row.id, row.router_id, label, masked, row.configured)
+
+    def _render(self, s, row: Session, action: str) -> tuple[list[str], list[str]]:  # noqa: ANN001
+        """(clear, masked) lines of `action` for the session as it is now; mirrors Changes."""
+        execute = EXECUTES[action]
+        spec = neighbor_spec(self.core, row, s, execute)
+        if execute == "admin_down":
+            spec = NeighborSpec(**{**spec.__dict__, "admin_down": True})
+        lines = render(row.router.platform, TEMPLATE_FOR[execute], spec, self.core.settings.templates_dir)
+        return lines, mask_lines(lines, spec)
+
+    def _fingerprint(self, s, action: str, ids: Sequence[int]) -> str:  # noqa: ANN001
+        h = hashlib.sha256(action.encode())
+        for sid in sorted(set(ids)):  # a move lists its session twice (one item per router)
+            if action == "edit":
+                from bot.changes.editing import fingerprint_part
+
+                h.update(fingerprint_part(self.core, s, sid))
+                continue
+            try:
+                row = load_session(s, sid)
+            except NotFound:
+                h.update(f"gone:{sid}".encode())
+                continue
+            try:
+                masked = self._render(s, row, action)[1]
+            except (ValueError, FilterUnavailable) as exc:
+                masked = ["<cannot render>", str(exc)]
+            # the key's ciphertext: a changed MD5 changes the request even though it shows as ********
+            h.update(json.dumps([sid, row.configured, masked, row.md5_encrypted or ""]).encode())
+        return h.hexdigest()
+
+    def _refuse_if_open(self, s, ids: Sequence[int]) -> None:  # noqa: ANN001
+        busy = s.execute(
+            select(ChangeRequestItem.session_id, ChangeRequest.id, ChangeRequest.action, ChangeRequest.state)
+            .join(ChangeRequest, ChangeRequest.id == ChangeRequestItem.request_id)
+            .where(ChangeRequestItem.session_id.in_(ids), ChangeRequest.state.in_(OPEN_CHANGE_STATES))
+            .order_by(ChangeRequest.id)).first()
+        if busy is not None:
+            sid, rid, action, state = busy
+            raise Conflict(f"Session #{sid} already has request #{rid} ({ACTIONS.get(action, action)}) "
+                           f"{state_words(ChangeState(state))}: wait for it, or cancel it first.")
+
+    # ------------------------------------------------------------------------------ deciding
+    def approve(self, request_id: int, actor: str) -> RequestView:
+        """requested -> approved, at most once. The requester cannot approve their own request."""
+        self.core.access.require(actor, Role.APPROVER, "approve changes")
+        refusal: str | None = None
+        with self.core.db.session() as s:
+            req = self._get(s, request_id)
+            if req.requested_by == actor:
+                raise PermissionDenied("You asked for this change yourself: another approver must approve it.")
+            if req.state != ChangeState.REQUESTED:
+                raise Conflict(f"Request #{request_id} is already {state_words(ChangeState(req.state))}.")
+            if _aware(req.expires_at) <= utcnow():
+                refusal = self._expire(s, req, "it was not approved in time")
+            elif self._fingerprint(s, req.action, [i.session_id for i in req.items]) != req.fingerprint:
+                refusal = self._expire(s, req, "the session or its template changed since it was requested, so "
+                                       "the commands shown are no longer what would be pushed")
+            elif not self._move(s, req.id, [ChangeState.REQUESTED], ChangeState.APPROVED,
+                                decided_by=actor, decided_at=utcnow()):
+                raise Conflict(f"Request #{request_id} was decided by someone else meanwhile.")
+            else:
+                self._audit(s, req, actor, "change.approved", req.summary)
+        if refusal:
+            raise Conflict(f"Request #{request_id} cannot be approved: {refusal}. Ask for it again.")
+        return self.get(request_id)
+
+    def reject(self, request_id: int, actor: str, reason: str) -> RequestView:
+        self.core.access.require(actor, Role.APPROVER, "reject changes")
+        reason = clean_reason(reason)
+        with self.core.db.session() as s:
+            req = self._get(s, request_id)
+            if not self._move(s, req.id, [ChangeState.REQUESTED], ChangeState.REJECTED,
+                              decided_by=actor, decided_at=utcnow(), reason=reason):
+                raise Conflict(f"Request #{request_id} is already {state_words(ChangeState(req.state))}.")
+            self._audit(s, req, actor, "change.rejected", f"{req.summary}; reason: {reason}")
+        return self.get(request_id)
+
+    def cancel(self, request_id: int, actor: str) -> RequestView:
+        """The requester (or an admin) withdraws a request that has not started."""
+        with self.core.db.session() as s:
+            req = self._get(s, request_id)
+            if actor != req.requested_by:
+                self.core.access.require(actor, Role.ADMIN, "cancel someone else's request")
+            if not self._move(s, req.id, [ChangeState.REQUESTED, ChangeState.APPROVED], ChangeState.CANCELLED,
+                              decided_by=actor, decided_at=utcnow(), reason="cancelled"):
+                raise Conflict(f"Request #{request_id} is already {state_words(ChangeState(req.state))}.")
+            self._audit(s, req, actor, "change.cancelled", req.summary)
+        return self.get(request_id)
+
+    def expire_due(self) -> list[int]:
+        """Requests past PEERBOT_APPROVAL_TTL -> expired. Returns their ids."""
+        expired = []
+        with self.core.db.session() as s:
+            due = s.scalars(select(ChangeRequest).where(ChangeRequest.state == ChangeState.REQUESTED,
+                                                        ChangeRequest.expires_at <= utcnow()))
+            for req in list(due):
+                if self._expire(s, req, "it was not approved in time"):
+                    expired.append(req.id)
+        return expired
+
+    def _expire(self, s, req: ChangeRequest, why: str) -> str | None:  # noqa: ANN001
+        if not self._move(s, req.id, [ChangeState.REQUESTED], ChangeState.EXPIRED, decided_at=utcnow(), reason=why):
+            return None
+        self._audit(s, req, "system", "change.expired", f"{req.summary}; {why}")
+        return why
+
+    # ------------------------------------------------------------------------------ running
+    def run(self, request_id: int, lock_timeout: float | None = None,
+            on_claimed: Callable[[RequestView], None] | None = None) -> RequestView | None:
+        """Claim an approved request and carry it out; None when it is not ours to run (not
+        approved, claimed by another worker or process, or its router stayed busy).
+        `on_claimed` is told once the request is `running` (to show progress)."""
+        with self.core.db.session() as s:
+            req = s.get(ChangeRequest, request_id)
+            if req is None or req.state != ChangeState.APPROVED:
+                return None
+            routers = list(req.router_ids or [])
+        # A busy router is not waited for long: the worker moves on, the request stays approved
+        # and the sweep offers it again (workers never pile up behind one hanging router).
+        timeout = lock_timeout if lock_timeout is not None else ROUTER_BUSY_WAIT
+        got = []
+        try:
+            for rid in sorted(routers):  # in id order: two requests on the same routers never deadlock
+                if not self.core.locks.try_router(rid, timeout=timeout):
+                    log.info("request #%s: router #%s busy; left for later", request_id, rid)
+                    return None
+                got.append(rid)
+            if not self._claim(request_id):
+                return None
+            if on_claimed is not None:
+                try:
+                    on_claimed(self.get(request_id))
+                except Exception:  # noqa: BLE001 - progress is best effort; the change goes on
+                    log.exception("request #%s: progress report failed", request_id)
+            return self._execute(request_id)
+        finally:
+            for rid in reversed(got):
+                self.core.locks.release_router(rid)
+
+    def _claim(self, request_id: int) -> bool:
+        with self.core.db.session() as s:
+            # PostgreSQL: a row another worker is claiming right now is skipped, not waited for
+            row = s.scalar(select(ChangeRequest).where(ChangeRequest.id == request_id,
+                                                       ChangeRequest.state == ChangeState.APPROVED)
+                           .with_for_update(skip_locked=True))
+            if row is None or not self._move(s, request_id, [ChangeState.APPROVED], ChangeState.RUNNING,
+                                             started_at=utcnow(), runner=runner_id()):
+                return False
+            self._audit(s, row, "system", "change.started", f"{row.summary}; on {runner_id()}")
+        return True
+
+    def _execute(self, request_id: int) -> RequestView:
+        view = self.get(request_id)
+        try:
+            with self.core.db.session() as s:
+                req = self._get(s, request_id)
+                stale = self._fingerprint(s, view.action, view.session_ids) != req.fingerprint
+                edited = self.core.secrets.decrypt(req.edited_encrypted) if req.edited_encrypted else None
+            if stale:
+                return self._finish(request_id, False, "Not run: the session or its template changed since the "
+                                    "request was made, so nothing was sent. Ask for it again.", {})
+            if view.action == "edit":  # its own executor: an update in place, or a move over two routers
+                from bot.changes.edit_runner import run_edit
+
+                ok, outcome, by_session = run_edit(self.core, self.changes, view, edited or "")
+                return self._finish(request_id, ok, outcome, by_session)
+            commands = None
+            if edited is not None:
+                sid = view.session_ids[0]
+                commands = {sid: check_edited_commands(self.core, sid, edited)}
+            results = self.changes.run(EXECUTES[view.action], view.session_ids, view.requested_by, commands=commands)
+        except PeerbotError as exc:
+            return self._finish(request_id, False, f"Not run: {exc}", {})
+        except Exception:  # noqa: BLE001 - never leave a request `running` behind a bug
+            log.exception("request #%s failed unexpectedly", request_id)
+            return self._finish(request_id, False, "Outcome unknown: an unexpected error stopped the change "
+                                "(see the bot's log). Check the router.", {})
+        by_session = {r.session_id: r for r in results}
+        ok = all(r.ok for r in results)
+        return self._finish(request_id, ok, _outcome(view.action, results), by_session)
+
+    def _finish(self, request_id: int, ok: bool, outcome: str, results: dict[int, ChangeResult]) -> RequestView:
+        with self.core.db.session() as s:
+            req = self._get(s, request_id)
+            for item in req.items:
+                r = results.get(item.session_id)
+                if r is not None:
+                    item.ok, item.result = r.ok, r.message[:2000]
+            self._move(s, req.id, [ChangeState.RUNNING], ChangeState.DONE if ok else ChangeState.FAILED,
+                       finished_at=utcnow(), outcome=outcome[:2000])
+            self._audit(s, req, "system", "change.done" if ok else "change.failed", outcome[:2000],
+                        outcome="ok" if ok else "error")
+        return self.get(request_id)
+
+    def recover(self) -> list[RequestView]:
+        """`running` requests whose routers are free were left by a process that stopped mid-change:
+        mark them failed with "outcome unknown" (the caller polls their routers)."""
+        with self.core.db.session() as s:
+            running = [(r.id, list(r.router_ids or [])) for r in
+                       s.scalars(select(ChangeRequest).where(ChangeRequest.state == ChangeState.RUNNING))]
+        found = []
+        for rid, routers in running:
+            got = []
+            try:
+                for router_id in sorted(routers):
+                    if not self.core.locks.try_router(router_id, timeout=0):
+                        break  # its runner is alive and still holds the router
+                    got.append(router_id)
+                else:
+                    if self._mark_unknown(rid):
+                        found.append(self.get(rid))
+            finally:
+                for router_id in reversed(got):
+                    self.core.locks.release_router(router_id)
+        return found
+
+    def _mark_unknown(self, request_id: int) -> bool:
+        with self.core.db.session() as s:
+            req = self._get(s, request_id)
+            if not self._move(s, req.id, [ChangeState.RUNNING], ChangeState.FAILED, finished_at=utcnow(),
+                              outcome=UNKNOWN_OUTCOME):
+                return False
+            for item in req.items:
+                item.ok, item.result = None, "outcome unknown — check the router"
+                row = s.get(Session, item.session_id)
+                if row is not None:
+                    row.needs_check = True
+                    row.last_error = f"Change request #{req.id} ({ACTIONS.get(req.action)}): outcome unknown — " \
+                                     "peerbot stopped while it ran; check the router."
+            self._audit(s, req, "system", "change.unknown", UNKNOWN_OUTCOME, outcome="error")
+        return True
+
+    def runnable_ids(self, limit: int = 100) -> list[int]:
+        with self.core.db.session() as s:
+            return list(s.scalars(select(ChangeRequest.id).where(ChangeRequest.state == ChangeState.APPROVED)
+                                  .order_by(ChangeRequest.id).limit(limit)))
+
+    # ------------------------------------------------------------------------------ reading
+    def get(self, request_id: int) -> RequestView:
+        with self.core.db.session() as s:
+            return RequestView.of(self._get(s, request_id))
+
+    def list(self, *, states: Iterable[ChangeState] | None = None, session_id: int | None = None,
+             limit: int = 50) -> list[RequestView]:
+        with self.core.db.session() as s:
+            q = select(ChangeRequest).order_by(ChangeRequest.id.desc()).limit(limit)
+            if states is not None:
+                q = q.where(ChangeRequest.state.in_(list(states)))
+            if session_id is not None:
+                q = q.where(ChangeRequest.id.in_(select(ChangeRequestItem.request_id)
+                                                 .where(ChangeRequestItem.session_id == session_id)))
+            return [RequestView.of(r) for r in s.scalars(q)]
+
+    def unreported(self, limit: int = 50) -> list[RequestView]:
+        """Requests whose Slack messages do not show their current state (made or run by another
+        process, or a Slack call that failed)."""
+        with self.core.db.session() as s:
+            q = (select(ChangeRequest).where(or_(ChangeRequest.reported_state.is_(None),
+                                                 ChangeRequest.reported_state != ChangeRequest.state))
+                 .order_by(ChangeRequest.id).limit(limit))
+            return [RequestView.of(r) for r in s.scalars(q)]
+
+    def claim_announcement(self, request_id: int) -> bool:
+        """Exactly one process posts a request's approval message."""
+        with self.core.db.session() as s:
+            return s.execute(update(ChangeRequest).where(ChangeRequest.id == request_id,
+                                                         ChangeRequest.approval_ts.is_(None))
+                             .values(approval_ts="posting")).rowcount == 1
+
+    def set_approval_message(self, request_id: int, channel: str | None, ts: str | None) -> None:
+        with self.core.db.session() as s:
+            s.execute(update(ChangeRequest).where(ChangeRequest.id == request_id)
+                      .values(approval_channel=_id(channel), approval_ts=_id(ts)))
+
+    def mark_reported(self, request_id: int, state: ChangeState) -> None:
+        with self.core.db.session() as s:
+            s.execute(update(ChangeRequest).where(ChangeRequest.id == request_id)
+                      .values(reported_state=state.value))
+
+    def audit_events(self, session_id: int | None = None, limit: int = 50) -> list[AuditEvent]:
+        with self.core.db.session() as s:
+            q = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(limit)
+            if session_id is not None:
+                requests = select(ChangeRequestItem.request_id).where(ChangeRequestItem.session_id == session_id)
+                q = q.where(or_(
+                    (AuditEvent.object_type == "session") & (AuditEvent.object_id == session_id),
+                    (AuditEvent.object_type == "change_request") & AuditEvent.object_id.in_(requests)))
+            return list(s.scalars(q))
+
+    # ------------------------------------------------------------------------------ helpers
+    def _by_key(self, key: str) -> RequestView | None:
+        with self.core.db.session() as s:
+            row = s.scalar(select(ChangeRequest).where(ChangeRequest.idempotency_key == key))
+            return RequestView.of(row) if row is not None else None
+
+    @staticmethod
+    def _get(s, request_id: int) -> ChangeRequest:  # noqa: ANN001
+        row = s.get(ChangeRequest, request_id, populate_existing=True)
+        if row is None:
+            raise NotFound(f"No change request #{request_id}.")
+        return row
+
+    @staticmethod
+    def _move(s, request_id: int, from_states: Sequence[ChangeState], to: ChangeState, **values: object) -> bool:  # noqa: ANN001
+        """The only way a request changes state: conditional on the state it is expected in."""
+        res = s.execute(update(ChangeRequest)
+                        .where(ChangeRequest.id == request_id, ChangeRequest.state.in_(list(from_states)))
+                        .values(state=to, **values).execution_options(synchronize_session=False))
+        s.expire_all()
+        return res.rowcount == 1
+
+    @staticmethod
+    def _audit(s, req: ChangeRequest, actor: str, action: str, detail: str, outcome: str = "ok",  # noqa: ANN001
+               after: dict | None = None) -> None:
+        audit.record(s, actor=actor, action=action, object_type="change_request", object_id=req.id,
+                     outcome=outcome, detail=detail[:2000], after=after)
+
+
+def _id(value: str | None) -> str | None:
+    """Slack channel ids and message timestamps only (they are stored and sent back to Slack)."""
+    return value if value and re.fullmatch(r"[A-Za-z0-9.]{1,32}", value) else None
+
+
+def _is_slack_hook(url: str | None) -> bool:
+    return bool(url) and len(url) <= 512 and url.startswith(("https://hooks.slack.com/", "http://127.0.0.1:"))
+
+
+def _summary(action: str, planned: Sequence[_Planned]) -> str:
+    if len(planned) == 1:
+        return f"{ACTIONS[action]} {planned[0].label}"
+    routers = sorted({p.label.rsplit(" on ", 1)[-1] for p in planned})
+    return f"{ACTIONS[action]} {len(planned)} sessions on {', '.join(routers)}"
+
+
+def state_words(state: ChangeState) -> str:
+    return {
+        ChangeState.REQUESTED: "waiting for approval", ChangeState.APPROVED: "approved and about to run",
+        ChangeState.RUNNING: "running", ChangeState.DONE: "done", ChangeState.FAILED: "failed",
+        ChangeState.REJECTED: "rejected", ChangeState.EXPIRED: "expired", ChangeState.CANCELLED: "cancelled",
+    }[state]
+
+
+def _outcome(action: str, results: Sequence[ChangeResult]) -> str:
+    if len(results) == 1:
+        return results[0].message
+    ok = sum(1 for r in results if r.ok)
+    text = f"{ACTIONS[action]}: {ok} of {len(results)} session(s) done"
+    failed = [r for r in results if not r.ok]
+    if failed:
+        text += "; failed: " + "; ".join(f"#{r.session_id}: {r.message}" for r in failed[:5])
+    return text
