@@ -22,7 +22,8 @@ from bot.core.access import Role
 from bot.changes.runner import ChangeRunner
 from bot.core import Core
 from bot.base.errors import NotFound, PeerbotError
-from bot.changes.requests import ChangeRequests, RequestView
+from bot.changes.records import RequestView
+from bot.changes.requests import ChangeRequests
 from bot.sessions.preflight import preflight_checks
 from bot.sessions.queries import get_session
 from handlers.errors import user_text

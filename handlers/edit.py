@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.access import Role
 from bot.core import Core
 from bot.base.errors import Conflict, InvalidInput, NotFound
-from bot.changes.requests import Origin
+from bot.changes.records import Origin
 from bot.changes.editing import EditResult, SessionChanges, draft_from_session, edit_session, preview_edit
 from bot.sessions.max_prefix import suggested_limit
 from bot.sessions.provisioning import check_draft, parse_max_prefixes

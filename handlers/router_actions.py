@@ -21,7 +21,7 @@ from bot.changes.runner import ChangeRunner
 from bot.core import Core
 from bot.base.errors import NotFound, PeerbotError
 from bot.sessions.catalog import list_routers
-from bot.changes.requests import Origin, RequestView
+from bot.changes.records import Origin, RequestView
 from bot.changes.router_config import plan
 from bot.sessions.queries import get_session, list_sessions
 from bot.sessions.views import SessionView

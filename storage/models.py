@@ -206,13 +206,25 @@ class ChangeState(str, enum.Enum):
 OPEN_CHANGE_STATES = (ChangeState.REQUESTED, ChangeState.APPROVED, ChangeState.RUNNING)
 
 
+class ChangeAction(enum.StrEnum):
+    """What a change request does: the values of ChangeRequest.action (a plain string column).
+    PEERBOT_APPROVAL_SKIP names them; bot/changes/records.py ACTIONS labels each one."""
+
+    CONFIGURE = "configure"
+    CONFIG_PUSH = "config_push"  # Config Manager: the commands as edited
+    ADMIN_UP = "admin_up"
+    ADMIN_DOWN = "admin_down"
+    DELETE = "delete"
+    EDIT = "edit"  # new values of a configured session, or a move (bot/changes/editing.py)
+
+
 class ChangeRequest(Base):
     """A router change, stored before anything touches a router; every router change is one."""
 
     __tablename__ = "change_request"
     __table_args__ = _IDS_NEVER_REUSED
     id: Mapped[int] = mapped_column(primary_key=True)
-    action: Mapped[str] = mapped_column(String(32))  # configure | config_push | admin_up | admin_down | delete
+    action: Mapped[str] = mapped_column(String(32))  # a ChangeAction value
     state: Mapped[ChangeState] = mapped_column(_enum(ChangeState, "change_state"), index=True)
     summary: Mapped[str] = mapped_column(Text)  # what changes, on which router(s): safe to show
     router_ids: Mapped[list[int]] = mapped_column(JSON, default=list)

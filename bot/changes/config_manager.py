@@ -10,9 +10,8 @@ from bot.base.errors import InvalidInput
 from bot.base.redact import MASK, mask_password_args
 from bot.routers import Platform
 from bot.routers.render import JUNOS_DEFAULT_GROUP
-from bot.changes.router_config import (
-    load_session, neighbor_spec, plan, prefix_list_name,
-)
+from bot.changes.router_config import neighbor_spec, plan, prefix_list_name
+from bot.sessions.queries import load_session
 from bot.base.validation import FieldError, parse_md5
 
 _DANGEROUS = re.compile(r"(?i)\b(router bgp \d+|no router|write erase|erase|reload|rollback|load)\b")

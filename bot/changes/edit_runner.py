@@ -34,7 +34,8 @@ from bot.core import audit
 from bot.changes.executor import ChangeResult, Changes
 from bot.changes.editing import ACTION, PendingEdit, PushStep, apply_edit, plan_edit
 from bot.polling.poller import apply_state
-from bot.changes.router_config import ChangeError, credentials_for, load_session, open_router
+from bot.routers.connect import ChangeError, credentials_for, open_router
+from bot.sessions.queries import load_session
 from bot.sessions.views import SessionView
 from storage.models import Router
 

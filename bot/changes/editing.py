@@ -23,29 +23,30 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from types import SimpleNamespace
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from bot.core.access import Role
-from bot.core import Core
 from bot.base.errors import Conflict, InvalidInput, NotFound
+from bot.base.validation import cli_safe_text, clean_text, parse_as_set, parse_asn, parse_ip, parse_md5
+from bot.changes import records
+from bot.changes.records import ACTIONS, Origin, RequestView
+from bot.changes.router_config import FilterUnavailable, mask_lines, neighbor_spec
+from bot.core import Core, audit
+from bot.core.access import Role
 from bot.routers import NeighborSpec, Platform, render
 from bot.routers.update import config_difference, update_commands
-from bot.core import audit
 from bot.sessions.provisioning import (
-    NOTES_MAX, PEER_NAME_MAX, SessionDraft, _audit_fields, _peer_for, check_draft, parse_max_prefixes,
+    NOTES_MAX, PEER_NAME_MAX, SessionDraft, audit_fields, check_draft, parse_max_prefixes, peer_for,
 )
-from bot.changes.router_config import FilterUnavailable, load_session, mask_lines, neighbor_spec
+from bot.sessions.queries import load_session
 from bot.sessions.views import SessionView
-from bot.base.validation import cli_safe_text, clean_text, parse_as_set, parse_asn, parse_ip, parse_md5
-from storage.models import (
-    ChangeRequestItem, Exchange, PeerGroup, Router, Session, SessionType,
-)
+from storage.models import ChangeAction, ChangeRequestItem, Exchange, PeerGroup, Router, Session, SessionType
 
-ACTION = "edit"  # the change-request action of an edit (bot/changes/requests.py ACTIONS)
+ACTION = ChangeAction.EDIT.value  # the change-request action of an edit ("edit")
 Md5Change = Literal["keep", "set", "remove"]
 
 
@@ -119,7 +120,7 @@ class EditResult:
     outcome: Literal["updated", "requested", "unchanged"]
     session: SessionView
     preview: EditPreview
-    request: object | None = None  # RequestView (bot.changes.requests) when requested
+    request: RequestView | None = None  # when requested
 
 
 # ------------------------------------------------------------------------------------ drafts
@@ -297,15 +298,12 @@ def preview_edit(core: Core, session_id: int, changes: SessionChanges) -> EditPr
 
 
 def edit_session(core: Core, actor: str, session_id: int, changes: SessionChanges, *,
-                 idempotency_key: str | None = None, origin: object | None = None) -> EditResult:
+                 idempotency_key: str | None = None, origin: Origin | None = None) -> EditResult:
     """Validate, then update the session (not on a router, or no router difference) or store a
     change request for the router change (see the module docstring)."""
-    from bot.changes.requests import ChangeRequests, Origin  # here: the two modules import each other
-
     core.access.require(actor, Role.OPERATOR, "edit sessions")
-    requests = ChangeRequests(core)
     key = idempotency_key[:160] if idempotency_key else None
-    if key and (done := requests._by_key(key)) is not None:  # a retried Save: the request made the first time
+    if key and (done := records.by_key(core, key)) is not None:  # a retried Save: the request made the first time
         with core.db.session() as s:
             row = load_session(s, session_id)
             return EditResult("requested", SessionView.of(row), _empty_preview(row), done)
@@ -320,7 +318,7 @@ def edit_session(core: Core, actor: str, session_id: int, changes: SessionChange
             raise Conflict(f"Session #{session_id} is marked “unknown — check the router”: Refresh it first, so "
                            "that the edit starts from what the router really holds.")
         if not preview.touches_router:
-            requests._refuse_if_open(s, [session_id])  # an open request would push over this edit
+            records.refuse_if_open(s, [session_id])  # an open request would push over this edit
             if not preview.changes:
                 return EditResult("unchanged", SessionView.of(row), preview)
             apply_edit(core, s, row, edit, actor, detail="updated in the database only" + (
@@ -328,7 +326,7 @@ def edit_session(core: Core, actor: str, session_id: int, changes: SessionChange
             s.flush()
             s.refresh(row)
             return EditResult("updated", SessionView.of(row), preview)
-    request = _store_request(core, requests, actor, session_id, edit, preview, key,
+    request = _store_request(core, actor, session_id, edit, preview, key,
                              origin if origin is not None else Origin())
     with core.db.session() as s:
         return EditResult("requested", SessionView.of(load_session(s, session_id)), preview, request)
@@ -338,23 +336,21 @@ def _empty_preview(row: Session) -> EditPreview:
     return EditPreview(row.id, row.configured, False, [], [], [], [])
 
 
-def _store_request(core: Core, requests, actor: str, session_id: int, edit: PendingEdit,  # noqa: ANN001
-                   preview: EditPreview, key: str | None, origin) -> object:  # noqa: ANN001
+def _store_request(core: Core, actor: str, session_id: int, edit: PendingEdit, preview: EditPreview,
+                   key: str | None, origin: Origin) -> RequestView:
     """The change request of an edit: one item per router step, the pending values encrypted."""
-    from bot.changes.requests import ACTIONS
-
     with core.db.session() as s:
         row = load_session(s, session_id)
-        requests._refuse_if_open(s, [session_id])
+        records.refuse_if_open(s, [session_id])
         needs_approval = not ({ACTION, "all"} & core.settings.approval_skipped)
         what = "Move" if preview.move else ACTIONS[ACTION]
         summary = f"{what} {_label(row.peer.name, row.peer.asn, row.peer_ip, row.router.name)}"
         if preview.move:
             summary += f" → {edit.peer_ip} on {preview.steps[-1].router_name}"
-        return requests.store(
-            s, actor=actor, action=ACTION, summary=summary[:2000],
+        return records.store(
+            core, s, actor=actor, action=ACTION, summary=summary[:2000],
             router_ids=sorted({st.router_id for st in preview.steps}),
-            fingerprint=requests._fingerprint(s, ACTION, [session_id]), needs_approval=needs_approval,
+            fingerprint=fingerprint(core, s, [session_id]), needs_approval=needs_approval,
             items=[ChangeRequestItem(session_id=session_id, router_id=st.router_id, label=st.label,
                                      commands=st.masked) for st in preview.steps],
             key=key, origin=origin,
@@ -368,13 +364,13 @@ def _store_request(core: Core, requests, actor: str, session_id: int, edit: Pend
 
 def apply_edit(core: Core, s, row: Session, edit: PendingEdit, actor: str, detail: str) -> None:  # noqa: ANN001
     """Write the new values into the row (and its peer), with a `session.edit` audit event."""
-    before = _audit_fields(row)
+    before = audit_fields(row)
     before_notes = row.notes
     draft = SessionDraft(peer_id=edit.peer_id, peeringdb_net_id=edit.peeringdb_net_id)
-    peer = _peer_for(s, draft, name=edit.peer_name, asn=edit.peer_asn, as_set=edit.as_set)
+    peer = peer_for(s, draft, name=edit.peer_name, asn=edit.peer_asn, as_set=edit.as_set)
     if peer.asn != edit.peer_asn or peer.name.lower() != edit.peer_name.lower():
-        # _peer_for keeps a chosen peer whose ASN matches; an edited name is a peer of its own
-        peer = _peer_for(s, SessionDraft(peeringdb_net_id=edit.peeringdb_net_id), name=edit.peer_name,
+        # peer_for keeps a chosen peer whose ASN matches; an edited name is a peer of its own
+        peer = peer_for(s, SessionDraft(peeringdb_net_id=edit.peeringdb_net_id), name=edit.peer_name,
                          asn=edit.peer_asn, as_set=edit.as_set)
     row.peer = peer
     row.session_type = SessionType(edit.session_type)
@@ -394,7 +390,7 @@ def apply_edit(core: Core, s, row: Session, edit: PendingEdit, actor: str, detai
         row.md5_encrypted = None
     s.flush()
     s.expire(row, ["router", "peer_group", "exchange"])
-    after = _audit_fields(row)
+    after = audit_fields(row)
     if edit.md5 == "set":
         after["md5"] = "changed" if before.get("md5") else "set"
     if before_notes != row.notes:
@@ -404,8 +400,17 @@ def apply_edit(core: Core, s, row: Session, edit: PendingEdit, actor: str, detai
                  after={k: v for k, v in after.items() if before.get(k) != v}, detail=detail)
 
 
+def fingerprint(core: Core, s, session_ids: Iterable[int]) -> str:  # noqa: ANN001
+    """The fingerprint of an edit request on `session_ids` (ChangeRequests._fingerprint of the
+    action "edit"): what each session's values and configuration are now (state_token)."""
+    h = hashlib.sha256(ACTION.encode())
+    for sid in sorted(set(session_ids)):  # a move lists its session twice (one item per router)
+        h.update(fingerprint_part(core, s, sid))
+    return h.hexdigest()
+
+
 def fingerprint_part(core: Core, s, session_id: int) -> bytes:  # noqa: ANN001
-    """The edit action's share of ChangeRequests._fingerprint for one session."""
+    """One session's share of an edit request's fingerprint."""
     try:
         row = load_session(s, session_id)
     except NotFound:

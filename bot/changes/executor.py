@@ -22,10 +22,9 @@ from bot.core import audit
 from bot.changes.config_manager import check_edited_commands
 from bot.polling.poller import PollResult, StatePoller, apply_state, norm_ip
 from bot.routers.pool import run_each
-from bot.changes.router_config import (
-    TEMPLATE_FOR, Action, ChangeError, DriverFactory, FilterUnavailable, credentials_for, open_router,
-    filter_users, load_session, mask_lines, neighbor_spec,
-)
+from bot.changes.router_config import TEMPLATE_FOR, Action, FilterUnavailable, filter_users, mask_lines, neighbor_spec
+from bot.routers.connect import ChangeError, DriverFactory, credentials_for, open_router
+from bot.sessions.queries import load_session
 from bot.sessions.views import SessionView
 from storage.models import AdminStatus, Router, Session
 

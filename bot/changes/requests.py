@@ -26,34 +26,26 @@ import re
 import socket
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
 
-from bot.core.access import Role
-from bot.core import Core
 from bot.base.errors import Conflict, InvalidInput, NotFound, PeerbotError, PermissionDenied
-from bot.routers import NeighborSpec, render
-from bot.core import audit
-from bot.changes.executor import Changes, ChangeResult
 from bot.changes.config_manager import check_edited_commands
-from bot.changes.router_config import TEMPLATE_FOR, FilterUnavailable, load_session, mask_lines, neighbor_spec
-from storage.models import (
-    OPEN_CHANGE_STATES, AuditEvent, ChangeRequest, ChangeRequestItem, ChangeState, Session, utcnow,
+from bot.changes.edit_runner import run_edit
+from bot.changes.editing import fingerprint as edit_fingerprint
+from bot.changes.executor import ChangeResult, Changes
+from bot.changes.records import (
+    ACTIONS, Origin, RequestView, audit_request, aware, by_key, refuse_if_open, slack_id, state_words, store,
 )
+from bot.changes.router_config import TEMPLATE_FOR, FilterUnavailable, mask_lines, neighbor_spec
+from bot.core import Core
+from bot.core.access import Role
+from bot.routers import NeighborSpec, render
+from bot.sessions.queries import load_session
+from storage.models import AuditEvent, ChangeRequest, ChangeRequestItem, ChangeState, Session, utcnow
 
 log = logging.getLogger(__name__)
 
-# action -> what the approver reads
-ACTIONS = {
-    "configure": "Configure",
-    "config_push": "Config Manager push",
-    "admin_up": "Admin Up",
-    "admin_down": "Admin Down",
-    "delete": "Delete",
-    "edit": "Edit",  # bot/changes/editing.py: new values of a configured session (or a move)
-}
 # action -> the Changes action that carries it out
 EXECUTES = {"configure": "configure", "config_push": "configure", "admin_up": "admin_up",
             "admin_down": "admin_down", "delete": "deconfigure"}
@@ -66,80 +58,6 @@ UNKNOWN_OUTCOME = ("Outcome unknown: peerbot stopped while this change was runni
 
 def runner_id() -> str:
     return f"{socket.gethostname()[:100]}:{os.getpid()}"
-
-
-@dataclass(frozen=True)
-class Origin:
-    """The Slack message a request came from, so whoever runs it can update that message."""
-
-    channel: str | None = None
-    ts: str | None = None
-    response_url: str | None = None
-
-
-@dataclass(frozen=True)
-class ItemView:
-    session_id: int
-    router_id: int
-    label: str
-    commands: list[str]  # masked
-    ok: bool | None
-    result: str | None
-
-
-@dataclass(frozen=True)
-class RequestView:
-    id: int
-    action: str
-    state: ChangeState
-    summary: str
-    items: list[ItemView]
-    router_ids: list[int]
-    needs_approval: bool
-    requested_by: str
-    requested_at: datetime
-    expires_at: datetime
-    decided_by: str | None
-    decided_at: datetime | None
-    reason: str | None
-    started_at: datetime | None
-    finished_at: datetime | None
-    outcome: str | None
-    origin: Origin
-    approval_channel: str | None
-    approval_ts: str | None
-    reported_state: str | None
-
-    @property
-    def label(self) -> str:
-        return ACTIONS.get(self.action, self.action)
-
-    @property
-    def is_open(self) -> bool:
-        return self.state in OPEN_CHANGE_STATES
-
-    @property
-    def session_ids(self) -> list[int]:
-        return [i.session_id for i in self.items]
-
-    @classmethod
-    def of(cls, r: ChangeRequest) -> RequestView:
-        return cls(
-            id=r.id, action=r.action, state=ChangeState(r.state), summary=r.summary,
-            items=[ItemView(i.session_id, i.router_id, i.label, list(i.commands or []), i.ok, i.result)
-                   for i in r.items],
-            router_ids=list(r.router_ids or []), needs_approval=r.needs_approval, requested_by=r.requested_by,
-            requested_at=_aware(r.requested_at), expires_at=_aware(r.expires_at), decided_by=r.decided_by,
-            decided_at=_aware(r.decided_at), reason=r.reason, started_at=_aware(r.started_at),
-            finished_at=_aware(r.finished_at), outcome=r.outcome,
-            origin=Origin(r.origin_channel, r.origin_ts, r.origin_response_url),
-            approval_channel=r.approval_channel, approval_ts=r.approval_ts, reported_state=r.reported_state,
-        )
-
-
-def _aware(when: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes for timezone-aware columns
-    return when.replace(tzinfo=timezone.utc) if when is not None and when.tzinfo is None else when
 
 
 def clean_reason(text: str | None) -> str:
@@ -190,20 +108,20 @@ class ChangeRequests:
             raise InvalidInput({"sessions": "Config Manager pushes to one session at a time."})
         self.core.access.require(actor, Role.OPERATOR, f"request “{ACTIONS[action]}”")
         key = idempotency_key[:160] if idempotency_key else None
-        if key and (existing := self._by_key(key)) is not None:
+        if key and (existing := by_key(self.core, key)) is not None:
             return existing
         edited_text = None
         if action == "config_push":
             edited_text = "\n".join(lines or [])  # checked in _plan: InvalidInput names the bad line
         with self.core.db.session() as s:
             planned = [self._plan(s, sid, action, edited_text) for sid in ids]
-            self._refuse_if_open(s, ids)
+            refuse_if_open(s, ids)
             touches_router = action in ("configure", "config_push") or any(p.configured for p in planned)
             skipped = self.core.settings.approval_skipped
             needs_approval = touches_router and not ({action, "all"} & skipped)
             routers = sorted({p.router_id for p in planned})
-            return self.store(
-                s, actor=actor, action=action, summary=_summary(action, planned), router_ids=routers,
+            return store(
+                self.core, s, actor=actor, action=action, summary=_summary(action, planned), router_ids=routers,
                 fingerprint=self._fingerprint(s, action, ids), needs_approval=needs_approval,
                 items=[ChangeRequestItem(session_id=p.row_id, router_id=p.router_id, label=p.label[:255],
                                          commands=p.masked) for p in planned],
@@ -213,39 +131,6 @@ class ChangeRequests:
                 note="waiting for approval" if needs_approval else
                      "no approval needed (" + ("policy" if touches_router else "no router is changed") + ")",
                 after={"commands": {str(p.row_id): p.masked for p in planned}})
-
-    def store(self, s, *, actor: str, action: str, summary: str, router_ids: list[int],  # noqa: ANN001
-              fingerprint: str, needs_approval: bool, items: list[ChangeRequestItem], key: str | None,
-              origin: Origin, edited_encrypted: str | None, note: str, after: dict,
-              duplicate: PeerbotError | None = None) -> RequestView:
-        """Write a new request in `s` with its items and its `change.requested` audit event. The
-        caller has checked the role and that no request is open, and planned the items. A
-        request stored meanwhile under the same idempotency `key` is returned instead; with no
-        such request the clash is `duplicate` (or the IntegrityError itself)."""
-        now = utcnow()
-        req = ChangeRequest(
-            action=action, state=ChangeState.REQUESTED if needs_approval else ChangeState.APPROVED,
-            summary=summary, router_ids=router_ids, fingerprint=fingerprint, needs_approval=needs_approval,
-            requested_by=actor, requested_at=now, expires_at=now + timedelta(seconds=self.core.settings.approval_ttl),
-            decided_by=None if needs_approval else "policy", decided_at=None if needs_approval else now,
-            idempotency_key=key, origin_channel=_id(origin.channel), origin_ts=_id(origin.ts),
-            origin_response_url=origin.response_url if _is_slack_hook(origin.response_url) else None,
-            edited_encrypted=edited_encrypted,
-        )
-        req.items = items
-        s.add(req)
-        try:
-            s.flush()
-        except IntegrityError:
-            s.rollback()
-            existing = self._by_key(key) if key else None
-            if existing is None:
-                if duplicate is not None:
-                    raise duplicate from None
-                raise
-            return existing
-        self._audit(s, req, actor, "change.requested", f"{req.summary}; {note}", after=after)
-        return RequestView.of(req)
 
     def _plan(self, s, sid: int, action: str, edited_text: str | None) -> _Planned:  # noqa: ANN001
         row = load_session(s, sid)
@@ -269,13 +154,10 @@ class ChangeRequests:
         return lines, mask_lines(lines, spec)
 
     def _fingerprint(self, s, action: str, ids: Sequence[int]) -> str:  # noqa: ANN001
+        if action == "edit":  # what the session's values and configuration are now: editing.py
+            return edit_fingerprint(self.core, s, ids)
         h = hashlib.sha256(action.encode())
-        for sid in sorted(set(ids)):  # a move lists its session twice (one item per router)
-            if action == "edit":
-                from bot.changes.editing import fingerprint_part
-
-                h.update(fingerprint_part(self.core, s, sid))
-                continue
+        for sid in sorted(set(ids)):
             try:
                 row = load_session(s, sid)
             except NotFound:
@@ -289,17 +171,6 @@ class ChangeRequests:
             h.update(json.dumps([sid, row.configured, masked, row.md5_encrypted or ""]).encode())
         return h.hexdigest()
 
-    def _refuse_if_open(self, s, ids: Sequence[int]) -> None:  # noqa: ANN001
-        busy = s.execute(
-            select(ChangeRequestItem.session_id, ChangeRequest.id, ChangeRequest.action, ChangeRequest.state)
-            .join(ChangeRequest, ChangeRequest.id == ChangeRequestItem.request_id)
-            .where(ChangeRequestItem.session_id.in_(ids), ChangeRequest.state.in_(OPEN_CHANGE_STATES))
-            .order_by(ChangeRequest.id)).first()
-        if busy is not None:
-            sid, rid, action, state = busy
-            raise Conflict(f"Session #{sid} already has request #{rid} ({ACTIONS.get(action, action)}) "
-                           f"{state_words(ChangeState(state))}: wait for it, or cancel it first.")
-
     # ------------------------------------------------------------------------------ deciding
     def approve(self, request_id: int, actor: str) -> RequestView:
         """requested -> approved, at most once. The requester cannot approve their own request."""
@@ -311,7 +182,7 @@ class ChangeRequests:
                 raise PermissionDenied("You asked for this change yourself: another approver must approve it.")
             if req.state != ChangeState.REQUESTED:
                 raise Conflict(f"Request #{request_id} is already {state_words(ChangeState(req.state))}.")
-            if _aware(req.expires_at) <= utcnow():
+            if aware(req.expires_at) <= utcnow():
                 refusal = self._expire(s, req, "it was not approved in time")
             elif self._fingerprint(s, req.action, [i.session_id for i in req.items]) != req.fingerprint:
                 refusal = self._expire(s, req, "the session or its template changed since it was requested, so "
@@ -421,8 +292,6 @@ class ChangeRequests:
                 return self._finish(request_id, False, "Not run: the session or its template changed since the "
                                     "request was made, so nothing was sent. Ask for it again.", {})
             if view.action == "edit":  # its own executor: an update in place, or a move over two routers
-                from bot.changes.edit_runner import run_edit
-
                 ok, outcome, by_session = run_edit(self.core, self.changes, view, edited or "")
                 return self._finish(request_id, ok, outcome, by_session)
             commands = None
@@ -531,7 +400,7 @@ class ChangeRequests:
     def set_approval_message(self, request_id: int, channel: str | None, ts: str | None) -> None:
         with self.core.db.session() as s:
             s.execute(update(ChangeRequest).where(ChangeRequest.id == request_id)
-                      .values(approval_channel=_id(channel), approval_ts=_id(ts)))
+                      .values(approval_channel=slack_id(channel), approval_ts=slack_id(ts)))
 
     def mark_reported(self, request_id: int, state: ChangeState) -> None:
         with self.core.db.session() as s:
@@ -549,11 +418,6 @@ class ChangeRequests:
             return list(s.scalars(q))
 
     # ------------------------------------------------------------------------------ helpers
-    def _by_key(self, key: str) -> RequestView | None:
-        with self.core.db.session() as s:
-            row = s.scalar(select(ChangeRequest).where(ChangeRequest.idempotency_key == key))
-            return RequestView.of(row) if row is not None else None
-
     @staticmethod
     def _get(s, request_id: int) -> ChangeRequest:  # noqa: ANN001
         row = s.get(ChangeRequest, request_id, populate_existing=True)
@@ -573,17 +437,7 @@ class ChangeRequests:
     @staticmethod
     def _audit(s, req: ChangeRequest, actor: str, action: str, detail: str, outcome: str = "ok",  # noqa: ANN001
                after: dict | None = None) -> None:
-        audit.record(s, actor=actor, action=action, object_type="change_request", object_id=req.id,
-                     outcome=outcome, detail=detail[:2000], after=after)
-
-
-def _id(value: str | None) -> str | None:
-    """Slack channel ids and message timestamps only (they are stored and sent back to Slack)."""
-    return value if value and re.fullmatch(r"[A-Za-z0-9.]{1,32}", value) else None
-
-
-def _is_slack_hook(url: str | None) -> bool:
-    return bool(url) and len(url) <= 512 and url.startswith(("https://hooks.slack.com/", "http://127.0.0.1:"))
+        audit_request(s, req, actor, action, detail, outcome, after)
 
 
 def _summary(action: str, planned: Sequence[_Planned]) -> str:
@@ -591,14 +445,6 @@ def _summary(action: str, planned: Sequence[_Planned]) -> str:
         return f"{ACTIONS[action]} {planned[0].label}"
     routers = sorted({p.label.rsplit(" on ", 1)[-1] for p in planned})
     return f"{ACTIONS[action]} {len(planned)} sessions on {', '.join(routers)}"
-
-
-def state_words(state: ChangeState) -> str:
-    return {
-        ChangeState.REQUESTED: "waiting for approval", ChangeState.APPROVED: "approved and about to run",
-        ChangeState.RUNNING: "running", ChangeState.DONE: "done", ChangeState.FAILED: "failed",
-        ChangeState.REJECTED: "rejected", ChangeState.EXPIRED: "expired", ChangeState.CANCELLED: "cancelled",
-    }[state]
 
 
 def _outcome(action: str, results: Sequence[ChangeResult]) -> str:

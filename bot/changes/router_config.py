@@ -1,51 +1,24 @@
-"""What a router is sent for a session: credentials, the NeighborSpec built from the stored
-session, rendering through the platform's templates, and masking of secrets in what is shown."""
+"""What a router is sent for a session: the NeighborSpec built from the stored session,
+rendering through the platform's templates, and masking of secrets in what is shown (the
+router's credentials and driver: bot/routers/connect.py)."""
 from __future__ import annotations
 
-import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from bot.core import Core
-from bot.base.errors import NotFound, PeerbotError
-from bot.routers import NeighborSpec, Platform, RouterCredentials, RouterDriver, get_driver, mask_secrets, render
+from bot.base.errors import PeerbotError
+from bot.routers import NeighborSpec, mask_secrets, render
 from bot.routers.filters import filter_name
 from bot.routers.prefixes import PrefixEntry, parse_entries
-from storage.models import AdminStatus, AsSet, Router, Session
+from bot.sessions.queries import load_session
+from storage.models import AdminStatus, AsSet, Session
 
 Action = str  # "configure" | "admin_down" | "admin_up" | "deconfigure"
 TEMPLATE_FOR = {"configure": "neighbor_create", "admin_down": "admin_down", "admin_up": "admin_up",
                 "deconfigure": "delete"}
-DriverFactory = Callable[[RouterCredentials, float], RouterDriver]
-
-
-def default_driver_factory(creds: RouterCredentials, timeout: float) -> RouterDriver:
-    return get_driver(creds, timeout=timeout)
-
-
-def open_router(core: Core, creds: RouterCredentials, factory: DriverFactory | None = None) -> RouterDriver:
-    """A driver for `creds`: the factory given, else the core's, else netmiko."""
-    return (factory or core.driver_factory or default_driver_factory)(creds, core.settings.router_timeout)
-
-
-class ChangeError(PeerbotError):
-    """A change failed; the message says what happened to the router and to the database."""
-
-
-
-def credentials_for(router: Router) -> RouterCredentials:
-    password = None
-    if router.password_env:
-        password = os.environ.get(router.password_env)
-        if password is None and not router.key_file:
-            raise ChangeError(f"No password for {router.name}: environment variable {router.password_env} is not set.")
-    return RouterCredentials(host=router.host, port=router.port, username=router.username, password=password,
-                             key_file=router.key_file, platform=Platform(router.platform))
-
 
 
 class FilterUnavailable(PeerbotError):
@@ -157,15 +130,6 @@ def description_of(row: Session) -> str:
     # The peer name is cli_safe_text-validated at creation; re-filter anyway, it is going to a CLI.
     name = re.sub(r"[^A-Za-z0-9 _.\-/()]", "", row.peer.name)[:60].strip()
     return f"{name} AS{row.peer.asn}".strip()
-
-
-def load_session(s, session_id: int) -> Session:  # noqa: ANN001
-    row = s.scalar(select(Session).where(Session.id == session_id).options(
-        joinedload(Session.router), joinedload(Session.peer), joinedload(Session.peer_group),
-        joinedload(Session.exchange)))
-    if row is None:
-        raise NotFound(f"No session #{session_id}.")
-    return row
 
 
 @dataclass(frozen=True)

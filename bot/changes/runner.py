@@ -16,7 +16,8 @@ from collections.abc import Callable
 from typing import Protocol
 
 from bot.core import Core
-from bot.changes.requests import ChangeRequests, RequestView
+from bot.changes.records import RequestView
+from bot.changes.requests import ChangeRequests
 from bot.changes.executor import Changes
 from bot.sessions.views import SessionView
 from bot.core.workers import Workers

@@ -42,7 +42,7 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def _print(view) -> None:  # noqa: ANN001
-    from bot.changes.requests import state_words
+    from bot.changes.records import state_words
 
     typer.echo(f"#{view.id} {view.summary}: {state_words(view.state)}"
                + (f" — {view.outcome}" if view.outcome else "") + (f" ({view.reason})" if view.reason and

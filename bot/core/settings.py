@@ -11,6 +11,8 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.models import ChangeAction
+
 
 class ConfigError(Exception):
     """A setting is missing or malformed; the message names the variable."""
@@ -161,11 +163,10 @@ class Settings(BaseSettings):
     @field_validator("approval_skip")
     @classmethod
     def _skip(cls, v: str) -> str:
-        from bot.changes.requests import ACTIONS
-
+        actions = [a.value for a in ChangeAction]
         for item in re.split(r"[\s,]+", v):
-            if item and item != "all" and item not in ACTIONS:
-                raise ValueError(f"{item[:20]!r} is not an action ({', '.join(ACTIONS)}, or all)")
+            if item and item != "all" and item not in actions:
+                raise ValueError(f"{item[:20]!r} is not an action ({', '.join(actions)}, or all)")
         return v
 
     @property

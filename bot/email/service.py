@@ -34,7 +34,7 @@ from bot.core.access import Role
 from bot.base.errors import InvalidInput, PeerbotError
 from bot.email.smtp import Mail, MailError, Mailer, MailNotConfigured, SmtpConfig, valid_address
 from bot.core import audit
-from bot.changes.router_config import load_session
+from bot.sessions.queries import load_session
 from bot.sessions.views import SessionView
 from storage.models import EmailLog, PdbNet, PdbPoc, Session
 

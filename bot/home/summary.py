@@ -9,7 +9,8 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, select
 
 from bot.core import Core
-from bot.changes.requests import ChangeRequests, RequestView
+from bot.changes.records import RequestView
+from bot.changes.requests import ChangeRequests
 from storage.models import OPEN_CHANGE_STATES, ChangeRequest, Peer, Router, Session, StateHistory
 
 TOP = 10

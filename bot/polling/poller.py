@@ -18,10 +18,9 @@ from bot.core import Core
 from bot.base.errors import NotFound
 from bot.routers import NeighborState, RouterCredentials, RouterError, RouterTimeout, state_readers
 from bot.routers.parsers.common import norm_ip
-from bot.polling import claims as poll_claims
-from bot.changes.router_config import (
-    ChangeError, DriverFactory, credentials_for, open_router, load_session,
-)
+from bot.polling import claims
+from bot.routers.connect import ChangeError, DriverFactory, credentials_for, open_router
+from bot.sessions.queries import load_session
 from bot.polling.history import record_change
 from bot.notices.outbox import ChangeFact, notice_reachable, notice_unreachable, notices_for_poll
 from bot.routers.pool import run_each
@@ -130,7 +129,7 @@ class StatePoller:
     def poll_router(self, router_id: int, *, spacing: float | None = None) -> PollResult:
         """Poll one router now. Skipped (not waited for) while a change to it runs or another
         process polls it. `spacing`: a scheduled poll, skipped unless the router is due, and
-        not due again for `spacing` s (see poll_claims)."""
+        not due again for `spacing` s (see bot/polling/claims.py)."""
         with self.core.db.session() as s:
             router = s.get(Router, router_id)
             if router is None:
@@ -151,10 +150,10 @@ class StatePoller:
         lease = settings.poll_timeout + settings.router_timeout
         if claimed_at is None:
             with self.core.db.session() as s:
-                claimed = poll_claims.claim(s, router_id, lease=lease, spacing=spacing)
+                claimed = claims.claim(s, router_id, lease=lease, spacing=spacing)
         elif time.monotonic() - claimed_at > lease / 2:
             with self.core.db.session() as s:
-                claimed = poll_claims.renew(s, router_id, lease=lease)
+                claimed = claims.renew(s, router_id, lease=lease)
         else:
             claimed = True
         if not claimed:
@@ -180,7 +179,7 @@ class StatePoller:
 
     def _release(self, router_id: int) -> None:
         with self.core.db.session() as s:
-            poll_claims.release(s, router_id)
+            claims.release(s, router_id)
 
     def _read(self, router_id: int, name: str, creds: RouterCredentials) -> Reading:
         """The router's neighbor states, or why there are none."""
@@ -243,7 +242,7 @@ class StatePoller:
             if answered:
                 s.execute(update(Router).where(Router.id.in_(list(answered))).values(last_polled=now, last_error=None)
                           .execution_options(synchronize_session=False))
-            poll_claims.release_many(s, list(routers))
+            claims.release_many(s, list(routers))
             if answered:
                 current: dict[int, list] = {router_id: [] for router_id in answered}
                 for r in s.execute(select(Session.router_id, Session.id, Session.peer_ip, *_STATE_COLUMNS)
@@ -302,7 +301,7 @@ class StatePoller:
         settings = self.core.settings
         # the whole fleet claimed in one statement (a claim a router was a transaction a router)
         with self.core.db.session() as s:
-            claimed = poll_claims.claim_many(s, [r[0] for r in routers], spacing=spacing,
+            claimed = claims.claim_many(s, [r[0] for r in routers], spacing=spacing,
                                              lease=settings.poll_timeout + settings.router_timeout)
         claimed_at = time.monotonic()
         results += [_not_claimed(router_id, name, spacing) for router_id, name, _ in routers if router_id not in claimed]

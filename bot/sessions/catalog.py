@@ -1,4 +1,5 @@
-"""Read-only look-ups that pickers need: routers, peer groups, exchanges, known peers, AS-SETs."""
+"""Read-only look-ups that pickers need: routers, peer groups, exchanges, known peers, AS-SETs
+(type-ahead searches over them: bot/sessions/pickers.py, which builds on these views)."""
 from __future__ import annotations
 
 from collections import defaultdict
@@ -107,15 +108,6 @@ def get_exchange(db: Database, exchange_id: int) -> ExchangeView:
 def _exchange_view(x: Exchange) -> ExchangeView:
     return ExchangeView(id=x.id, name=x.name, is_none=x.is_none, peeringdb_ix_id=x.peeringdb_ix_id,
                         lan_prefix_v4=x.lan_prefix_v4, lan_prefix_v6=x.lan_prefix_v6)
-
-
-def search_peers(db: Database, text: str = "", limit: int = 100) -> list[PeerView]:
-    """Known peers by name or ASN (type-ahead), best first; at most `limit` (Slack allows 100
-    options). Ranked and bounded in the database: bot.sessions.pickers.ranked_peers."""
-    from bot.sessions.pickers import ranked_peers
-
-    with db.engine.connect() as conn:
-        return ranked_peers(conn, text, limit)
 
 
 def get_peer(db: Database, peer_id: int) -> PeerView:

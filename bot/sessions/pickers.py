@@ -49,6 +49,13 @@ def search_peer_groups(db: Database, router_id: int | None, text: str, limit: in
         return [(i, n) for i, n in s.execute(stmt)]
 
 
+def search_peers(db: Database, text: str = "", limit: int = 100) -> list[PeerView]:
+    """Known peers by name or ASN (type-ahead), best first; at most `limit` (Slack allows 100
+    options). Ranked and bounded in the database: ranked_peers."""
+    with db.engine.connect() as conn:
+        return ranked_peers(conn, text, limit)
+
+
 def search_local_peers(db: Database, text: str = "", limit: int = LIMIT) -> list[PeerView]:
     """Local/custom peers by name or ASN, with the IPs already used with them (ranked as search_peers)."""
     with db.engine.connect() as conn:  # plain reads: Core rows, no ORM session

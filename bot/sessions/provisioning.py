@@ -205,7 +205,7 @@ def create_session_once(core: Core, draft: SessionDraft, *, actor: str, request_
                                              peeringdb_net_id=draft.peeringdb_net_id).limit
     try:
         with core.db.session() as s:
-            peer = _peer_for(s, draft, name=name, asn=asn, as_set=as_set)
+            peer = peer_for(s, draft, name=name, asn=asn, as_set=as_set)
             row = Session(
                 session_type=SessionType(draft.session_type), exchange_id=draft.exchange_id,
                 router_id=draft.router_id, peer_group_id=draft.peer_group_id, local_asn=draft.local_asn,
@@ -219,7 +219,7 @@ def create_session_once(core: Core, draft: SessionDraft, *, actor: str, request_
             if request_key:
                 s.add(IdempotencyKey(key=request_key, result_id=row.id))
             audit.record(s, actor=actor, action="session.create", object_type="session", object_id=row.id,
-                         after=_audit_fields(row))
+                         after=audit_fields(row))
             if preflight_override:
                 audit.record(s, actor=actor, action="session.preflight_override", object_type="session",
                              object_id=row.id, after={"failed_checks": list(preflight_override)},
@@ -248,7 +248,9 @@ def _session_for_key(core: Core, key: str) -> SessionView | None:
     return get_session(core.db, session_id)
 
 
-def _peer_for(s, draft: SessionDraft, *, name: str, asn: int, as_set: str | None) -> Peer:  # noqa: ANN001
+def peer_for(s, draft: SessionDraft, *, name: str, asn: int, as_set: str | None) -> Peer:  # noqa: ANN001
+    """The peer a session with this name and ASN belongs to (in `s`): the chosen one when its ASN
+    matches, else the known peer of that name and ASN, else a new one (added to `s`)."""
     if draft.peer_id is not None:
         peer = s.get(Peer, draft.peer_id)
         if peer is not None and peer.asn == asn:
@@ -265,8 +267,8 @@ def _peer_for(s, draft: SessionDraft, *, name: str, asn: int, as_set: str | None
     return peer
 
 
-def _audit_fields(row: Session) -> dict:
-    # Never the MD5 itself: only whether one is set.
+def audit_fields(row: Session) -> dict:
+    """The session's fields as the audit trail records them. Never the MD5 itself: only whether one is set."""
     return {
         "session_type": row.session_type.value, "exchange_id": row.exchange_id, "router_id": row.router_id,
         "peer_group_id": row.peer_group_id, "local_asn": row.local_asn, "peer_ip": row.peer_ip,

@@ -1,4 +1,4 @@
-"""Session queries: list with filters and paging, show one."""
+"""Session queries: list with filters and paging, show one, load one row with what it refers to."""
 from __future__ import annotations
 
 import ipaddress
@@ -288,3 +288,12 @@ def _resolve(s, ref: str | int) -> Session:  # noqa: ANN001
         ids = ", ".join(f"#{r.id} on {r.router.name}" for r in rows)
         raise InvalidInput({"session": f"{ip} is used on several routers ({ids}); give the id"})
     return rows[0]
+
+
+def load_session(s, session_id: int) -> Session:  # noqa: ANN001
+    row = s.scalar(select(Session).where(Session.id == session_id).options(
+        joinedload(Session.router), joinedload(Session.peer), joinedload(Session.peer_group),
+        joinedload(Session.exchange)))
+    if row is None:
+        raise NotFound(f"No session #{session_id}.")
+    return row

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from bot.changes.requests import RequestView, state_words
+from bot.changes.records import RequestView, state_words
 from bot.sessions.views import PendingChange
 from handlers.ids import Action, Callback
 from handlers.views.changes import code_block

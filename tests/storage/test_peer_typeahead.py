@@ -1,4 +1,4 @@
-"""The peer type-ahead (wizard's local peers, catalog.search_peers): ranked the same way on
+"""The peer type-ahead (wizard's local peers, pickers.search_peers): ranked the same way on
 SQLite and PostgreSQL, bounded by a LIMIT in the database, a fixed number of queries however
 many peers it returns (not one a peer)."""
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import event, insert
 
 from bot.core import Core
-from bot.sessions.catalog import search_peers
+from bot.sessions.pickers import search_peers
 from bot.sessions.pickers import search_local_peers
 from storage.models import Peer
 from tests.factories import make_session

@@ -61,7 +61,7 @@ def test_get_session_by_id_and_ip(any_core: Core) -> None:
 
 
 def test_peer_search_is_literal_and_bounded(any_core: Core) -> None:
-    from bot.sessions.catalog import search_peers
+    from bot.sessions.pickers import search_peers
 
     make_session(any_core, ip="192.0.2.10", name="Alpha 100pct", asn="65601")
     make_session(any_core, ip="192.0.2.11", name="Beta", asn="65602")
