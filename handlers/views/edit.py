@@ -16,7 +16,8 @@ from bot.changes.editing import EditPreview
 from handlers.views.changes import code_block
 from handlers.views.common import Block, clip, clip_mrkdwn, context, escape, section
 from handlers.views.wizard import (
-    MAX_PREFIXES_INPUT_MAX, LimitInput, WizardState, _input, _modal, _problems, _progress, _text,
+    MAX_PREFIXES_INPUT_MAX, LimitInput, WizardState, input_block, problem_banner, progress_block, text_element,
+    wizard_modal,
 )
 
 DIFF_BUDGET = 1200  # characters of each code block (a section holds 3000)
@@ -31,25 +32,25 @@ def limit_input(state: WizardState, lim: LimitInput) -> Block:
     """The session's max-prefix limit of one family, as the session has it (optional: empty
     removes the limit)."""
     name = f"max_prefixes_v{lim.family}"
-    return _input(name, state.rev, _text(name, getattr(state, name), max_length=MAX_PREFIXES_INPUT_MAX),
-                  optional=True,
-                  hint=clip(f"Empty: no limit. Suggested {lim.suggested:,} ({lim.basis}). The router warns at "
+    return input_block(name, state.rev, text_element(name, getattr(state, name), max_length=MAX_PREFIXES_INPUT_MAX),
+                       optional=True,
+                       hint=clip(f"Empty: no limit. Suggested {lim.suggested:,} ({lim.basis}). The router warns at "
                             f"{lim.warn_percent} % and tears the session down above the limit.", 2000))
 
 
 def edit_confirm_view(state: WizardState, preview: EditPreview | None, problem: str | None = None, *,
                       limits: Sequence[LimitInput] = (), errors: dict[str, str] | None = None,
                       note: str | None = None) -> dict[str, Any]:
-    blocks: list[Block] = [_progress(5), *_problems(errors, ("max_prefixes_v4", "max_prefixes_v6"))]
+    blocks: list[Block] = [progress_block(5), *problem_banner(errors, ("max_prefixes_v4", "max_prefixes_v6"))]
     if note:
         blocks.append(section(escape(note)))
     blocks += [limit_input(state, lim) for lim in limits]
     if problem or preview is None:
         blocks.append(section(f":warning: {escape(problem or 'This edit cannot be shown.')} Go back with *Previous*."))
-        return _modal(state, blocks, submit="Save")
+        return wizard_modal(state, blocks, submit="Save")
     if not preview.changes:
         blocks.append(section("Nothing is changed: the values are the session's own. *Save* closes this form."))
-        return _modal(state, blocks, submit="Save")
+        return wizard_modal(state, blocks, submit="Save")
     blocks.append(section(clip_mrkdwn("*Changes*\n" + "\n".join(f"• {escape(c)}" for c in preview.changes[:30]), 3000)))
     if preview.touches_router:
         if preview.move:
@@ -62,9 +63,9 @@ def edit_confirm_view(state: WizardState, preview: EditPreview | None, problem: 
                                               + code_block(step.masked, budget=DIFF_BUDGET), 3000)))
         blocks.append(context("*Request change* asks for approval; the session takes the new values once the "
                               "router has them."))
-        return _modal(state, blocks, submit="Request change")
+        return wizard_modal(state, blocks, submit="Request change")
     if preview.configured:
         blocks.append(context("Nothing on the router changes: *Save* updates the session directly."))
     else:
         blocks.append(context("Not configured on a router: *Save* updates the session directly."))
-    return _modal(state, blocks, submit="Save")
+    return wizard_modal(state, blocks, submit="Save")

@@ -248,7 +248,8 @@ def _pick(action_id: str, options: Sequence[dict[str, Any]], selected: str | Non
     return el
 
 
-def _text(action_id: str, value: str | None, *, max_length: int, placeholder: str = "", multiline: bool = False) -> dict[str, Any]:
+def text_element(action_id: str, value: str | None, *, max_length: int, placeholder: str = "", multiline: bool = False) -> dict[str, Any]:
+    """A plain-text input element, prefilled with `value` (cut to `max_length`)."""
     el: dict[str, Any] = {"type": "plain_text_input", "action_id": action_id, "max_length": max_length}
     if multiline:
         el["multiline"] = True
@@ -259,8 +260,9 @@ def _text(action_id: str, value: str | None, *, max_length: int, placeholder: st
     return el
 
 
-def _input(name: str, rev: int, element: dict[str, Any], *, label: str | None = None, optional: bool = False,
-           hint: str | None = None, dispatch: bool = False) -> Block:
+def input_block(name: str, rev: int, element: dict[str, Any], *, label: str | None = None, optional: bool = False,
+                hint: str | None = None, dispatch: bool = False) -> Block:
+    """The input block of the wizard input `name` (its block id carries the view's `rev`)."""
     b: Block = {"type": "input", "block_id": block_id(name, rev), "label": plain(label or LABELS[name]),
                 "element": element, "optional": optional}
     if hint:
@@ -270,13 +272,14 @@ def _input(name: str, rev: int, element: dict[str, Any], *, label: str | None = 
     return b
 
 
-def _problems(errors: dict[str, str] | None, names: Iterable[str]) -> list[Block]:
+def problem_banner(errors: dict[str, str] | None, names: Iterable[str]) -> list[Block]:
     """Errors that cannot be inline (a view reached by `update`, not by `errors`): a banner."""
     lines = [f"• *{LABELS.get(n, n)}*: {escape(errors[n])}" for n in names if errors and n in errors]
     return [section(":warning: Please fix:\n" + "\n".join(lines))] if lines else []
 
 
-def _modal(state: WizardState, blocks: list[Block], *, submit: str = "Next") -> dict[str, Any]:
+def wizard_modal(state: WizardState, blocks: list[Block], *, submit: str = "Next") -> dict[str, Any]:
+    """The wizard's modal around `blocks`: title, Previous (after step 1), the state as metadata."""
     if state.step > 1:
         blocks = blocks + actions([button("◀ Previous", Action.WIZARD_PREV, str(state.step))], block_id="wz_nav")
     assert len(blocks) <= 100, "Slack allows at most 100 blocks in a modal"
@@ -295,7 +298,8 @@ def _title(state: WizardState) -> str:
     return title if len(title) <= MAX_MODAL_TITLE else f"Edit session #{state.edit_id}"  # Slack: 24 characters
 
 
-def _progress(step: int) -> Block:
+def progress_block(step: int) -> Block:
+    """Where the wizard is: "Step 2 of 5: …" with the current step in bold."""
     marks = " → ".join(f"*{STEP_TITLES[i]}*" if i == step else STEP_TITLES[i] for i in range(1, STEPS + 1))
     return context(f"Step {step} of {STEPS}: {marks}")
 
@@ -310,60 +314,60 @@ def step1_view(state: WizardState, exchanges: Sequence[ExchangeView], errors: di
         type_el["initial_option"] = chosen
     ix_opts = [option("No Exchange" if x.is_none else x.name, str(x.id)) for x in exchanges]
     blocks = [
-        _progress(1), *_problems(errors, ("type", "exchange", "notes")),
-        _input("type", r, type_el),
-        _input("exchange", r, _pick(Action.WIZARD_EXCHANGE, ix_opts, str(state.exchange_id) if state.exchange_id else None,
-                                    "Choose an exchange"),
-               hint="A local/custom peer uses “No Exchange”; a public (IXP) session needs an exchange."),
-        _input("notes", r, _text("notes", state.notes, max_length=NOTES_MAX, multiline=True,
-                                 placeholder="Ticket, contact, anything useful"), optional=True,
-               hint=f"Optional, at most {NOTES_MAX} characters."),
+        progress_block(1), *problem_banner(errors, ("type", "exchange", "notes")),
+        input_block("type", r, type_el),
+        input_block("exchange", r, _pick(Action.WIZARD_EXCHANGE, ix_opts, str(state.exchange_id) if state.exchange_id else None,
+                                         "Choose an exchange"),
+                    hint="A local/custom peer uses “No Exchange”; a public (IXP) session needs an exchange."),
+        input_block("notes", r, text_element("notes", state.notes, max_length=NOTES_MAX, multiline=True,
+                                             placeholder="Ticket, contact, anything useful"), optional=True,
+                    hint=f"Optional, at most {NOTES_MAX} characters."),
     ]
     if len(exchanges) > OPTIONS_MAX:
         blocks.append(context(f"{len(exchanges)} exchanges: type part of a name to find one."))
-    return _modal(state, blocks)
+    return wizard_modal(state, blocks)
 
 
 def step2_view(state: WizardState, routers: Sequence[RouterView], groups: Sequence[tuple[int, str]],
                errors: dict[str, str] | None = None) -> dict[str, Any]:
     r = state.rev
     router = next((x for x in routers if x.id == state.router_id), None)
-    blocks: list[Block] = [_progress(2), *_problems(errors, ("router", "peer_group", "local_asn", "md5"))]
+    blocks: list[Block] = [progress_block(2), *problem_banner(errors, ("router", "peer_group", "local_asn", "md5"))]
     if not routers:
         blocks.append(section(":warning: No routers in the inventory yet: load them with `peerbot inventory load`."))
     else:
         r_opts = [option(f"{x.name} ({x.platform})", str(x.id)) for x in routers]
-        blocks.append(_input("router", r, _pick(Action.WIZARD_ROUTER, r_opts, str(router.id) if router else None,
-                                                "Choose a router"), dispatch=True,
-                             hint="Its peer groups and local ASNs appear when you choose it."))
+        blocks.append(input_block("router", r, _pick(Action.WIZARD_ROUTER, r_opts, str(router.id) if router else None,
+                                                     "Choose a router"), dispatch=True,
+                                  hint="Its peer groups and local ASNs appear when you choose it."))
     if router is None:
         if routers:
             blocks.append(context("Choose a router to see its peer groups and local ASNs."))
     else:
         if groups:
             g_opts = [option(name, str(gid)) for gid, name in groups]
-            blocks.append(_input("peer_group", r, _pick(Action.WIZARD_PEER_GROUP, g_opts,
-                                                        str(state.peer_group_id) if state.peer_group_id else None,
-                                                        "Choose a peer group"), optional=True))
+            blocks.append(input_block("peer_group", r, _pick(Action.WIZARD_PEER_GROUP, g_opts,
+                                                             str(state.peer_group_id) if state.peer_group_id else None,
+                                                             "Choose a peer group"), optional=True))
         else:
             blocks.append(context(f"{escape(router.name)} has no peer groups."))
         a_opts = [option(f"AS{a}", str(a)) for a in router.local_asns]
         if a_opts:
-            blocks.append(_input("local_asn", r, _select("local_asn", a_opts,
-                                                         str(state.local_asn) if state.local_asn else None,
-                                                         "Choose the local ASN")))
+            blocks.append(input_block("local_asn", r, _select("local_asn", a_opts,
+                                                              str(state.local_asn) if state.local_asn else None,
+                                                              "Choose the local ASN")))
         else:
             blocks.append(context(f":warning: {escape(router.name)} has no local ASN in the inventory."))
     # Never an initial_value: the password is not sent back to Slack, not even encrypted.
     hint = (f"An MD5 password is set ({MASK}) — leave empty to keep it, or type a new one, or tick Remove."
             if state.md5_enc else f"Optional. At most {MD5_MAX} printable ASCII characters, no spaces.")
-    blocks.append(_input("md5", r, _text("md5", None, max_length=MD5_MAX, placeholder="Optional"),
-                         optional=True, hint=hint))
+    blocks.append(input_block("md5", r, text_element("md5", None, max_length=MD5_MAX, placeholder="Optional"),
+                              optional=True, hint=hint))
     if state.md5_enc:
-        blocks.append(_input("md5_clear", r, {"type": "checkboxes", "action_id": "md5_clear",
-                                              "options": [option("Remove the MD5 password", MD5_REMOVE)]},
-                             label="Remove MD5", optional=True))
-    return _modal(state, blocks)
+        blocks.append(input_block("md5_clear", r, {"type": "checkboxes", "action_id": "md5_clear",
+                                                   "options": [option("Remove the MD5 password", MD5_REMOVE)]},
+                                  label="Remove MD5", optional=True))
+    return wizard_modal(state, blocks)
 
 
 def local_peer_options(peers: Sequence[PeerView], limit: int = OPTIONS_MAX) -> list[dict[str, Any]]:
@@ -437,7 +441,7 @@ def step3_view(state: WizardState, local_peers: Sequence[PeerView], errors: dict
                note: str | None = None, warning: str | None = None, pdb: PeeringDBInfo | None = None) -> dict[str, Any]:
     r = state.rev
     pdb = pdb or PeeringDBInfo()
-    blocks: list[Block] = [_progress(3), *_problems(errors, ("peer_name", "peer_asn", "peer_ip"))]
+    blocks: list[Block] = [progress_block(3), *problem_banner(errors, ("peer_name", "peer_asn", "peer_ip"))]
     if pdb.empty:
         hint = PDB_EMPTY + "."
     else:
@@ -445,49 +449,49 @@ def step3_view(state: WizardState, local_peers: Sequence[PeerView], errors: dict
                 + ": by name, ASN or AS-SET.")
     lookup: dict[str, Any] = {"type": "external_select", "action_id": Action.WIZARD_PEERINGDB,
                               "placeholder": plain("Type a name, ASN or AS-SET"), "min_query_length": 1}
-    blocks.append(_input("peeringdb", r, lookup, label="PeeringDB lookup", optional=True, dispatch=True, hint=hint))
+    blocks.append(input_block("peeringdb", r, lookup, label="PeeringDB lookup", optional=True, dispatch=True, hint=hint))
     if pdb.ips and pdb.exchange:
-        blocks.append(_input("pdb_ip", r, _select(Action.WIZARD_PEERINGDB_IP, _ip_options(pdb.ips), state.peer_ip,
-                                                  "Choose an address"),
-                             label=clip(f"{pdb.network or 'Its'} addresses at {pdb.exchange}", 2000), optional=True,
-                             dispatch=True, hint="From PeeringDB: choosing one fills the peer IP below."))
+        blocks.append(input_block("pdb_ip", r, _select(Action.WIZARD_PEERINGDB_IP, _ip_options(pdb.ips), state.peer_ip,
+                                                       "Choose an address"),
+                                  label=clip(f"{pdb.network or 'Its'} addresses at {pdb.exchange}", 2000), optional=True,
+                                  dispatch=True, hint="From PeeringDB: choosing one fills the peer IP below."))
     elif pdb.network and pdb.exchange:
         blocks.append(context(f"PeeringDB lists no address for {escape(pdb.network)} at {escape(pdb.exchange)}."))
     opts = local_peer_options(local_peers, limit=OPTIONS_MAX + 1)  # one more: does it still fit a static select?
     if opts:
-        blocks.append(_input("local_peer", r, _pick(Action.WIZARD_LOCAL_PEER, opts, None, "Choose a local peer"),
-                             label="Local peer lookup", optional=True, dispatch=True,
-                             hint="An existing local/custom peer and one of its addresses."))
+        blocks.append(input_block("local_peer", r, _pick(Action.WIZARD_LOCAL_PEER, opts, None, "Choose a local peer"),
+                                  label="Local peer lookup", optional=True, dispatch=True,
+                                  hint="An existing local/custom peer and one of its addresses."))
     else:
         blocks.append(context("No local peers yet: enter the peer below."))
     if note:
         blocks.append(context(note))
     blocks.append(section("*Session details* — filled in by a lookup, or type them (you can edit them)."))
     blocks += [
-        _input("peer_name", r, _text("peer_name", state.peer_name, max_length=PEER_NAME_MAX,
-                                     placeholder="Example Networks")),
-        _input("peer_asn", r, _text("peer_asn", state.peer_asn, max_length=ASN_INPUT_MAX, placeholder="AS65001"),
-               hint="65001 or AS65001."),
-        _input("peer_ip", r, _text("peer_ip", state.peer_ip, max_length=IP_INPUT_MAX, placeholder="192.0.2.10"),
-               hint="The peer's address; for an IXP session it must be inside the exchange LAN."),
+        input_block("peer_name", r, text_element("peer_name", state.peer_name, max_length=PEER_NAME_MAX,
+                                                 placeholder="Example Networks")),
+        input_block("peer_asn", r, text_element("peer_asn", state.peer_asn, max_length=ASN_INPUT_MAX, placeholder="AS65001"),
+                    hint="65001 or AS65001."),
+        input_block("peer_ip", r, text_element("peer_ip", state.peer_ip, max_length=IP_INPUT_MAX, placeholder="192.0.2.10"),
+                    hint="The peer's address; for an IXP session it must be inside the exchange LAN."),
     ]
     if warning:
         blocks.append(context(f":warning: {escape(warning)}"))
-    return _modal(state, blocks)
+    return wizard_modal(state, blocks)
 
 
 def step4_view(state: WizardState, errors: dict[str, str] | None = None, message: str | None = None) -> dict[str, Any]:
     r = state.rev
-    blocks: list[Block] = [_progress(4), *_problems(errors, ("as_set",))]
-    blocks.append(_input("as_set", r, _text("as_set", state.as_set, max_length=AS_SET_INPUT_MAX,
-                                            placeholder="AS-EXAMPLE or RIPE::AS65001:AS-CUSTOMERS"),
-                         optional=True, hint="Optional: enables prefix filtering. Validate checks whether peerbot knows it; "
+    blocks: list[Block] = [progress_block(4), *problem_banner(errors, ("as_set",))]
+    blocks.append(input_block("as_set", r, text_element("as_set", state.as_set, max_length=AS_SET_INPUT_MAX,
+                                                        placeholder="AS-EXAMPLE or RIPE::AS65001:AS-CUSTOMERS"),
+                              optional=True, hint="Optional: enables prefix filtering. Validate checks whether peerbot knows it; "
                                               "Import fetches it from the IRR."))
     blocks += actions([button("Validate", Action.WIZARD_AS_SET_VALIDATE, "validate"),
                        button("Import", Action.WIZARD_AS_SET_IMPORT, "import")], block_id="wz_as_set_actions")
     blocks.append({**context(message or "Leave empty to create the session without prefix filtering."),
                    "block_id": f"wz_as_set_msg.{r}"})
-    return _modal(state, blocks)
+    return wizard_modal(state, blocks)
 
 
 @dataclass(frozen=True)
@@ -517,15 +521,15 @@ class Summary:
 def _limit_input(state: WizardState, lim: LimitInput) -> Block:
     name = f"max_prefixes_v{lim.family}"
     typed = getattr(state, name)
-    return _input(name, state.rev, _text(name, typed or str(lim.suggested), max_length=MAX_PREFIXES_INPUT_MAX),
-                  hint=clip(f"Suggested {lim.suggested:,} ({lim.basis}). The router warns at {lim.warn_percent} % "
+    return input_block(name, state.rev, text_element(name, typed or str(lim.suggested), max_length=MAX_PREFIXES_INPUT_MAX),
+                       hint=clip(f"Suggested {lim.suggested:,} ({lim.basis}). The router warns at {lim.warn_percent} % "
                             "and tears the session down above the limit.", 2000))
 
 
 def step5_view(state: WizardState, summary: Summary, errors: dict[str, str] | None = None) -> dict[str, Any]:
     s = state
     blocks: list[Block] = [
-        _progress(5), *_problems(errors, ("max_prefixes_v4", "max_prefixes_v6")),
+        progress_block(5), *problem_banner(errors, ("max_prefixes_v4", "max_prefixes_v6")),
         section("Check the session, then *Create Session*. Nothing is saved before that."),
         fields_section([
             ("Type", TYPE_LABELS.get(s.session_type or "", s.session_type or "–")),
@@ -550,15 +554,15 @@ def step5_view(state: WizardState, summary: Summary, errors: dict[str, str] | No
         blocks.append(section(clip_mrkdwn("*Pre-flight checks*\n" + "\n".join(lines), 3000)))
     if summary.other_family_ip:
         family = 6 if ":" in summary.other_family_ip else 4
-        blocks.append(_input("also", s.rev, {"type": "checkboxes", "action_id": "also", "options": [
+        blocks.append(input_block("also", s.rev, {"type": "checkboxes", "action_id": "also", "options": [
             option(f"Also create the IPv{family} session ({summary.other_family_ip})", summary.other_family_ip)]},
             optional=True))
     if any(status == "❌" for status, _ in summary.checks):
-        blocks.append(_input("anyway", s.rev, {"type": "checkboxes", "action_id": "anyway", "options": [
+        blocks.append(input_block("anyway", s.rev, {"type": "checkboxes", "action_id": "anyway", "options": [
             option("Create anyway, despite the ❌ checks", ANYWAY)]}, optional=True,
             hint="Recorded in the audit trail with the failed checks."))
     blocks.append(context("The session is stored but not configured on the router: use *Configure* on its detail message."))
-    return _modal(state, blocks, submit="Create Session")
+    return wizard_modal(state, blocks, submit="Create Session")
 
 
 def error_view(text: str) -> dict[str, Any]:
