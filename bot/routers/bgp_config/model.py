@@ -39,6 +39,8 @@ class ConfiguredNeighbor:
     max_prefix_warn: int | None = None     # percent
     max_prefix_restart: int | None = None  # minutes
     admin_down: bool = False
+    # The limit only warns (IOS/FRR/EOS `warning-only`, Junos prefix-limit without teardown).
+    max_prefix_warning_only: bool = False
     # The neighbor's configuration lines as read (passwords masked), for the report and Config
     # Manager; never sent back to a router as they are.
     lines: tuple[str, ...] = field(default=(), compare=False)
