@@ -21,12 +21,11 @@ from slack_sdk.errors import SlackApiError
 
 from bot.core.access import Role
 from bot.core import Core
-from bot.base.errors import Conflict, InvalidInput, NotFound
+from bot.base.errors import Conflict, InvalidInput
 from bot.changes.records import Origin
-from bot.changes.editing import EditResult, SessionChanges, draft_from_session, edit_session, preview_edit
-from bot.sessions.max_prefix import suggested_limit
+from bot.changes.editing import EditResult, draft_from_session, edit_session
 from bot.sessions.provisioning import check_draft, parse_max_prefixes
-from bot.base.validation import FieldError, parse_asn, parse_ip
+from bot.base.validation import FieldError
 from bot.sessions.queries import get_session
 from handlers.approvals import after_request, reply_error
 from handlers.ids import Action
@@ -34,10 +33,11 @@ from handlers.payloads import action_of, parse_id, user_of
 from handlers.views.common import escape
 from handlers.views.edit import edit_confirm_view
 from handlers.views.sessions import session_detail
-from handlers.views.wizard import FIELD_OF, LABELS, LimitInput, WizardState, apply_step
+from handlers.router_actions import origin_of
+from handlers.views.wizard import FIELD_OF, WizardState, apply_step
+from handlers.wizard_steps import STORED_MD5, back_to_errors, changes_of, confirm_view, draft_of, inline_errors, render
 
 log = logging.getLogger("peerbot.handlers.edit")
-STORED_MD5 = "stored"  # WizardState.md5_enc of an edit: the session's own key, kept
 REQUEST_KEY_MAX = 128
 
 
@@ -54,56 +54,10 @@ def state_for_session(core: Core, session_id: int, channel: str | None = None, t
     )
 
 
-def changes_of(core: Core, state: WizardState) -> SessionChanges:
-    """The wizard's state as the service's input. ValueError: a typed key can no longer be read."""
-    from handlers.wizard import draft_of
-
-    md5, remove = None, False
-    if state.md5_enc == STORED_MD5:
-        pass
-    elif state.md5_enc:
-        md5 = core.secrets.decrypt(state.md5_enc)
-    else:
-        remove = True  # no key in the form: none stays (a no-op when the session had none)
-    draft = draft_of(state)
-    return SessionChanges(**draft.model_dump(exclude={"md5"}), md5=md5, remove_md5=remove)
-
-
-def _problem(errors: dict[str, str]) -> str:
-    return "; ".join(f"{LABELS.get(FIELD_OF.get(k, k), k)}: {v}" for k, v in errors.items())
-
-
-def _limits(core: Core, state: WizardState) -> tuple[LimitInput, ...]:
-    """The max-prefix input of the session's family (of its address after the edit)."""
-    try:
-        family = parse_ip(state.peer_ip).version
-        asn = parse_asn(state.peer_asn).value
-    except FieldError:
-        return ()
-    suggested = suggested_limit(core, family, asn=asn, peeringdb_net_id=state.peeringdb_net_id)
-    return (LimitInput(family, suggested.limit, suggested.basis, core.settings.max_prefix_warn_percent),)
-
-
-def confirm_view(core: Core, state: WizardState, *, errors: dict[str, str] | None = None,
-                 note: str | None = None) -> dict[str, Any]:
-    """Step 5 of an edit: the max-prefix limit, and the preview of what Save does."""
-    limits = _limits(core, state)
-    try:
-        preview = preview_edit(core, int(state.edit_id or 0), changes_of(core, state))
-    except InvalidInput as exc:
-        return edit_confirm_view(state, None, _problem(exc.errors), limits=limits, errors=errors)
-    except (NotFound, ValueError) as exc:
-        text = str(exc) if isinstance(exc, NotFound) else "The MD5 password typed earlier can no longer be read."
-        return edit_confirm_view(state, None, text, limits=limits, errors=errors)
-    return edit_confirm_view(state, preview, limits=limits, errors=errors, note=note)
-
-
 def _typed_limits(core: Core, state: WizardState, values: dict[str, Any],
                   view_blocks: list[dict]) -> tuple[WizardState, dict[str, Any] | None]:
     """The limits typed on this step: (the state with them, an ack payload when Save must not go
     on: inline errors, or the step drawn again because the preview was for other limits)."""
-    from handlers.wizard import draft_of, inline_errors
-
     typed = apply_step(state, 5, values).state
     errors = {FIELD_OF[f]: msg for f, msg in check_draft(core, draft_of(typed), steps=(5,)).errors.items()}
     if errors:
@@ -132,8 +86,6 @@ def _limit_values(state: WizardState) -> list[int | str | None]:
 def save(core: Core, state: WizardState, *, view_id: str, user: str, values: dict[str, Any] | None = None,
          view_blocks: list[dict] | None = None) -> tuple[dict[str, Any], EditResult | None]:
     """Step 5 submitted: (the ack payload, the result when something was done)."""
-    from handlers.wizard import _back_to_errors
-
     state, stop = _typed_limits(core, state, values or {}, view_blocks or [])
     if stop is not None:
         return stop, None
@@ -142,9 +94,9 @@ def save(core: Core, state: WizardState, *, view_id: str, user: str, values: dic
         result = edit_session(core, user, int(state.edit_id or 0), changes_of(core, state), idempotency_key=key,
                               origin=Origin(state.channel, state.origin_ts))
     except InvalidInput as exc:
-        return _back_to_errors(core, state, exc.errors), None
+        return back_to_errors(core, state, exc.errors), None
     except ValueError:
-        return _back_to_errors(core, state.model_copy(update={"md5_enc": None}), {
+        return back_to_errors(core, state.model_copy(update={"md5_enc": None}), {
             "md5": "The MD5 password entered earlier can no longer be read; type it again."}), None
     except Conflict as exc:
         return {"response_action": "update", "view": edit_confirm_view(state.next_rev(), None, str(exc))}, None
@@ -176,8 +128,6 @@ def report(client: WebClient, runner: Any, ui: Any, state: WizardState, result: 
 def on_edit(ack: Ack, body: dict, client: WebClient, respond: Respond, context: BoltContext) -> None:
     """The Edit button: open the wizard prefilled (the trigger_id is valid for 3 s; DB reads only)."""
     ack()
-    from handlers.router_actions import origin_of
-    from handlers.wizard import render
 
     core: Core = context["services"].core
     try:

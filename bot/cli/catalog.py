@@ -8,75 +8,27 @@ from the environment variable `--md5-env` names, or typed at a hidden prompt (`-
 """
 from __future__ import annotations
 
-import os
-from collections.abc import Iterable, Sequence
-from datetime import datetime
 from typing import Annotated
 
 import typer
 
 from bot.base.errors import InvalidInput, PeerbotError
+from bot.cli.context import OPTION_OF, actor, open_core, dash, fail, local_asn_of, md5_from, one_line, report_field_errors, resolve_names, table, when
 
 routers_cli = typer.Typer(no_args_is_help=True, help="Routers (from the inventory).")
-
-# check_draft's field names, as the options that set them are called here
-OPTION_OF = {
-    "session_type": "--type", "exchange_id": "--exchange", "notes": "--notes", "router_id": "--router",
-    "peer_group_id": "--peer-group", "local_asn": "--local-asn", "md5": "--md5-env/--md5-prompt",
-    "peer_name": "--peer-name", "peer_asn": "--peer-asn", "peer_ip": "--peer-ip",
-    "max_prefixes_v4": "--max-prefixes-v4", "max_prefixes_v6": "--max-prefixes-v6", "as_set": "--as-set",
-}
-
-
-def _core():  # noqa: ANN202
-    from bot.cli import load_settings, make_core
-    from bot.base.logs import setup_logging
-
-    settings = load_settings()
-    setup_logging("WARNING")
-    return make_core(settings)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    from bot.cli import fail
-
-    return fail(message, code)
-
-
-def _table(rows: Sequence[Sequence[str]]) -> None:
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for r in rows:
-        typer.echo("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip())
-
-
-def _when(value: datetime | None) -> str:
-    from handlers.views.common import ago
-
-    return f"{value:%Y-%m-%d %H:%M:%S} ({ago(value)})" if value else "-"
-
-
-def _dash(value: object) -> str:
-    return "-" if value is None or value == "" else str(value)
-
-
-def _one_line(text: str | None, limit: int = 60) -> str:
-    from bot.base.validation import short
-
-    return short(" ".join((text or "").split()), limit) if text else "-"
-
 
 @routers_cli.command("list")
 def routers_list() -> None:
     """Print the routers with platform, local ASNs, peer groups, sessions and last poll."""
     from bot.sessions.catalog import list_routers
 
-    routers = list_routers(_core().db)
+    routers = list_routers(open_core().db)
     rows = [("NAME", "PLATFORM", "HOST", "LOCAL ASNS", "PEER GROUPS", "SESSIONS", "LAST POLLED", "LAST ERROR")]
     for r in routers:
         rows.append((r.name, r.platform, f"{r.host}:{r.port}", ", ".join(f"AS{a}" for a in r.local_asns) or "-",
                      ", ".join(r.peer_groups) or "-", str(r.session_count),
-                     _when(r.last_polled) if r.last_polled else "never", _one_line(r.last_error, 40)))
-    _table(rows)
+                     when(r.last_polled) if r.last_polled else "never", one_line(r.last_error, 40)))
+    table(rows)
     typer.echo(f"{len(routers)} router(s)")
 
 
@@ -84,12 +36,12 @@ def exchanges_list() -> None:
     """Print the exchanges with their peering LANs ("No Exchange" is built in)."""
     from bot.sessions.catalog import list_exchanges
 
-    exchanges = list_exchanges(_core().db)
+    exchanges = list_exchanges(open_core().db)
     rows = [("NAME", "PEERINGDB IX", "IPV4 LAN", "IPV6 LAN")]
     for x in exchanges:
-        rows.append((x.name, "(built in)" if x.is_none else _dash(x.peeringdb_ix_id),
-                     _dash(x.lan_prefix_v4), _dash(x.lan_prefix_v6)))
-    _table(rows)
+        rows.append((x.name, "(built in)" if x.is_none else dash(x.peeringdb_ix_id),
+                     dash(x.lan_prefix_v4), dash(x.lan_prefix_v6)))
+    table(rows)
     typer.echo(f"{len(exchanges)} exchange(s)")
 
 
@@ -98,9 +50,9 @@ def sessions_show(session: Annotated[str, typer.Argument(help="Session id, or th
     from bot.sessions.queries import get_session
 
     try:
-        v = get_session(_core().db, session)
+        v = get_session(open_core().db, session)
     except PeerbotError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     for label, value in session_fields(v):
         typer.echo(f"{label + ':':20s}{value}")
 
@@ -113,23 +65,23 @@ def session_fields(v) -> list[tuple[str, str]]:  # noqa: ANN001 - a SessionView
         ("Type", v.session_type),
         ("Exchange", v.exchange_name),
         ("Router", f"{v.router_name} ({v.router_platform})"),
-        ("Router URL", _dash(v.router_url)),
-        ("Peer group", _dash(v.peer_group)),
+        ("Router URL", dash(v.router_url)),
+        ("Peer group", dash(v.peer_group)),
         ("Local ASN", f"AS{v.local_asn}"),
         ("Peer", v.peer_name),
         ("Peer ASN", f"AS{v.peer_asn}"),
-        ("PeeringDB net", _dash(v.peeringdb_net_id)),
+        ("PeeringDB net", dash(v.peeringdb_net_id)),
         ("Peer IP", f"{v.peer_ip} (IPv{v.address_family})"),
         ("MD5", "set" if v.has_md5 else "not set"),
-        ("AS-SET", _dash(v.as_set)),
+        ("AS-SET", dash(v.as_set)),
         ("Configured", "yes" if v.configured else "no"),
         ("Admin status", v.admin_status),
-        ("BGP state", _dash(v.bgp_state)),
-        ("Prefixes", f"received {_dash(v.prefixes_received)}, accepted {_dash(v.prefixes_accepted)}, "
-                     f"advertised {_dash(v.prefixes_advertised)}"),
-        ("State since", _when(v.last_state_change)),
-        ("Last polled", _when(v.last_polled)),
-        ("Last error", _one_line(v.last_error, 200)),
+        ("BGP state", dash(v.bgp_state)),
+        ("Prefixes", f"received {dash(v.prefixes_received)}, accepted {dash(v.prefixes_accepted)}, "
+                     f"advertised {dash(v.prefixes_advertised)}"),
+        ("State since", when(v.last_state_change)),
+        ("Last polled", when(v.last_polled)),
+        ("Last error", one_line(v.last_error, 200)),
     ]
     for family in (4, 6):
         limit = getattr(v, f"max_prefixes_v{family}", None)
@@ -142,11 +94,11 @@ def session_fields(v) -> list[tuple[str, str]]:  # noqa: ANN001 - a SessionView
     email = getattr(v, "last_email", None)
     if email is not None:
         fields.append(("Last email", f"{email.template} to {', '.join(email.recipients)} by {email.actor}, "
-                                     f"{_when(email.sent_at)}"))
+                                     f"{when(email.sent_at)}"))
     fields += [
-        ("Notes", _one_line(v.notes, 500)),
-        ("Created", f"{_when(v.created_at)} by {_dash(v.created_by)}"),
-        ("Updated", _when(v.updated_at)),
+        ("Notes", one_line(v.notes, 500)),
+        ("Created", f"{when(v.created_at)} by {dash(v.created_by)}"),
+        ("Updated", when(v.updated_at)),
     ]
     return fields
 
@@ -170,100 +122,34 @@ def sessions_add(
     """Create a session without Slack, through the same checks as the /peering add wizard.
     Every invalid field is reported (exit 2); the session is created, not configured."""
     from bot.core.access import Role
-    from bot.cli import actor
     from bot.sessions.provisioning import SessionDraft, check_draft, create_session_once
 
-    md5 = _md5(md5_env, md5_prompt)
-    core = _core()
+    md5 = md5_from(md5_env, md5_prompt)
+    core = open_core()
     who = actor()
     try:
         core.access.require(who, Role.OPERATOR, "create sessions")
     except PeerbotError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     errors: dict[str, str] = {}
-    exchange_id, router_id, group_id = _resolve(core, session_type, exchange, router, peer_group, errors)
+    exchange_id, router_id, group_id = resolve_names(core, session_type, exchange, router, peer_group, errors)
     draft = SessionDraft(
         session_type=session_type.strip().lower(), exchange_id=exchange_id, notes=notes, router_id=router_id,
-        peer_group_id=group_id, local_asn=_local_asn(local_asn, errors), md5=md5, peer_name=peer_name,
+        peer_group_id=group_id, local_asn=local_asn_of(local_asn, errors), md5=md5, peer_name=peer_name,
         peer_asn=peer_asn, peer_ip=peer_ip, as_set=as_set, max_prefixes_v4=max_prefixes_v4,
         max_prefixes_v6=max_prefixes_v6,
     )
     check = check_draft(core, draft)
     errors = {**check.errors, **errors}  # a name we could not resolve explains itself better
     if errors:
-        _report(errors)
+        report_field_errors(errors)
     try:
         view, _created = create_session_once(core, draft, actor=who)
     except InvalidInput as exc:
-        _report(exc.errors)
+        report_field_errors(exc.errors)
     except PeerbotError as exc:  # e.g. Conflict: the same IP was taken meanwhile
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     for field_name, warning in check.warnings.items():
         typer.echo(f"warning: {OPTION_OF.get(field_name, field_name)}: {warning}", err=True)
     typer.echo(f"created session #{view.id}: {view.peer_name} AS{view.peer_asn} {view.peer_ip} on "
                f"{view.router_name} ({view.exchange_name}); not configured yet: peerbot sessions configure {view.id}")
-
-
-def _md5(env_var: str | None, prompt: bool) -> str | None:
-    if env_var and prompt:
-        raise _fail("give --md5-env or --md5-prompt, not both")
-    if env_var:
-        value = os.environ.get(env_var)
-        if not value:
-            raise _fail(f"--md5-env: the environment variable {env_var[:60]} is not set or empty")
-        return value
-    if prompt:
-        return typer.prompt("TCP-MD5 key", hide_input=True, confirmation_prompt=True)
-    return None
-
-
-def _local_asn(text: str, errors: dict[str, str]) -> int | None:
-    from bot.base.validation import FieldError, parse_asn
-
-    try:
-        return parse_asn(text).value
-    except FieldError as exc:
-        errors["local_asn"] = str(exc)
-        return None
-
-
-def _resolve(core, session_type: str, exchange: str | None, router: str, peer_group: str | None,  # noqa: ANN001
-             errors: dict[str, str]) -> tuple[int | None, int | None, int | None]:
-    """Names -> ids, as the wizard's pickers would give them; unknown names are field errors."""
-    from bot.sessions.catalog import list_exchanges, list_peer_groups, list_routers
-
-    exchanges = list_exchanges(core.db)
-    if exchange is None and session_type.strip().lower() in ("private", "local"):
-        exchange_id = next((x.id for x in exchanges if x.is_none), None)
-    else:
-        exchange_id = _by_name(((x.id, x.name) for x in exchanges), exchange, "exchange", "peerbot exchanges list",
-                               "exchange_id", errors)
-    router_id = _by_name(((r.id, r.name) for r in list_routers(core.db)), router, "router", "peerbot routers list",
-                         "router_id", errors)
-    group_id = None
-    if peer_group and router_id is not None:
-        group_id = _by_name(list_peer_groups(core.db, router_id), peer_group, "peer group", f"on {router}",
-                            "peer_group_id", errors)
-    return exchange_id, router_id, group_id
-
-
-def _by_name(choices: Iterable[tuple[int, str]], name: str | None, what: str, hint: str, field_name: str,
-             errors: dict[str, str]) -> int | None:
-    from bot.base.validation import short
-
-    wanted = (name or "").strip().lower()
-    if not wanted:
-        return None  # check_draft says it is required
-    pairs = list(choices)
-    match = [i for i, n in pairs if n.lower() == wanted]
-    if match:
-        return match[0]
-    known = ", ".join(n for _i, n in pairs[:10]) or "none"
-    errors[field_name] = f"no {what} named '{short(name or '')}' ({hint}: {known})"
-    return None
-
-
-def _report(errors: dict[str, str]) -> None:
-    for field_name, message in errors.items():
-        typer.echo(f"peerbot: {OPTION_OF.get(field_name, field_name)}: {message}", err=True)
-    raise typer.Exit(2)

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from bot.base.errors import InvalidInput, PeerbotError
+from bot.cli.context import actor, open_core, fail, local_asn_of, md5_from, report_field_errors, resolve_names, run_and_report
 
 NONE_WORDS = ("", "none", "-")  # --peer-group none / --as-set - clear the value
 
@@ -39,21 +40,18 @@ def sessions_edit(
 ) -> None:
     """Edit a session: the same checks as the Slack Edit wizard. A configured session's router
     change becomes a change request (its exact commands are printed, secrets masked)."""
-    from bot.cli import actor
-    from bot.cli.catalog import _core, _fail, _local_asn, _md5, _report, _resolve
-    from bot.cli.changes import _run_and_report
     from bot.sessions.catalog import list_exchanges, list_routers
     from bot.changes.editing import draft_from_session, edit_session
     from storage.models import ChangeState
 
     if sum(bool(x) for x in (md5_env, md5_file, md5_prompt, no_md5)) > 1:
-        raise _fail("give one of --md5-env, --md5-file, --md5-prompt, --no-md5")
-    md5 = _md5_file(md5_file) if md5_file else _md5(md5_env, md5_prompt)
-    core = _core()
+        raise fail("give one of --md5-env, --md5-file, --md5-prompt, --no-md5")
+    md5 = _md5_file(md5_file) if md5_file else md5_from(md5_env, md5_prompt)
+    core = open_core()
     try:
         current = draft_from_session(core, session)
     except PeerbotError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     errors: dict[str, str] = {}
     upd: dict[str, object] = {}
     routers = {r.id: r.name for r in list_routers(core.db)}
@@ -61,7 +59,7 @@ def sessions_edit(
         ex_name = exchange or next((x.name for x in list_exchanges(core.db) if x.id == current.exchange_id), None)
         r_name = router or routers.get(current.router_id or 0, "")
         group = None if (peer_group or "").strip().lower() in NONE_WORDS else peer_group
-        ex_id, r_id, g_id = _resolve(core, session_type or current.session_type or "", ex_name, r_name, group, errors)
+        ex_id, r_id, g_id = resolve_names(core, session_type or current.session_type or "", ex_name, r_name, group, errors)
         upd |= {"exchange_id": ex_id, "router_id": r_id}
         if peer_group is not None:
             upd["peer_group_id"] = g_id
@@ -70,7 +68,7 @@ def sessions_edit(
     if session_type is not None:
         upd["session_type"] = session_type.strip().lower()
     if local_asn is not None:
-        upd["local_asn"] = _local_asn(local_asn, errors)
+        upd["local_asn"] = local_asn_of(local_asn, errors)
     for name, value in (("peer_name", peer_name), ("peer_asn", peer_asn), ("peer_ip", peer_ip)):
         if value is not None:
             upd[name] = value
@@ -82,14 +80,14 @@ def sessions_edit(
         if value is not None:
             upd[name] = None if value.strip().lower() in ("none", "-") else value
     if errors:
-        _report(errors)
+        report_field_errors(errors)
     changes = current.model_copy(update={**upd, "md5": md5, "remove_md5": no_md5})
     try:
         result = edit_session(core, actor(), session, changes)
     except InvalidInput as exc:
-        _report(exc.errors)
+        report_field_errors(exc.errors)
     except PeerbotError as exc:
-        raise _fail(str(exc), 2 if "not allowed" in str(exc) else 1) from None
+        raise fail(str(exc), 2 if "not allowed" in str(exc) else 1) from None
     for line in result.preview.changes:
         typer.echo(f"  {line}")
     if result.outcome == "unchanged":
@@ -107,17 +105,16 @@ def sessions_edit(
         return
     from bot.changes.requests import ChangeRequests
 
-    _run_and_report(ChangeRequests(core), view.id)  # type: ignore[union-attr]
+    run_and_report(ChangeRequests(core), view.id)  # type: ignore[union-attr]
 
 
 def _md5_file(path: Path) -> str:
-    from bot.cli.catalog import _fail
 
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(f"--md5-file: cannot read {str(path)[:100]} ({type(exc).__name__})") from None
+        raise fail(f"--md5-file: cannot read {str(path)[:100]} ({type(exc).__name__})") from None
     key = text.splitlines()[0].strip() if text.strip() else ""
     if not key:
-        raise _fail("--md5-file: the file is empty")
+        raise fail("--md5-file: the file is empty")
     return key

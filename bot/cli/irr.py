@@ -7,24 +7,15 @@ from typing import Annotated
 import typer
 
 from bot.base.errors import PeerbotError
+from bot.cli.context import actor, fail, open_core
 
 irr_cli = typer.Typer(no_args_is_help=True, help="AS-SETs from the IRR (bgpq4): import, show, refresh.")
 
 
 def _imports():  # noqa: ANN202
-    from bot.cli import load_settings, make_core
     from bot.irr.service import IrrImports
-    from bot.base.logs import setup_logging
 
-    settings = load_settings()
-    setup_logging("WARNING")
-    return IrrImports(make_core(settings))
-
-
-def _fail(message: str, code: int = 1) -> typer.Exit:
-    from bot.cli import fail
-
-    return fail(message, code)
+    return IrrImports(open_core())
 
 
 def _print_result(result) -> None:  # noqa: ANN001
@@ -54,13 +45,12 @@ def _print_result(result) -> None:  # noqa: ANN001
 @irr_cli.command("import")
 def irr_import(as_set: Annotated[str, typer.Argument(help="AS-EXAMPLE, AS65001:AS-CUSTOMERS, RIPE::AS-EXAMPLE or AS65001.")]) -> None:
     """Expand an AS-SET with bgpq4 and store its IPv4/IPv6 prefix lists (configured sessions using it get a Configure request when they changed)."""
-    from bot.cli import actor
 
     imports = _imports()
     try:
         result = imports.import_set(as_set, actor())
     except PeerbotError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     _print_result(result)
     if not result.ok:
         raise typer.Exit(1)
@@ -78,9 +68,9 @@ def irr_show(
     try:
         info = imports.show(as_set)
     except PeerbotError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     if info is None:
-        raise _fail(f"{as_set.strip().upper()[:100]} is not known locally: `peerbot irr import` it.", 1)
+        raise fail(f"{as_set.strip().upper()[:100]} is not known locally: `peerbot irr import` it.", 1)
     typer.echo(f"{info.query}: {info.count_v4} IPv4 / {info.count_v6} IPv6 prefixes, imported {ago(info.imported_at)} "
                f"({info.imported_at:%Y-%m-%d %H:%M} UTC) from {info.irr_host or '?'}"
                + (f", sources {info.source}" if info.source else ""))
@@ -95,7 +85,6 @@ def irr_show(
 @irr_cli.command("refresh")
 def irr_refresh() -> None:
     """Re-import every AS-SET in use once, as the scheduled job does (a change over PEERBOT_IRR_MAX_CHANGE_PERCENT is reported, not stored)."""
-    from bot.cli import actor
     from bot.irr.refresh import IrrRefresher
 
     imports = _imports()
@@ -103,7 +92,7 @@ def irr_refresh() -> None:
     try:
         report = refresher.run_once()
     except PeerbotError as exc:
-        raise _fail(str(exc), 2) from None
+        raise fail(str(exc), 2) from None
     assert report is not None
     for result in report.results:
         _print_result(result)

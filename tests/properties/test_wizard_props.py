@@ -17,7 +17,7 @@ from bot.routers import render
 from bot.sessions.provisioning import STEP_FIELDS, SessionDraft, check_draft, create_session
 from bot.changes.router_config import FilterUnavailable, plan
 from bot.base.validation import FieldError, cli_safe_text, parse_as_set, parse_asn, parse_ip, parse_md5
-from handlers import wizard
+from handlers import wizard, wizard_steps
 from handlers.views.wizard import METADATA_MAX, STEP_INPUTS, WizardState
 from tests.properties.conftest import KNOWN_AS_SET, catalog_ids
 from tests.properties.strategies import (
@@ -156,7 +156,7 @@ def test_every_wizard_step_answers_inline_errors_or_the_next_step(platform_core:
     core = platform_core
     ids = catalog_ids(core)
     state = _state_for(ids, step)
-    blocks = wizard.render(core, state)["blocks"]
+    blocks = wizard_steps.render(core, state)["blocks"]
     values = data.draw(_slack_values(ids, step))
     answer = wizard.next_step(core, state, values, blocks)
     assert answer["response_action"] in ("errors", "update")
@@ -183,7 +183,7 @@ def test_every_wizard_step_answers_inline_errors_or_the_next_step(platform_core:
 def test_a_select_value_past_64_bits_is_an_inline_error(platform_core: Core, value: str) -> None:
     ids = catalog_ids(platform_core)
     state = WizardState(step=1)
-    blocks = wizard.render(platform_core, state)["blocks"]
+    blocks = wizard_steps.render(platform_core, state)["blocks"]
     answer = wizard.next_step(platform_core, state, {"type": "public", "exchange": value}, blocks)
     assert answer["response_action"] == "errors" and ids  # "Choose an exchange"
 

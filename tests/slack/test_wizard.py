@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 
 from handlers.ids import Action
 from handlers.views.wizard import WizardState, block_name
-from handlers.wizard import render
+from handlers.wizard_steps import render
 from storage.models import AsSet, Peer, Session
 from tests.factories import ids, make_session
 from bot.core import Core

@@ -13,7 +13,7 @@ from handlers.views.wizard import (
     METADATA_MAX, Summary, WizardExpired, WizardState, apply_step, block_id, read_values, step1_view, step2_view,
     step3_view, step4_view, step5_view,
 )
-from handlers.wizard import inline_errors, render
+from handlers.wizard_steps import inline_errors, render
 from storage.models import Exchange, Peer, PeerGroup, Router
 from tests.factories import ids
 from tests.unit.test_session_views import check_confirm, check_mrkdwn
