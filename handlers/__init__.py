@@ -19,10 +19,11 @@ class UiConfig:
     detail_actions: set[str] = field(default_factory=set)
     can_add: bool = False
     bulk: bool = False  # the list shows the bulk select + Admin Up/Down/Delete (router_actions)
+    discover: bool = False  # App Home and router details show Discover sessions (adoption)
 
 
 def register_all(app: App, core: Core, runner: ChangeRunner) -> UiConfig:
-    from handlers import actions, approvals, commands, edit, email, home, router_actions, wizard
+    from handlers import actions, adoption, approvals, commands, edit, email, home, router_actions, wizard
     from handlers.ids import Action
 
     ui = UiConfig()
@@ -40,6 +41,7 @@ def register_all(app: App, core: Core, runner: ChangeRunner) -> UiConfig:
     ui.detail_actions.add(Action.EMAIL)
     home.register(app)
     edit.register(app, ui)  # the Edit button (opens the wizard prefilled)
+    adoption.register(app, core, ui, table, runner)  # discover, import, drift
     return ui
 
 

@@ -53,7 +53,7 @@ def register(app: App, core: Core, ui: Any) -> None:
 
         return listener
 
-    router_details = details(lambda rid: router_details_modal(get_router(core.db, rid)))
+    router_details = details(lambda rid: router_details_modal(get_router(core.db, rid), discover=ui.discover))
     peer_details = details(lambda pid: peer_details_modal(get_peer(core.db, pid)))
 
     app.action(re.compile(rf"^{Action.LIST_PAGE}-(prev|next|first|last)$"))(page)

@@ -32,6 +32,14 @@ class Action(StrEnum):
     WIZARD_EXCHANGE = "wizard_exchange"  # static select, or type-ahead above 100 exchanges
     WIZARD_PEER_GROUP = "wizard_peer_group"
     WIZARD_PEERINGDB_IP = "wizard_peeringdb_ip"  # the chosen network's addresses at the exchange
+    # discovery and drift (handlers/adoption.py)
+    DISCOVER_ALL = "discover_all"  # App Home
+    DISCOVER_ROUTER = "discover_router"  # router details modal
+    DISCOVER_IMPORT = "discover_import"
+    DISCOVER_CHOOSE = "discover_choose"
+    DRIFT_ADOPT = "drift_adopt"
+    DRIFT_FIX = "drift_fix"
+    DRIFT_IGNORE = "drift_ignore"
     # change requests (handlers/approvals.py)
     CHANGE_APPROVE = "change_approve"
     CHANGE_REJECT = "change_reject"
@@ -50,3 +58,4 @@ class Callback(StrEnum):
     WIZARD = "session_wizard"
     CHANGE_REJECT = "change_reject_view"
     EMAIL = "session_email_view"
+    DISCOVER_IMPORT = "discover_import_view"

@@ -11,7 +11,6 @@ detail message.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from typing import Any
 
@@ -26,22 +25,23 @@ from bot.base.errors import PeerbotError  # noqa: I001 - kept apart: a small, lo
 from bot.irr.service import IrrImports
 from bot.peeringdb import search as pdb
 from bot.sessions import catalog, pickers
-from bot.sessions.preflight import Preflight, run_checks
 from bot.sessions.provisioning import (
-    STEP_FIELDS, SessionDraft, check_draft, create_session_once,
+    check_draft, create_session_once,
 )
-from bot.sessions.max_prefix import suggested_limit
 from bot.sessions.views import SessionView
-from bot.base.validation import FieldError, cli_safe_text, parse_as_set, parse_as_set_name, parse_asn, parse_ip, parse_md5
+from bot.base.validation import FieldError, first_as_set, outside_name, parse_as_set, parse_as_set_name, parse_ip, parse_md5
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
 from handlers.views import irr as irr_views
-from handlers.views.common import ago, escape
+from handlers.views.common import escape
 from handlers.views.sessions import session_detail
+from handlers.wizard_steps import (
+    back_to_errors, draft_of, exchange_ix, inline_errors, input_errors, norm_ip, preflight, render,
+)
+from handlers import edit
 from handlers.views.wizard import (
-    ANYWAY, FIELD_OF, LABELS, OPTIONS_MAX, IpAtExchange, LimitInput, NetworkOption, PeeringDBInfo, StepInput, Summary,
-    WizardExpired, WizardState, apply_step, block_name, error_view, local_peer_options, option, pdb_search_options,
-    read_values, step1_view, step2_view, step3_view, step4_view, step5_view,
+    ANYWAY, FIELD_OF, OPTIONS_MAX, NetworkOption, StepInput, WizardExpired, WizardState, apply_step, block_name, error_view, local_peer_options, option, pdb_search_options,
+    read_values,
 )
 
 log = logging.getLogger("peerbot.wizard")
@@ -53,21 +53,6 @@ DM_FALLBACK = {"not_in_channel", "channel_not_found", "is_archived", "restricted
 # -- state <-> domain ------------------------------------------------------------------------
 def request_key(view_id: str, state: WizardState) -> str:
     return f"wizard:{view_id}:{state.nonce}"[:REQUEST_KEY_MAX]
-
-
-def draft_of(state: WizardState, md5: str | None = None) -> SessionDraft:
-    return SessionDraft(
-        session_type=state.session_type, exchange_id=state.exchange_id, notes=state.notes,
-        router_id=state.router_id, peer_group_id=state.peer_group_id, local_asn=state.local_asn, md5=md5,
-        peer_id=state.peer_id, peeringdb_net_id=state.peeringdb_net_id, peer_name=state.peer_name,
-        peer_asn=state.peer_asn, peer_ip=state.peer_ip, as_set=state.as_set,
-        max_prefixes_v4=state.max_prefixes_v4, max_prefixes_v6=state.max_prefixes_v6,
-    )
-
-
-def _input_errors(errors: dict[str, str]) -> dict[str, str]:
-    """Draft field names -> wizard input names."""
-    return {FIELD_OF.get(f, f): msg for f, msg in errors.items()}
 
 
 def absorb_md5(core: Core, inp: StepInput) -> tuple[WizardState, str | None]:
@@ -133,143 +118,13 @@ def _keep_peer_if_same(core: Core, state: WizardState) -> WizardState:
     return state
 
 
-# -- rendering ------------------------------------------------------------------------------
-def render(core: Core, state: WizardState, *, errors: dict[str, str] | None = None, note: str | None = None,
-           message: str | None = None) -> dict[str, Any]:
-    """The view of `state.step`, with what it needs loaded from the catalog."""
-    if state.step == 1:
-        return step1_view(state, catalog.list_exchanges(core.db), errors)
-    if state.step == 2:
-        routers = catalog.list_routers(core.db, counts=False)  # step 2 shows no counts
-        groups = catalog.list_peer_groups(core.db, state.router_id) if state.router_id else []
-        return step2_view(state, routers, groups, errors)
-    if state.step == 3:
-        # One more than a select shows: the view switches to a type-ahead when they do not fit.
-        local = pickers.search_local_peers(core.db, "", limit=OPTIONS_MAX + 1)
-        try:
-            warning = parse_asn(state.peer_asn).warning if state.peer_asn else None
-        except FieldError:
-            warning = None  # Next reports it inline
-        return step3_view(state, local, errors, note=note, warning=warning, pdb=_pdb_info(core, state))
-    if state.step == 4:
-        return step4_view(state, errors, message)
-    if state.edit_id:  # Edit: what Save would change (handlers/edit.py)
-        from handlers.edit import confirm_view
-
-        return confirm_view(core, state, errors=errors)
-    return step5_view(state, _summary(core, state), errors)
-
-
-def _summary(core: Core, state: WizardState) -> Summary:
-    def name(fn: Callable[[], str]) -> str:
-        try:
-            return fn()
-        except NotFound:
-            return "?"
-
-    exchange = name(lambda: "No Exchange" if (x := catalog.get_exchange(core.db, state.exchange_id)).is_none else x.name) \
-        if state.exchange_id else "–"
-    router = name(lambda: catalog.get_router(core.db, state.router_id).name) if state.router_id else "–"
-    group = dict(catalog.list_peer_groups(core.db, state.router_id)).get(state.peer_group_id) \
-        if state.router_id and state.peer_group_id else None
-    known = None
-    if state.peer_id:
-        known = f"existing peer #{state.peer_id}"
-    elif state.peeringdb_net_id and (net := pdb.get_network(core.db, state.peeringdb_net_id)):
-        known = f"PeeringDB: {net.name}"
-    warnings = tuple(check_draft(core, draft_of(state), steps=(1, 2, 3, 4)).warnings.values())
-    pf = _preflight(core, state)
-    return Summary(exchange=exchange, router=router, peer_group=group, peer_known=known, warnings=warnings,
-                   checks=tuple(pf.checks), other_family_ip=pf.other_family_ip,
-                   limits=_limits(core, state, pf.other_family_ip))
-
-
-def _limits(core: Core, state: WizardState, other_ip: str | None) -> tuple[LimitInput, ...]:
-    """The max-prefix limits step 5 shows: the session's family, and the other one when a second
-    session is offered."""
-    try:
-        asn = parse_asn(state.peer_asn).value
-        families = [parse_ip(state.peer_ip).version]
-    except FieldError:
-        return ()
-    if other_ip:
-        families.append(10 - families[0])
-    out = []
-    for fam in families:
-        s = suggested_limit(core, fam, asn=asn, peeringdb_net_id=state.peeringdb_net_id)
-        out.append(LimitInput(fam, s.limit, s.basis, core.settings.max_prefix_warn_percent))
-    return tuple(out)
-
-
-def _preflight(core: Core, state: WizardState) -> Preflight:
-    return run_checks(core, exchange_id=state.exchange_id, peer_asn=state.peer_asn, peer_ip=state.peer_ip,
-                      peeringdb_net_id=state.peeringdb_net_id, router_id=state.router_id, as_set=state.as_set)
-
-
-def _exchange_ix(core: Core, state: WizardState) -> tuple[int | None, str | None]:
-    """The PeeringDB ix id and name of the session's exchange (None for No Exchange / unlinked)."""
-    if not state.exchange_id:
-        return None, None
-    try:
-        x = catalog.get_exchange(core.db, state.exchange_id)
-    except NotFound:
-        return None, None
-    return (None, None) if x.is_none or not x.peeringdb_ix_id else (x.peeringdb_ix_id, x.name)
-
-
-def _pdb_info(core: Core, state: WizardState) -> PeeringDBInfo:
-    from bot.peeringdb.sync import last_synced
-
-    synced = last_synced(core.db).get("net")
-    info = PeeringDBInfo(empty=pdb.mirror_is_empty(core.db), synced=ago(synced) if synced else None)
-    ix_id, ix_name = _exchange_ix(core, state)
-    net = pdb.get_network(core.db, state.peeringdb_net_id) if state.peeringdb_net_id else None
-    if net is None or ix_id is None:
-        return info
-    ips: list[IpAtExchange] = []
-    for port in pdb.network_at_exchange(core.db, net.id, ix_id):
-        for fam, ip in ((4, port.ipaddr4), (6, port.ipaddr6)):
-            if ip:
-                ips.append(IpAtExchange(ip=_norm_ip(ip), family=fam, speed=port.speed, is_rs_peer=port.is_rs_peer))
-    ips.sort(key=lambda a: (a.family, a.ip))
-    return PeeringDBInfo(empty=info.empty, synced=info.synced, exchange=ix_name, ips=tuple(ips),
-                         network=f"{net.name} (AS{net.asn})")
-
-
-def _norm_ip(text: str) -> str:
-    try:
-        return str(parse_ip(text))
-    except FieldError:
-        return text
-
-
-def _peer_name_from(name: str) -> str:
-    """A PeeringDB name as a peer name: without characters the name field refuses (it may end up
-    in a router description), within its length. Still editable."""
-    cleaned = " ".join(re.sub(r"[;!#|\"'`\\{}$<>?\x00-\x1f\x7f-\x9f]", " ", name).split())[:80].strip()
-    try:
-        return cli_safe_text(cleaned, field="Peer name", max_len=80, required=True)
-    except FieldError:
-        return cleaned
-
-
-def _first_as_set(irr_as_set: str | None) -> str | None:
-    """PeeringDB's irr_as_set may list several ("RIPE::AS-FOO AS-BAR"): the first that parses."""
-    for token in (irr_as_set or "").replace(",", " ").split():
-        try:
-            return parse_as_set(token)
-        except FieldError:
-            continue
-    return None
-
-
 def fill_from_network(core: Core, state: WizardState, net_id: int) -> tuple[WizardState, str]:
     """A PeeringDB network chosen in step 3: name, ASN, AS-SET and max-prefixes from the mirror;
     for an IXP session, its first address of the session's family at the exchange."""
     net = pdb.get_network(core.db, net_id)
     if net is None:
         return state.next_rev(), ":warning: That network is no longer in the PeeringDB mirror."
-    ix_id, ix_name = _exchange_ix(core, state)
+    ix_id, ix_name = exchange_ix(core, state)
     ip = state.peer_ip
     where = ""
     if ix_id is not None:
@@ -277,12 +132,12 @@ def fill_from_network(core: Core, state: WizardState, net_id: int) -> tuple[Wiza
         v4 = [p.ipaddr4 for p in ports if p.ipaddr4]
         v6 = [p.ipaddr6 for p in ports if p.ipaddr6]
         choice = (v4 or v6 or [None])[0]
-        ip = _norm_ip(choice) if choice else ip
+        ip = norm_ip(choice) if choice else ip
         where = (f" · {len(v4) + len(v6)} address(es) at {ix_name}, `{ip}` chosen" if choice
                  else f" · not listed at {ix_name} in PeeringDB")
     new = state.next_rev(
-        peer_id=None, peeringdb_net_id=net.id, peer_name=_peer_name_from(net.name), peer_asn=f"AS{net.asn}",
-        peer_ip=ip or None, as_set=_first_as_set(net.irr_as_set) or state.as_set,
+        peer_id=None, peeringdb_net_id=net.id, peer_name=outside_name(net.name), peer_asn=f"AS{net.asn}",
+        peer_ip=ip or None, as_set=first_as_set(net.irr_as_set) or state.as_set,
         # the confirmation step suggests limits from this network's PeeringDB counts
         max_prefixes_v4=None, max_prefixes_v6=None)
     note = (f"Filled in from PeeringDB: *{escape(net.name)}* AS{net.asn}{where}. "
@@ -325,7 +180,7 @@ def next_step(core: Core, state: WizardState, values: dict[str, Any], view_block
     step = state.step
     inp = apply_step(state, step, values)
     new, md5_error = absorb_md5(core, inp)
-    errors = _input_errors(check_draft(core, draft_of(new), steps=(step,), editing=state.edit_id).errors)
+    errors = input_errors(check_draft(core, draft_of(new), steps=(step,), editing=state.edit_id).errors)
     errors.pop("md5", None)  # the MD5 was checked in clear text above; the draft carries none
     if md5_error:
         errors["md5"] = md5_error
@@ -340,24 +195,6 @@ def next_step(core: Core, state: WizardState, values: dict[str, Any], view_block
     return {"response_action": "update", "view": render(core, new.next_rev(step=step + 1))}
 
 
-def inline_errors(errors: dict[str, str], view_blocks: list[dict]) -> dict[str, str]:
-    """{input name: message} -> {block_id: message} for the inputs of the submitted view; an error
-    for a field that has no input there is added to the first input, so nothing is dropped."""
-    ids = {block_name(b.get("block_id", "")): b["block_id"] for b in view_blocks if b.get("type") == "input"}
-    out: dict[str, str] = {}
-    orphans = []
-    for name, msg in errors.items():
-        if ids.get(name):
-            out[ids[name]] = msg[:150]
-        else:
-            orphans.append(f"{LABELS.get(name, name)}: {msg}")
-    if orphans:
-        first = next((bid for bid in ids.values()), None)
-        if first is not None:
-            out[first] = " ".join([out.get(first, ""), *orphans]).strip()[:300]
-    return out
-
-
 def create(core: Core, state: WizardState, *, view_id: str, user: str, values: dict[str, Any] | None = None,
            view_blocks: list[dict] | None = None) -> tuple[dict[str, Any], SessionView | None]:
     """Step 5: store the session once. Returns the ack payload and the session if this call made it.
@@ -369,7 +206,7 @@ def create(core: Core, state: WizardState, *, view_id: str, user: str, values: d
     limit_errors = {FIELD_OF[f]: msg for f, msg in check_draft(core, draft_of(state), steps=(5,)).errors.items()}
     if limit_errors:
         return {"response_action": "errors", "errors": inline_errors(limit_errors, view_blocks or [])}, None
-    pf = _preflight(core, state)
+    pf = preflight(core, state)
     override: list[str] | None = None
     if pf.blocked:
         ticked = ANYWAY in (values.get("anyway") or [])
@@ -393,9 +230,9 @@ def create(core: Core, state: WizardState, *, view_id: str, user: str, values: d
         session, created = create_session_once(core, draft_of(state, md5), actor=user,
                                                request_key=request_key(view_id, state), preflight_override=override)
     except InvalidInput as exc:
-        return _back_to_errors(core, state, exc.errors), None
+        return back_to_errors(core, state, exc.errors), None
     except Conflict as exc:
-        return _back_to_errors(core, state, {"peer_ip": str(exc)}), None
+        return back_to_errors(core, state, {"peer_ip": str(exc)}), None
     return {"response_action": "clear"}, (session if created else None)
 
 
@@ -407,22 +244,13 @@ def create_other_family(core: Core, state: WizardState, values: dict[str, Any], 
     if not wanted:
         return None
     state = apply_step(state, 5, values).state  # the limits as typed on the confirmation step
-    offered = _preflight(core, state).other_family_ip
+    offered = preflight(core, state).other_family_ip
     if offered is None or offered not in wanted:
         return None
     md5 = core.secrets.decrypt(state.md5_enc) if state.md5_enc else None
     draft = draft_of(state.model_copy(update={"peer_ip": offered}), md5)
     session, created = create_session_once(core, draft, actor=user, request_key=request_key(view_id, state) + ":af")
     return session if created else None
-
-
-def _back_to_errors(core: Core, state: WizardState, field_errors: dict[str, str]) -> dict[str, Any]:
-    """Something became invalid since its step (e.g. the IP was taken meanwhile): go back to the
-    first step with an error, showing the errors there (a view reached by update cannot carry
-    inline errors, so they are a banner above the inputs)."""
-    step = min((st for st, fields in STEP_FIELDS.items() if set(fields) & set(field_errors)), default=1)
-    return {"response_action": "update",
-            "view": render(core, state.next_rev(step=step), errors=_input_errors(field_errors))}
 
 
 # -- Slack glue ------------------------------------------------------------------------------
@@ -671,7 +499,6 @@ def register(app: App, core: Core, ui: Any, table: Any) -> None:
                 ack(**next_step(core, state, values, view.get("blocks") or []))
                 return
             if state.edit_id:  # Edit's Save: handlers/edit.py
-                from handlers import edit
 
                 answer, result = edit.save(core, state, view_id=view.get("id", ""), user=user, values=values,
                                            view_blocks=view.get("blocks") or [])

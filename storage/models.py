@@ -57,6 +57,11 @@ class Router(Base):
     url: Mapped[str | None] = mapped_column(String(512))  # link to its page in an IPAM/NMS
     last_polled: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # Discovery (issue 17): when the BGP configuration was last read, why the last read failed,
+    # and the neighbors its parser could not read ([{"peer": ..., "reason": ...}]).
+    config_read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    config_error: Mapped[str | None] = mapped_column(Text)
+    config_skipped: Mapped[list[dict] | None] = mapped_column(JSON)
 
     peer_groups: Mapped[list[PeerGroup]] = relationship(back_populates="router", cascade="all, delete-orphan")
 
@@ -158,6 +163,9 @@ class Session(Base):
     # A change was cut off half-way (timeout, dropped connection, crash): what the router holds
     # is unknown until the next poll reconciles it.
     needs_check: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Imported from a router whose neighbor has a TCP-MD5 key peerbot could not read (issue 17):
+    # a push must not drop it, so Configure asks for the key (Edit) first.
+    md5_unknown: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_by: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
@@ -500,3 +508,42 @@ class NoticeThread(Base):
     thread_ts: Mapped[str | None] = mapped_column(String(32))
     flapping_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 # --- end of state history and notices ----------------------------------------------------------
+
+
+# --- discovery and drift (issue 17) --------------------------------------------------------------
+class RouterNeighbor(Base):
+    """A BGP neighbor as the router's configuration had it at the last discovery: the settings
+    compared with the sessions (bot/routers/bgp_config ConfiguredNeighbor.settings()) and its
+    configuration lines (passwords masked). Replaced at every read of the router."""
+
+    __tablename__ = "router_neighbor"
+    __table_args__ = (UniqueConstraint("router_id", "peer_ip"), _IDS_NEVER_REUSED)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    router_id: Mapped[int] = mapped_column(ForeignKey("router.id", ondelete="CASCADE"), index=True)
+    peer_ip: Mapped[str] = mapped_column(String(64))
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    lines: Mapped[list[str]] = mapped_column(JSON, default=list)
+    fingerprint: Mapped[str] = mapped_column(String(32))
+    read_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DriftItem(Base):
+    """One difference between a router and the database: a neighbor peerbot does not know
+    (unknown), a configured session whose neighbor is gone (gone), or settings that differ
+    (differs). open -> adopted | fixing -> resolved | ignored (until the fingerprint changes)."""
+
+    __tablename__ = "drift_item"
+    __table_args__ = (UniqueConstraint("router_id", "peer_ip"), _IDS_NEVER_REUSED)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    router_id: Mapped[int] = mapped_column(ForeignKey("router.id", ondelete="CASCADE"), index=True)
+    peer_ip: Mapped[str] = mapped_column(String(64))
+    session_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # unknown | gone | differs
+    differences: Mapped[list[str]] = mapped_column(JSON, default=list)  # one line each, safe to show
+    fingerprint: Mapped[str] = mapped_column(String(64))  # what the router and the database said
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    change_request_id: Mapped[int | None] = mapped_column(Integer)  # a Fix
+    found_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reported_fingerprint: Mapped[str | None] = mapped_column(String(64))  # what the last report showed

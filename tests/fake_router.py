@@ -16,6 +16,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from bot.routers.base import Platform
+from bot.routers.bgp_config import parse_bgp_config
+from bot.routers.bgp_config.model import BgpConfig
 from bot.routers import (
     ConfigRejected, NeighborState, RouterAuthFailed, RouterCredentials, RouterTimeout, RouterUnreachable,
 )
@@ -35,6 +38,9 @@ class FakeNeighbor:
     description: str | None = None
     password: str | None = None
     state: str = "Established"
+    peer_group: str | None = None
+    prefix_list: str | None = None  # bound inbound
+    max_prefixes: int | None = None
 
 
 @dataclass
@@ -53,6 +59,7 @@ class FakeRouter:
     push_gate: threading.Event | None = None  # push() waits for it (to hold a change in flight)
     drop_after_lines: int | None = None  # the connection drops after this many lines of a push
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    asn: int = 65000  # its `router bgp` AS, in the running config discovery reads
 
     def factory(self, creds: RouterCredentials, timeout: float) -> FakeDriver:
         self.credentials.append(creds)
@@ -91,6 +98,44 @@ class FakeRouter:
             nbr.description = None if neg else " ".join(rest[1:])
         elif rest[:1] == ["password"]:
             nbr.password = None if neg else rest[1]
+        elif rest[:1] == ["peer-group"]:
+            nbr.peer_group = None if neg else rest[1]
+        elif rest[:1] == ["prefix-list"] and rest[-1:] == ["in"]:
+            nbr.prefix_list = None if neg else rest[1]
+        elif rest[:1] == ["maximum-prefix"]:
+            nbr.max_prefixes = None if neg else int(rest[1])
+
+    def running_config(self) -> str:
+        """The neighbors as FRR 8.4's `show running-config` prints them (what discovery reads)."""
+        out = ["frr version 8.4", "frr defaults traditional", "!", f"router bgp {self.asn}"]
+        for group in sorted({n.peer_group for n in self.neighbors.values() if n.peer_group}):
+            out.append(f" neighbor {group} peer-group")
+        for ip, n in self.neighbors.items():
+            out.append(f" neighbor {ip} remote-as {n.remote_asn}")
+            if n.peer_group:
+                out.append(f" neighbor {ip} peer-group {n.peer_group}")
+            if n.description:
+                out.append(f" neighbor {ip} description {n.description}")
+            if n.password:
+                out.append(f" neighbor {ip} password {n.password}")
+            if n.shutdown:
+                out.append(f" neighbor {ip} shutdown")
+        out.append(" !")
+        for family in (4, 6):
+            lines = []
+            for ip, n in self.neighbors.items():
+                if ipaddress.ip_address(ip).version != family:
+                    continue
+                if family == 6:
+                    lines.append(f"  neighbor {ip} activate")
+                if n.prefix_list:
+                    lines.append(f"  neighbor {ip} prefix-list {n.prefix_list} in")
+                if n.max_prefixes:
+                    lines.append(f"  neighbor {ip} maximum-prefix {n.max_prefixes}")
+            if lines or family == 4:
+                out += [f" address-family ipv{family} unicast", *lines, " exit-address-family"]
+        out += ["exit", "!", "end"]
+        return "\n".join(out) + "\n"
 
     def state_of(self, ip: str) -> NeighborState | None:
         n = self.neighbors.get(_norm(ip))
@@ -161,3 +206,12 @@ class FakeDriver:
 
     def neighbor(self, ip: str) -> NeighborState | None:
         return self.neighbors().get(_norm(ip))
+
+    def bgp_config(self) -> BgpConfig:
+        """The running config parsed by the real FRR parser (discovery's read)."""
+        assert self.connected
+        if self.router.fail_show:
+            raise RouterTimeout(f"{self.creds.host}:{self.creds.port} did not answer in time (read the BGP configuration)")
+        with self.router.lock:
+            text = self.router.running_config()
+        return parse_bgp_config(Platform.FRR, {"show running-config": text})

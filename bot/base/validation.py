@@ -229,3 +229,28 @@ def short(text: str, limit: int = 40) -> str:
     """Echo user input back safely: no control characters, bounded length."""
     text = _CONTROL.sub("?", text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def outside_name(text: str | None, max_len: int = 80) -> str:
+    """Outside text (a PeeringDB network name, a router's neighbor description) made fit for the
+    peer name field: without the characters it refuses (names end up in router descriptions) and
+    control characters, on one line, within `max_len`. It may still fail cli_safe_text (non-ASCII)."""
+    return " ".join(re.sub(r"[;!#|\"'`\\{}$<>?\x00-\x1f\x7f-\x9f]", " ", text or "").split())[:max_len].strip()
+
+
+def safe_peer_name(text: str | None, max_len: int = 80) -> str | None:
+    """outside_name(text) when it passes cli_safe_text, else None (the caller picks another name)."""
+    try:
+        return cli_safe_text(outside_name(text, max_len), field="Peer name", max_len=max_len, required=True)
+    except FieldError:
+        return None
+
+
+def first_as_set(irr_as_set: str | None) -> str | None:
+    """PeeringDB's irr_as_set may list several ("RIPE::AS-FOO AS-BAR"): the first that parses."""
+    for token in (irr_as_set or "").replace(",", " ").split():
+        try:
+            return parse_as_set(token)
+        except FieldError:
+            continue
+    return None

@@ -129,6 +129,13 @@ _PASSWORD_KEYWORD = {
     Platform.JUNOS: re.compile(r"^(?P<pre>set\s+protocols\s+bgp\s+group\s+\S+\s+neighbor\s+\S+\s+authentication-key\s+)\S",
                                re.I),
 }
+# The other platforms' key keyword (FRR/IOS/EOS/XR say "password", Junos "authentication-key"): a
+# line of the session's own neighbor with it is no command of this platform, but what follows it
+# is a key, so it is refused without being echoed rather than passed on unchecked.
+_FOREIGN_KEY_KEYWORD = {
+    "cisco": re.compile(r"^(?P<pre>.*?\bauthentication-key\b)", re.I),
+    Platform.JUNOS: re.compile(r"^(?P<pre>.*?\bpassword\b)", re.I),
+}
 # Lines that remove the neighbor as a whole (FRR and IOS also drop it on "no neighbor X remote-as").
 _REMOVES_CISCO = re.compile(r"^no\s+neighbor\s+\S+(?:\s+remote-as(?:\s+\S+)?)?$", re.I)
 _REMOVES_JUNOS = re.compile(r"^delete\s+protocols\s+bgp\s+group\s+\S+\s+neighbor\s+\S+$", re.I)
@@ -144,6 +151,7 @@ class _Scope:
         self._prefix_list = re.compile(_PREFIX_LIST_LINE[style].format(name=re.escape(prefix_list)), re.I)
         self._password = _PASSWORD_LINE.get(platform, _PASSWORD_LINE["cisco"])
         self._password_keyword = _PASSWORD_KEYWORD.get(platform, _PASSWORD_KEYWORD["cisco"])
+        self._foreign_key = _FOREIGN_KEY_KEYWORD[Platform.JUNOS if self.junos else "cisco"]
 
     def targets_neighbor(self, line: str) -> bool:
         """The line starts with this neighbor's statement (on Junos: in this session's group),
@@ -165,6 +173,10 @@ class _Scope:
     def with_key(self, line: str, stored_key: str | None) -> str:
         """`line` to push: ******** in the password argument becomes the stored key; a typed
         key must be a valid MD5 key; ******** anywhere else is refused."""
+        foreign = self._foreign_key.match(line)
+        if foreign is not None:
+            raise InvalidInput({"commands": "That is not how this platform sets a TCP-MD5 key (use the password line "
+                                            f"peerbot renders): {_shown(foreign.group('pre'))} …"})
         m = self._password.match(line)
         several = self._password_keyword.match(line) if m is None else None
         if several is not None:  # the typed words are not echoed: they are (part of) a key

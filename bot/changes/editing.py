@@ -317,6 +317,11 @@ def edit_session(core: Core, actor: str, session_id: int, changes: SessionChange
         if preview.touches_router and row.needs_check:
             raise Conflict(f"Session #{session_id} is marked “unknown — check the router”: Refresh it first, so "
                            "that the edit starts from what the router really holds.")
+        if preview.touches_router:
+            records.refuse_if_drifted(s, [session_id])  # the router was changed by hand: Adopt or Fix first
+            if row.md5_unknown and edit.md5 != "set" and preview.move:
+                raise Conflict(f"Session #{session_id} has a TCP-MD5 key on its router that peerbot cannot read, and "
+                               "this edit re-creates the neighbor: type the key in the form so it is not lost.")
         if not preview.touches_router:
             records.refuse_if_open(s, [session_id])  # an open request would push over this edit
             if not preview.changes:
@@ -386,8 +391,9 @@ def apply_edit(core: Core, s, row: Session, edit: PendingEdit, actor: str, detai
     row.max_prefixes_v6 = edit.max_prefixes_v6
     if edit.md5 == "set":
         row.md5_encrypted = edit.md5_encrypted
+        row.md5_unknown = False  # the key is known now
     elif edit.md5 == "remove":
-        row.md5_encrypted = None
+        row.md5_encrypted = None  # (a key peerbot could not read stays marked: nothing removes it)
     s.flush()
     s.expire(row, ["router", "peer_group", "exchange"])
     after = audit_fields(row)

@@ -22,7 +22,9 @@ from bot.core import audit
 from bot.changes.config_manager import check_edited_commands
 from bot.polling.poller import PollResult, StatePoller, apply_state, norm_ip
 from bot.routers.pool import run_each
-from bot.changes.router_config import TEMPLATE_FOR, Action, FilterUnavailable, filter_users, mask_lines, neighbor_spec
+from bot.changes.router_config import (
+    TEMPLATE_FOR, Action, FilterUnavailable, filter_users, mask_lines, neighbor_spec, peerbot_made,
+)
 from bot.routers.connect import ChangeError, DriverFactory, credentials_for, open_router
 from bot.sessions.queries import load_session
 from bot.sessions.views import SessionView
@@ -275,7 +277,7 @@ class Changes:
         for n, job in enumerate(jobs):
             row = s.get(Session, job.sid)
             name = row.prefix_filter if row is not None else None
-            if name and name not in job.spec.remove_filters and job.from_template \
+            if name and name not in job.spec.remove_filters and job.from_template and peerbot_made(name) \
                     and not set(filter_users(s, row, name)) - batch:
                 last[name] = n
         for name, n in last.items():
@@ -442,6 +444,8 @@ def _filters_removed(s, row: Session, removed: tuple[str, ...]) -> str:  # noqa:
     """What happened to the session's inbound filter object on Delete, for the result message."""
     if removed:
         return f"; inbound filter {', '.join(removed)} removed (no other session on {row.router.name} used it)"
+    if row.prefix_filter and not peerbot_made(row.prefix_filter):
+        return f"; inbound filter {row.prefix_filter} kept: peerbot did not make it"
     if row.prefix_filter:
         users = filter_users(s, row, row.prefix_filter)
         if users:

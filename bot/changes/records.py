@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.base.errors import Conflict, PeerbotError
 from bot.core import Core, audit
 from storage.models import (
-    OPEN_CHANGE_STATES, ChangeAction, ChangeRequest, ChangeRequestItem, ChangeState, utcnow,
+    OPEN_CHANGE_STATES, ChangeAction, ChangeRequest, ChangeRequestItem, ChangeState, DriftItem, Session, utcnow,
 )
 
 # action -> what the approver reads
@@ -184,3 +184,28 @@ def slack_id(value: str | None) -> str | None:
 
 def _is_slack_hook(url: str | None) -> bool:
     return bool(url) and len(url) <= 512 and url.startswith(("https://hooks.slack.com/", "http://127.0.0.1:"))
+
+
+def refuse_if_unsafe_to_render(s, session_ids: Sequence[int], *, drift_fix: bool = False) -> None:  # noqa: ANN001
+    """Conflict when rendering a session's whole neighbor would lose what its router holds:
+    a TCP-MD5 key set on the router that peerbot could not read (the push would leave it out),
+    or an open drift item (the router was changed by hand since: Adopt or Fix it first)."""
+    for sid, ip, md5_unknown in s.execute(select(Session.id, Session.peer_ip, Session.md5_unknown)
+                                          .where(Session.id.in_(list(session_ids))).order_by(Session.id)):
+        if md5_unknown:
+            raise Conflict(f"Session #{sid} ({ip}) has a TCP-MD5 key on its router that peerbot cannot read: "
+                           "give the key with Edit first, so a push does not drop it.")
+    if not drift_fix:
+        refuse_if_drifted(s, session_ids)
+
+
+def refuse_if_drifted(s, session_ids: Sequence[int]) -> None:  # noqa: ANN001
+    """Conflict when one of the sessions has an open drift item (bot/adoption/drift.py)."""
+    drift = s.execute(select(DriftItem.session_id, DriftItem.peer_ip, DriftItem.differences)
+                      .where(DriftItem.session_id.in_(list(session_ids)), DriftItem.status == "open")
+                      .order_by(DriftItem.session_id)).first()
+    if drift is not None:
+        sid, ip, diff = drift
+        first = f" ({diff[0]})" if diff else ""
+        raise Conflict(f"Session #{sid} ({ip}) differs from its router since the last read{first}: Adopt or Fix "
+                       "it in the drift report (`/peering drift`) first.")

@@ -35,7 +35,7 @@ from bot.changes.edit_runner import run_edit
 from bot.changes.editing import fingerprint as edit_fingerprint
 from bot.changes.executor import ChangeResult, Changes
 from bot.changes.records import (
-    ACTIONS, Origin, RequestView, audit_request, aware, by_key, refuse_if_open, slack_id, state_words, store,
+    ACTIONS, Origin, RequestView, audit_request, aware, by_key, refuse_if_open, refuse_if_unsafe_to_render, slack_id, state_words, store,
 )
 from bot.changes.router_config import TEMPLATE_FOR, FilterUnavailable, mask_lines, neighbor_spec
 from bot.core import Core
@@ -89,12 +89,15 @@ class ChangeRequests:
 
     # ------------------------------------------------------------------------------ asking
     def request(self, actor: str, action: str, session_ids: Iterable[int], *, lines: Sequence[str] | None = None,
-                idempotency_key: str | None = None, origin: Origin = Origin()) -> RequestView:
+                idempotency_key: str | None = None, origin: Origin = Origin(), drift_fix: bool = False) -> RequestView:
         """Store a request for `action` on the sessions (Config Manager: `lines` as edited).
 
         Raises PermissionDenied (not an operator), InvalidInput (unknown action, lines out of
         scope), NotFound (no such session) or Conflict (a session already has an open request).
-        A repeated `idempotency_key` returns the request stored the first time."""
+        A repeated `idempotency_key` returns the request stored the first time. Configure and
+        Config Manager are refused (Conflict) for a session whose neighbor has a key peerbot
+        could not read, or whose router differs from it (an open drift item) unless this is
+        that drift's Fix (`drift_fix`)."""
         if action not in ACTIONS:
             raise InvalidInput({"action": f"unknown action {str(action)[:30]}"})
         ids = list(dict.fromkeys(int(i) for i in session_ids))
@@ -114,6 +117,8 @@ class ChangeRequests:
         if action == "config_push":
             edited_text = "\n".join(lines or [])  # checked in _plan: InvalidInput names the bad line
         with self.core.db.session() as s:
+            if action in ("configure", "config_push"):
+                refuse_if_unsafe_to_render(s, ids, drift_fix=drift_fix)
             planned = [self._plan(s, sid, action, edited_text) for sid in ids]
             refuse_if_open(s, ids)
             touches_router = action in ("configure", "config_push") or any(p.configured for p in planned)

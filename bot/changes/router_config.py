@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.core import Core
 from bot.base.errors import PeerbotError
 from bot.routers import NeighborSpec, mask_secrets, render
-from bot.routers.filters import filter_name
+from bot.routers.filters import NAME_RE as FILTER_NAME_RE, filter_name
 from bot.routers.prefixes import PrefixEntry, parse_entries
 from bot.sessions.queries import load_session
 from storage.models import AdminStatus, AsSet, Session
@@ -49,11 +49,11 @@ def neighbor_spec(core: Core, row: Session, s, action: Action = "configure") -> 
             max_prefix_restart=(st.max_prefix_restart or None) if limit else None,
             out_policy=st.iosxr_out_policy,
             remove_filters=tuple(old for old in (row.prefix_filter,) if action == "configure" and row.configured
-                                 and old and old != name and not filter_users(s, row, old)),
+                                 and old and old != name and peerbot_made(old) and not filter_users(s, row, old)),
         )
     elif action == "deconfigure":
         old = row.prefix_filter
-        fields = dict(remove_filters=(old,) if old and not filter_users(s, row, old) else ())
+        fields = dict(remove_filters=(old,) if old and peerbot_made(old) and not filter_users(s, row, old) else ())
     return NeighborSpec(
         local_asn=row.local_asn, peer_ip=row.peer_ip, remote_asn=row.peer.asn,
         description=description_of(row), address_family=fam,
@@ -100,6 +100,13 @@ def held_filter(s, row: Session) -> tuple[str | None, list[PrefixEntry]]:  # noq
         return current
     name = row.prefix_filter
     return (name, current[1] if current[0] == name else []) if name else (None, [])
+
+
+def peerbot_made(name: str) -> bool:
+    """Whether peerbot made the filter object `name` (and may remove it): its own names only. A
+    filter found on the router by discovery (an imported session's) is never removed: it may
+    be hand-made and used by what peerbot does not know."""
+    return bool(FILTER_NAME_RE.match(name)) or name.startswith(PREFIX_LIST_PREFIX)
 
 
 def filter_users(s, row: Session, name: str) -> list[int]:  # noqa: ANN001

@@ -59,6 +59,9 @@ class ChangeRunner:
         self._polls: dict[str, list[Callable[[object | Exception], None]]] = {}  # key -> waiting `done`s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        # called with each request this runner finished (on the worker that ran it): e.g. drift
+        # re-reads the router of a Fix (bot/adoption/drift.py); a failing hook is logged only
+        self.after_run: list[Callable[[RequestView], None]] = []
 
     # -- changes ------------------------------------------------------------------------------------
     def submit(self, request_id: int) -> None:
@@ -77,6 +80,11 @@ class ChangeRunner:
         if view is None:
             return
         self._report(view)
+        for hook in self.after_run:
+            try:
+                hook(view)
+            except Exception:  # noqa: BLE001 - the change is done; a hook is a follow-up
+                log.exception("request #%s: a follow-up failed", view.id)
         if view.state == ChangeState.DONE and view.action in ("admin_up", "admin_down") and len(view.items) == 1:
             self._follow(view)
 

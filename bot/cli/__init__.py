@@ -1,18 +1,23 @@
 """`peerbot` command line: serve the bot, migrate the DB, load the inventory, list sessions."""
 from __future__ import annotations
 
-import getpass
 import logging
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from bot.base.errors import PeerbotError
 from bot.base.logs import setup_logging
 from bot.core.settings import ConfigError, Settings
+from bot.cli.adoption import drift_cli, routers_discover
+from bot.cli.catalog import exchanges_list, routers_cli, sessions_add, sessions_show
+from bot.cli.changes import audit, carry_out, changes_cli
+from bot.cli.context import fail, load_settings, make_core
+from bot.cli.edit import sessions_edit
+from bot.cli.irr import irr_cli
 
 # No local variables in tracebacks: they would print tokens and keys.
 cli = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_show_locals=False,
@@ -29,33 +34,6 @@ cli.add_typer(peeringdb_cli, name="peeringdb")
 cli.add_typer(exchanges_cli, name="exchanges")
 
 log = logging.getLogger("peerbot")
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"peerbot: {message}", err=True)
-    return typer.Exit(code)
-
-
-def load_settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        err = exc.errors()[0]
-        name = err.get("loc", ["?"])[0]
-        raise fail(f"{name} is malformed: {err.get('msg')}") from None
-
-
-def make_core(settings: Settings):  # noqa: ANN201
-    from bot.core import Core
-
-    try:
-        return Core.from_settings(settings)
-    except Exception as exc:  # noqa: BLE001 - a DB URL or connection problem: say so in one line
-        raise fail(f"cannot open the database (PEERBOT_DATABASE_URL): {type(exc).__name__}: {str(exc).splitlines()[0][:200]}") from None
-
-
-def actor() -> str:
-    return f"cli:{getpass.getuser()}"
 
 
 @cli.command()
@@ -85,6 +63,7 @@ def serve(
     if start_peeringdb_sync(core, settings.peeringdb_sync_hours):
         log.info("PeeringDB mirror synced every %sh", settings.peeringdb_sync_hours)
     _start_irr_refresh(core, app)
+    _start_drift_check(core, app)
     if socket_mode:
         _run_socket_mode(app, settings.slack_app_token.get_secret_value())  # type: ignore[union-attr]
     else:
@@ -198,6 +177,15 @@ def _start_irr_refresh(core, app) -> None:  # noqa: ANN001
         log.info("AS-SETs re-imported from %s every %sh", core.settings.irr_host, core.settings.irr_refresh_hours)
 
 
+def _start_drift_check(core, app) -> None:  # noqa: ANN001
+    """Scheduled drift check (PEERBOT_DRIFT_HOURS; 0 = off), reports to PEERBOT_NOTIFY_CHANNEL."""
+    from bot.adoption.drift import Drift
+    from bot.serve.scheduler import start_drift_check
+
+    if start_drift_check(core, Drift(core, app.runner.requests), core.settings.drift_hours):
+        log.info("routers compared with the database every %sh (drift)", core.settings.drift_hours)
+
+
 @db_cli.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Create or migrate the schema (Alembic)."""
@@ -272,7 +260,6 @@ def sessions_list(query: Annotated[list[str] | None, typer.Argument(help="Filter
 
 def _change(action: str, session_id: int) -> None:
     """Ask for a router change through the same change requests the Slack buttons use."""
-    from bot.cli.changes import carry_out
 
     carry_out(action, session_id)
 
@@ -373,38 +360,17 @@ def exchanges_import(
         typer.echo("  further LAN prefixes not used: " + ", ".join(found.other_prefixes))
 
 
-def _add_change_commands() -> None:
-    from bot.cli.changes import audit, changes_cli
-
-    cli.add_typer(changes_cli, name="changes")
-    cli.command("audit")(audit)
-
-
-_add_change_commands()
-
-
-def _add_catalog_commands() -> None:
-    from bot.cli.catalog import exchanges_list, routers_cli, sessions_add, sessions_show
-
-    cli.add_typer(routers_cli, name="routers")
-    exchanges_cli.command("list")(exchanges_list)
-    sessions_cli.command("show")(sessions_show)
-    sessions_cli.command("add")(sessions_add)
-    from bot.cli.edit import sessions_edit
-
-    sessions_cli.command("edit")(sessions_edit)
-
-
-_add_catalog_commands()
-
-
-def _add_irr_commands() -> None:
-    from bot.cli.irr import irr_cli
-
-    cli.add_typer(irr_cli, name="irr")
-
-
-_add_irr_commands()
+# the command groups of their own modules (each imports bot/cli/context.py only)
+cli.add_typer(changes_cli, name="changes")
+cli.command("audit")(audit)
+cli.add_typer(routers_cli, name="routers")
+routers_cli.command("discover")(routers_discover)
+cli.add_typer(drift_cli, name="drift")
+cli.add_typer(irr_cli, name="irr")
+exchanges_cli.command("list")(exchanges_list)
+sessions_cli.command("show")(sessions_show)
+sessions_cli.command("add")(sessions_add)
+sessions_cli.command("edit")(sessions_edit)
 
 
 def main() -> None:

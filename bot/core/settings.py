@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default="sqlite:///peerbot.db", alias="PEERBOT_DATABASE_URL")
     notify_channel: str | None = Field(default=None, alias="PEERBOT_NOTIFY_CHANNEL")
+    # Drift check (issue 17): every N hours read each router's BGP configuration and report what
+    # differs from the database in the notify channel; 0 turns the scheduled check off.
+    drift_hours: float = Field(default=24.0, ge=0, le=24 * 31, alias="PEERBOT_DRIFT_HOURS")
     inventory: Path | None = Field(default=None, alias="PEERBOT_INVENTORY")
     secret_key: SecretStr | None = Field(default=None, alias="PEERBOT_SECRET_KEY")
     templates_dir: Path | None = Field(default=None, alias="PEERBOT_TEMPLATES_DIR")

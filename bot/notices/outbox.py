@@ -73,7 +73,7 @@ def notices_for_poll(s: DbSession, settings: Settings, router: Router, changes: 
         return []
     if len(news) >= settings.notify_summary_min:
         lost = sum(1 for c in news if c.old == UP)
-        return [_add(s, "summary", channel, router_subject(router.id), broadcast=True, payload={
+        return [add_notice(s, "summary", channel, router_subject(router.id), broadcast=True, payload={
             "router": router.name, "router_id": router.id, "count": len(news), "lost": lost,
             "sessions": [c.line() for c in news[:SUMMARY_KEEP]]})]
     out = []
@@ -90,10 +90,10 @@ def notices_for_poll(s: DbSession, settings: Settings, router: Router, changes: 
                    "since": c.since.isoformat() if c.since else None}
         if recent > settings.flap_changes:
             thread.flapping_since = now
-            out.append(_add(s, "flapping", channel, subject, broadcast=False,
+            out.append(add_notice(s, "flapping", channel, subject, broadcast=False,
                             payload={**payload, "changes": recent, "minutes": settings.flap_minutes}))
             continue
-        out.append(_add(s, "change", channel, subject, broadcast=_broadcast(c, now, settings), payload=payload))
+        out.append(add_notice(s, "change", channel, subject, broadcast=_broadcast(c, now, settings), payload=payload))
     return out
 
 
@@ -104,7 +104,7 @@ def notice_unreachable(s: DbSession, settings: Settings, router: Router, error: 
         return None  # said already (or the router was never reachable)
     up = s.execute(select(Session.id, Session.peer_ip).where(Session.router_id == router.id,
                                                             Session.bgp_state == UP).order_by(Session.peer_ip)).all()
-    return _add(s, "unreachable", settings.notify_channel, router_subject(router.id), broadcast=True, payload={
+    return add_notice(s, "unreachable", settings.notify_channel, router_subject(router.id), broadcast=True, payload={
         "router": router.name, "router_id": router.id, "error": error[:500], "count": len(up),
         "sessions": [{"session_id": sid, "ip": ip} for sid, ip in up[:SUMMARY_KEEP]]})
 
@@ -113,7 +113,7 @@ def notice_reachable(s: DbSession, settings: Settings, router: Router) -> Notice
     """`router` answers again after failing (call before its last_error is cleared)."""
     if not settings.notify_channel or router.last_error is None:
         return None
-    return _add(s, "reachable", settings.notify_channel, router_subject(router.id), broadcast=True,
+    return add_notice(s, "reachable", settings.notify_channel, router_subject(router.id), broadcast=True,
                 payload={"router": router.name, "router_id": router.id})
 
 
@@ -139,7 +139,7 @@ def stable_sweep(db: Database, settings: Settings, now: datetime | None = None) 
             if not claimed:
                 continue
             row = s.get(Session, sid)
-            _add(s, "stable", thread.channel, thread.subject, broadcast=False, payload={
+            add_notice(s, "stable", thread.channel, thread.subject, broadcast=False, payload={
                 "session_id": sid, "peer": row.peer.name if row else None, "ip": row.peer_ip if row else None,
                 "state": row.bgp_state if row else None, "minutes": settings.flap_minutes})
             done += 1
@@ -163,7 +163,7 @@ def _thread(s: DbSession, channel: str, subject: str) -> NoticeThread:
     return thread
 
 
-def _add(s: DbSession, kind: str, channel: str, subject: str, *, broadcast: bool, payload: dict[str, Any]) -> Notice:
+def add_notice(s: DbSession, kind: str, channel: str, subject: str, *, broadcast: bool, payload: dict[str, Any]) -> Notice:
     notice = Notice(kind=kind, channel=channel, subject=subject, broadcast=broadcast, payload=payload,
                     state="pending", attempts=0)
     s.add(notice)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from bot.base.redact import MASK  # noqa: F401 - re-exported for the router layer
 
@@ -196,3 +196,8 @@ class RouterDriver(Protocol):
         ...
 
     def neighbor(self, ip: str) -> NeighborState | None: ...
+
+    def bgp_config(self) -> Any:
+        """The BGP neighbors as the router's configuration has them: a
+        bot.routers.bgp_config.model.BgpConfig (discovery and drift)."""
+        ...

@@ -14,7 +14,7 @@ import re
 import socket
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from netmiko.exceptions import (
     ConfigInvalidException,
@@ -36,6 +36,9 @@ from bot.routers.base import (
     UnsupportedPlatform,
 )
 from bot.routers.parsers import PARSERS, common
+
+if TYPE_CHECKING:
+    from bot.routers.bgp_config.model import BgpConfig
 
 log = logging.getLogger(__name__)
 JSON_STATE_PLATFORMS = frozenset({Platform.FRR, Platform.JUNOS, Platform.EOS})
@@ -238,6 +241,29 @@ class NetmikoDriver:
 
     def neighbor(self, ip: str) -> NeighborState | None:
         return self.neighbors().get(common.norm_ip(ip))
+
+    # ------------------------------------------------------------------ configuration
+    def bgp_config(self) -> BgpConfig:
+        """The BGP neighbors as the configuration has them (discovery, issue 17): the platform's
+        configuration commands (bot/routers/bgp_config CONFIG_COMMANDS), parsed. The outputs
+        hold keys: they are never logged, and an error quotes none of them."""
+        from bot.routers.bgp_config import CONFIG_COMMANDS, parse_bgp_config
+
+        conn = self._session()
+        outputs: dict[str, str] = {}
+        for command in CONFIG_COMMANDS[self.platform]:
+            try:
+                outputs[command] = conn.send_command(command, read_timeout=max(self.timeout, 30))
+            except Exception as exc:
+                raise self._translate(exc, "read the BGP configuration") from None
+            first = outputs[command].lstrip().splitlines()[:1]
+            if first and first[0].startswith("%") and "router bgp" in command:
+                raise RouterError(f"{self.creds.host}: '{command}' was refused: {self._mask(first[0].strip())[:200]}")
+        try:
+            return parse_bgp_config(self.platform, outputs)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise RouterError(f"{self.creds.host}: could not parse the BGP configuration "
+                              f"({type(exc).__name__})") from None
 
     # ------------------------------------------------------------------ helpers
     def _session(self) -> Any:

@@ -7,7 +7,7 @@ bound to one core (500 routers: 15 s of CPU in one process). Here each child run
 reads at once and answers with the parsed states; the bot's own process keeps everything else
 (claims, locks, storing, notices), so a child holds no database connection and no Slack client.
 
-Only the read of a poll comes here: changes (push, save, read back) keep their connection in the
+Only reads come here (a poll's state, a discovery's configuration): changes (push, save, read back) keep their connection in the
 bot's process, under its router lock. A child that dies fails the reads it was doing (as router
 errors, so the poll reports them like an unreachable router) and is started again on next use.
 Credentials travel over the child's pipe only; errors come back as their class name and message,
@@ -27,9 +27,11 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from bot.routers import base
-from bot.routers.base import NeighborState, RouterCredentials, RouterError, RouterTimeout
+from bot.routers.base import RouterCredentials, RouterError, RouterTimeout
 
 log = logging.getLogger(__name__)
+
+STATE, CONFIG = "state", "config"  # what a read asks the router for
 
 # errors a child may report, by name (anything else arrives as RouterError)
 _ERRORS = {cls.__name__: cls for cls in (base.RouterError, base.RouterUnreachable, base.RouterAuthFailed,
@@ -53,14 +55,14 @@ def _child(conn: Any, threads: int, level: int) -> None:
             except (OSError, ValueError):  # the bot's side is gone: nothing to tell
                 pass
 
-    def read(job_id: int, creds: RouterCredentials, timeout: float) -> None:
+    def read(job_id: int, kind: str, creds: RouterCredentials, timeout: float) -> None:
         try:
             with get_driver(creds, timeout=timeout) as drv:
-                states = drv.neighbors()
+                states = drv.bgp_config() if kind == CONFIG else drv.neighbors()
         except RouterError as exc:
             answer((job_id, None, (type(exc).__name__, str(exc))))
         except Exception as exc:  # noqa: BLE001 - reported as a failed read; no text: it may echo input
-            answer((job_id, None, ("RouterError", f"{creds.host}: state read failed ({type(exc).__name__})")))
+            answer((job_id, None, ("RouterError", f"{creds.host}: {kind} read failed ({type(exc).__name__})")))
         else:
             answer((job_id, states, None))
 
@@ -145,16 +147,17 @@ class StateReaders:
         self._guard = threading.Lock()
         self._ids = itertools.count(1)
 
-    def read(self, creds: RouterCredentials, timeout: float, *, wait: float) -> dict[str, NeighborState]:
-        """The router's neighbor states, read in a child with the driver's `timeout`; gives up
-        waiting (RouterTimeout) after `wait` s, by which the driver's own timeouts have fired."""
+    def read(self, creds: RouterCredentials, timeout: float, *, wait: float, kind: str = STATE) -> Any:
+        """The router's neighbor states (kind STATE), or its BGP configuration (kind CONFIG: a
+        BgpConfig, for discovery), read in a child with the driver's `timeout`; gives up waiting
+        (RouterTimeout) after `wait` s, by which the driver's own timeouts have fired."""
         future: Future = Future()
         job_id = next(self._ids)
         with self._guard:
             worker = self._least_busy()
             worker.pending[job_id] = future
         try:
-            worker.send((job_id, creds, timeout))
+            worker.send((job_id, kind, creds, timeout))
         except (OSError, ValueError):
             worker.pending.pop(job_id, None)
             raise RouterError("the state reader process is not available") from None

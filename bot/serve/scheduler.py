@@ -140,3 +140,36 @@ def start_irr_refresh(refresher: Any, hours: float) -> BackgroundScheduler | Non
                   next_run_time=datetime.now(timezone.utc) + timedelta(minutes=5))
     sched.start()
     return sched
+
+
+DRIFT_JOB = "drift-check"
+# The key of the cross-process lock held while a scheduled drift check runs (router locks are keyed
+# by router id, always positive; the notice sender holds -11): one check at a time across processes.
+DRIFT_LOCK = -12
+
+
+def start_drift_check(core: Any, drift: Any, hours: float) -> BackgroundScheduler | None:
+    """Compare every router with the database every `hours` (PEERBOT_DRIFT_HOURS; 0 = off), the
+    first time ten minutes after start. `drift` is a bot.adoption.drift.Drift: the routers are
+    read on the pollers' pool, changed reports go to the notice outbox."""
+    if hours <= 0:
+        return None
+    from datetime import datetime, timedelta, timezone
+
+    def run() -> None:
+        if not core.locks.try_router(DRIFT_LOCK, timeout=0):
+            return  # another process is checking
+        try:
+            reports = drift.check()
+            failed = [r.router for r in reports if not r.ok]
+            if failed:
+                log.warning("drift check: %d router(s) could not be read: %s", len(failed), ", ".join(failed[:10]))
+        finally:
+            core.locks.release_router(DRIFT_LOCK)
+
+    seconds = int(hours * 3600)
+    sched = _background(seconds)
+    sched.add_job(run, "interval", seconds=seconds, id=DRIFT_JOB,
+                  next_run_time=datetime.now(timezone.utc) + timedelta(minutes=10))
+    sched.start()
+    return sched

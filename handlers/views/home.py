@@ -11,10 +11,11 @@ MAX_HOME_BLOCKS = 100
 HOME_REFRESH = "home"  # the value of the Refresh button on the Home tab (handlers/router_actions.py)
 
 
-def home_view(h: HomeSummary) -> dict[str, Any]:
+def home_view(h: HomeSummary, discover: bool = True) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [header("peerbot: BGP sessions")]
     blocks += actions([button("Add Session", Action.ADD_SESSION, style="primary"),
-                       button("Refresh", Action.LIST_REFRESH, HOME_REFRESH)])
+                       button("Refresh", Action.LIST_REFRESH, HOME_REFRESH)]
+                      + ([button("Discover sessions", Action.DISCOVER_ALL)] if discover else []))
     counts = " · ".join(f"{state_label(s or 'Not polled')}: *{n}*" for s, n in h.by_state) or "No sessions yet."
     blocks += [section(f"*{h.total_sessions} sessions*\n{counts}"), {"type": "divider"}]
 

@@ -5,6 +5,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.notices.outbox import OutgoingNotice
+from handlers.views.adoption import drift_message
 from handlers.views.common import ago, context, escape, escape_clipped, message, section, state_label
 
 MAX_LINES = 25  # sessions listed in a summary; the rest are counted
@@ -86,4 +87,4 @@ def _when(iso: str | None) -> datetime | None:
 
 
 _RENDERERS = {"change": _change, "flapping": _flapping, "stable": _stable, "summary": _summary,
-              "unreachable": _unreachable, "reachable": _reachable}
+              "unreachable": _unreachable, "reachable": _reachable, "drift": drift_message}

@@ -237,7 +237,7 @@ def _detail_buttons(v: SessionView, available: Collection[str]) -> list[dict[str
     return [b for action_id, b in candidates if action_id in available]
 
 
-def router_details_modal(r: RouterView) -> dict[str, Any]:
+def router_details_modal(r: RouterView, discover: bool = False) -> dict[str, Any]:
     blocks = [
         fields_section([
             ("Name", escape(r.name)), ("Platform", r.platform), ("Address", f"`{escape(r.host)}:{r.port}`"),
@@ -250,6 +250,8 @@ def router_details_modal(r: RouterView) -> dict[str, Any]:
         blocks.append(section(f":warning: *Last error*\n{escape(r.last_error)}"))
     if r.url:
         blocks.append(section(f"<{r.url}|Open in the inventory>"))
+    if discover:  # read the router's BGP configuration: what is new, known, different (handlers/adoption.py)
+        blocks += actions([button("Discover sessions", Action.DISCOVER_ROUTER, str(r.id))])
     return {"type": "modal", "callback_id": "router_details_view", "title": plain(f"Router {r.name}", limit=MAX_MODAL_TITLE),
             "close": plain("Close"), "blocks": blocks}
 
@@ -274,6 +276,9 @@ def help_message(command: str = "/peering") -> dict[str, Any]:
         f"*`{c} show <id|ip>`* — one session, with its actions.\n"
         f"*`{c} add`* — create a session (5-step wizard).\n"
         f"*`{c} refresh [router]`* — poll routers now.\n"
+        f"*`{c} discover [router]`* — read the routers' BGP configuration: the neighbors peerbot does not know yet, "
+        "to import as sessions (nothing is sent to a router).\n"
+        f"*`{c} drift [router]`* — what differs between the routers and peerbot, with Adopt / Fix / Ignore.\n"
         f"*`{c} help`* — this help."
     )
     return message(f"{c} help", [section(text)])

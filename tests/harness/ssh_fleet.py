@@ -36,6 +36,7 @@ USERNAME = "lab"
 PASSWORD = "lab-password"
 LOCAL_ASN = 64500
 STATE_COMMAND = "show bgp neighbors json"
+CONFIG_COMMAND = "show running-config"  # what discovery reads (bot/routers/bgp_config)
 REFUSED_REPLY = "% Unknown command: {line}"
 
 
@@ -127,6 +128,19 @@ class SimRouter:
             self._json = json.dumps({ip: n.to_frr() for ip, n in self.neighbors.items()}, indent=2)
         return self._json
 
+    def running_config(self) -> str:
+        """The neighbors as FRR 8.4's `show running-config` prints them (CRLF, as the terminal)."""
+        out = ["Building configuration...", "", "Current configuration:", "!", "frr version 8.4",
+               "frr defaults traditional", f"hostname {self.name}", "!", f"router bgp {LOCAL_ASN}"]
+        for ip, n in self.neighbors.items():
+            out.append(f" neighbor {ip} remote-as {n.remote_as}")
+            if n.description:
+                out.append(f" neighbor {ip} description {n.description}")
+            if n.admin_down:
+                out.append(f" neighbor {ip} shutdown")
+        out += [" !", " address-family ipv4 unicast", " exit-address-family", "exit", "!", "end", ""]
+        return "\r\n".join(out)
+
     def state_answer(self) -> str:
         """state_json() as the terminal sends it (CRLF line ends, then a line break), kept with
         it: converting 150 KB a read was a good part of the simulator's CPU."""
@@ -216,6 +230,13 @@ class _Shell:
             try:
                 await self._delay()
                 self.process.stdout.write(router.state_answer() + self.prompt())
+            finally:
+                self.fleet._leave("commands")
+        elif line == CONFIG_COMMAND:
+            self.fleet._enter("commands")
+            try:
+                await self._delay()
+                self.process.stdout.write(router.running_config() + self.prompt())
             finally:
                 self.fleet._leave("commands")
         else:

@@ -77,7 +77,7 @@ def test_home_tab_is_published_with_the_right_counts(home_bot: RunningBot) -> No
     assert "*Change requests open* (1)" in text
     buttons = {e["action_id"]: e.get("value") for blk in view["blocks"] if blk["type"] == "actions"
                for e in blk["elements"]}
-    assert buttons == {Action.ADD_SESSION: None, Action.LIST_REFRESH: "home"}
+    assert buttons == {Action.ADD_SESSION: None, Action.LIST_REFRESH: "home", Action.DISCOVER_ALL: None}
 
 
 def test_home_tab_is_not_published_for_non_viewers_or_the_messages_tab(home_bot: RunningBot) -> None:

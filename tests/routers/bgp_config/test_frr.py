@@ -75,3 +75,22 @@ def test_frr_interface_neighbor_and_remote_as_internal() -> None:
     config = parse_bgp_config(Platform.FRR, {"show running-config": text})
     assert config.neighbors["10.0.0.1"].remote_asn == 65001
     assert [(s.peer, s.reason) for s in config.skipped] == [("swp1", "'swp1': an interface (unnumbered) neighbor")]
+
+
+def test_frr_lab_capture() -> None:
+    """A real `show running-config` of FRR 8.4.4 (the lab's R1 after hand-made neighbors)."""
+    config = parse(Platform.FRR, "lab_frr844_show_running_config.txt")
+    assert config.local_asn == 64500 and config.skipped == ()
+    assert sorted(config.neighbors) == ["192.0.2.10", "192.0.2.2", "192.0.2.6", "198.18.0.1", "2001:db8:1::2",
+                                        "2001:db8::2"]
+    md5 = config.neighbors["192.0.2.10"]
+    assert (md5.password_set, md5.inbound_filter, md5.filter_entries, md5.max_prefixes) == \
+        (True, "HANDMADE-IN", ("203.0.113.0/24 le 25",), 200)
+    assert "lab-md5-secret" not in repr(md5) and "lab-md5-secret" not in repr(md5.lines)
+    assert config.neighbors["192.0.2.6"].peer_group == "TRANSIT"
+    pni = config.neighbors["198.18.0.1"]
+    assert pni.admin_down and pni.remote_asn == 13335 and pni.description == "Cloud; PNI tab"
+    v6 = config.neighbors["2001:db8:1::2"]
+    assert v6.families == ("ipv6-unicast",) and v6.max_prefixes == 50
+    assert (v6.inbound_filter, v6.filter_entries) == ("V6-IN", ("2001:db8:65::/48",))
+    assert config.neighbors["2001:db8::2"].description == "pb-peer1-v6"
