@@ -5,6 +5,7 @@ shown with Send again and never resent by itself; a new Email modal still sends 
 from __future__ import annotations
 
 import os
+import smtplib
 import subprocess
 import sys
 import threading
@@ -354,3 +355,20 @@ def test_two_processes_given_the_same_submission_mail_once(once_bot: RunningBot,
     assert all(p.returncode == 0 for p in procs), [p.returncode for p in procs]
     assert len(smtp_server.inbox.messages) == 1
     assert counts(once_bot.core) == (1, 1, 1)
+
+
+def test_mailer_error_after_the_message_was_accepted_is_a_sent_mail(smtp_server: SmtpServer,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A QUIT that times out after the 250 to the message: the mail went, it is no failure."""
+    docmd = smtplib.SMTP.docmd
+
+    def quit_times_out(self, cmd: str, args: str = ""):  # noqa: ANN001, ANN202
+        if cmd.upper() == "QUIT":
+            raise TimeoutError("timed out")
+        return docmd(self, cmd, args)
+
+    monkeypatch.setattr(smtplib.SMTP, "docmd", quit_times_out)
+    mail = Mail(sender="peering@example.net", to=["noc@peer.example"], subject="s", body="b",
+                message_id="<fixed.1@example.net>")
+    assert Mailer(SmtpConfig(smtp_server.host, smtp_server.port, timeout=5)).send(mail) == "<fixed.1@example.net>"
+    assert wait_for_mail(smtp_server.inbox)[0].message["Message-ID"] == "<fixed.1@example.net>"
