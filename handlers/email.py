@@ -4,8 +4,12 @@
   read and a template render). A user who may not send gets an ephemeral "not allowed" instead.
 - Template (select in the modal): a new draft, through views.update.
 - Send (submission): checked in the ack (inline errors: no recipient, a line break in the
-  subject, a body too long, not allowed); SMTP runs on peerbot's worker pool, after the ack, and the
-  result updates the detail message (or comes as an ephemeral message when it cannot).
+  subject, a body too long, not allowed) and claimed under its idempotency key (the view id and a
+  hash of what was submitted), committed before the ack; SMTP runs on peerbot's worker pool, after
+  the ack, and the result updates the detail message (or comes as an ephemeral message when it
+  cannot). The same submission arriving again (a Slack retry, a double click, a replay to another
+  process) finds the claim and is answered "already sent" / "being sent": no second mail.
+- Send again (button, on a failed or unknown Send): a new claim tied to that Send, on the click only.
 """
 from __future__ import annotations
 
@@ -20,12 +24,17 @@ from slack_sdk.errors import SlackApiError
 from bot.core.access import Role
 from bot.core import Core
 from bot.base.errors import InvalidInput
-from bot.email.service import Draft, EmailRecord, check, compose, default_template, parse_template, send
+from bot.email.service import (
+    AlreadyDelivered, Draft, EmailRecord, claim, compose, default_template, deliver, get_send, parse_template,
+    send_again, submission_key,
+)
+from bot.email.smtp import MailOutcomeUnknown
 from bot.sessions.queries import get_session
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
 from handlers.views.email import (
-    EmailMeta, email_modal, error_modal, failed_message, field_errors, sent_message, sent_note, submitted,
+    EmailMeta, already_message, already_modal, email_modal, error_modal, failed_message, field_errors, sent_message, sent_note,
+    submitted, unknown_message,
 )
 from handlers.views.sessions import error_message, session_detail
 
@@ -36,10 +45,10 @@ def _actor(body: dict) -> str:
     return (body.get("user") or {}).get("id", "unknown")
 
 
-def _session_id(body: dict) -> int:
+def _session_id(body: dict, what: str = "session") -> int:
     value = str(body["actions"][0].get("value", ""))
     if not (value.isascii() and value.isdigit()) or len(value) > 10:
-        raise InvalidInput({"session": "this button carries no session id"})
+        raise InvalidInput({what: f"this button carries no {what} id"})
     return int(value)
 
 
@@ -94,35 +103,61 @@ class EmailListeners:
     # -- Send -----------------------------------------------------------------------------------
     def validate(self, ack: Ack, body: dict, view: dict, client: WebClient) -> None:
         """In the ack (no SMTP here): permission and fields, shown next to the fields; then the
-        mail goes out on peerbot's worker pool (SMTP never runs on Bolt's listener threads)."""
+        Send is claimed (committed) and the mail goes out on peerbot's worker pool (SMTP never runs
+        on Bolt's listener threads). A Send claimed before is answered from its claim."""
         template = None
+        actor = _actor(body)
         try:
             meta, draft = _draft(view)
             template = meta.template
-            check(self.core, meta.session_id, _actor(body), draft)
+            claimed = claim(self.core, actor, draft, submission_key(str(view.get("id") or ""), actor, draft),
+                            origin=(meta.channel, meta.message_ts))
         except InvalidInput as exc:
             ack(response_action="errors", errors=field_errors(exc.errors, template))
             return
         except Exception as exc:  # noqa: BLE001 - e.g. not allowed, session deleted, no contacts any more
             ack(response_action="errors", errors=field_errors({"recipients": user_text(exc)}, template))
             return
+        if not claimed.created:  # a retry, a double click, a replay: this Send is (being) made already
+            log.info("email #%s: the same Send arrived again (%s); not sent twice", claimed.id, claimed.state.value)
+            ack(response_action="update", view=already_modal(claimed))
+            return
         ack()  # closes the modal
-        self.workers.submit("email", self.send_email, body, view, client)
+        self.workers.submit("email", self.send_email, claimed.id, client)
 
-    def send_email(self, body: dict, view: dict, client: WebClient) -> None:
-        # the fields were checked at the ack; check again (the session may have changed meanwhile)
+    def send_email(self, send_id: int, client: WebClient) -> None:
+        """Deliver a claimed Send (a worker job) and tell the user how it went."""
+        claimed = get_send(self.core, send_id)
+        meta = EmailMeta(claimed.session_id or 0, claimed.origin_channel, claimed.origin_ts, parse_template(claimed.template))
         try:
-            meta, draft = _draft(view)
-            check(self.core, meta.session_id, _actor(body), draft)
-        except Exception:  # noqa: BLE001 - already shown inline by validate
+            record = deliver(self.core, send_id)
+        except AlreadyDelivered:  # by another job, which reports it
             return
-        actor = _actor(body)
-        try:
-            record = send(self.core, meta.session_id, actor, draft)
+        except MailOutcomeUnknown as exc:
+            self._tell(client, meta, claimed.actor, unknown_message(user_text(exc), send_id))
+            return
         except Exception as exc:  # noqa: BLE001 - SMTP down, recipient refused, ...: the user must know
-            self._tell(client, meta, actor, failed_message(user_text(exc)))
+            self._tell(client, meta, claimed.actor, failed_message(user_text(exc), send_id))
             return
-        self._report_sent(client, meta, actor, record)
+        self._report_sent(client, meta, claimed.actor, record)
+
+    # -- Send again -----------------------------------------------------------------------------
+    def again(self, ack: Ack, body: dict, client: WebClient, respond: Respond) -> None:
+        ack()
+        try:
+            send_id, actor = _session_id(body, "email"), _actor(body)  # the button's value: the email_send id
+            container = body.get("container") or {}
+            channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+            # an ephemeral message cannot be edited: the result comes as a message of its own
+            ts = None if container.get("is_ephemeral") else container.get("message_ts")
+            claimed = send_again(self.core, send_id, actor, origin=(channel, ts))
+        except Exception as exc:  # noqa: BLE001 - sent meanwhile, not allowed, ...: say so
+            respond(response_type="ephemeral", replace_original=False, **error_message(user_text(exc)))
+            return
+        if not claimed.created:
+            respond(response_type="ephemeral", replace_original=False, **already_message(claimed))
+            return
+        self.workers.submit("email", self.send_email, claimed.id, client)
 
     def _report_sent(self, client: WebClient, meta: EmailMeta, actor: str, record: EmailRecord) -> None:
         """Update the detail message the modal came from (it now shows the last email)."""
@@ -161,3 +196,4 @@ def register(app: App, core: Core, ui: Any, workers: Any) -> None:
     app.action(Action.EMAIL_TEMPLATE)(listeners.change_template)
     app.action(Action.EMAIL_RECIPIENTS)(ack_now)  # only changes the modal's state
     app.view(Callback.EMAIL)(listeners.validate)
+    app.action(Action.EMAIL_AGAIN)(listeners.again)

@@ -49,6 +49,7 @@ class Action(StrEnum):
     EMAIL_RECIPIENTS = "email_recipients"
     EMAIL_SUBJECT = "email_subject"
     EMAIL_BODY = "email_body"
+    EMAIL_AGAIN = "session_email_again"  # Send again: a failed or unknown Send (value: its email_send id)
 
 
 class Callback(StrEnum):

@@ -435,6 +435,41 @@ class EmailLog(Base):
     template: Mapped[str] = mapped_column(String(32))
     subject: Mapped[str] = mapped_column(String(255))
     message_id: Mapped[str | None] = mapped_column(String(255))
+
+
+class EmailSend(Base):
+    """One Send of an email (issue 21): claimed here, under a unique `key`, *before* SMTP is called,
+    so a retried, replayed or double-clicked Send finds the first claim instead of mailing again.
+
+    state: "sending" (claimed; SMTP not finished), "sent" (accepted: also an EmailLog row),
+    "failed" (not sent; `outcome` says why), "unknown" (SMTP may or may not have taken it: the
+    process stopped, or the connection broke during DATA). A "sending" row older than a few
+    minutes is in doubt too. A row in doubt is never sent again by itself: Send again makes a new
+    row (key "again:<id>", `again_of` = this id)."""
+
+    __tablename__ = "email_send"
+    __table_args__ = (UniqueConstraint("key", name="uq_email_send_key"), _IDS_NEVER_REUSED)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # "view:<Slack view id>:<sha256 of what was submitted>", "again:<email_send id>", "call:<uuid>":
+    # never message text in clear
+    key: Mapped[str] = mapped_column(String(160))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("session.id", ondelete="SET NULL"), index=True)
+    session_label: Mapped[str] = mapped_column(String(255))
+    actor: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(16))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    smtp_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # set once, before SMTP
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    template: Mapped[str] = mapped_column(String(32))
+    recipients: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cc: Mapped[list[str]] = mapped_column(JSON, default=list)
+    subject: Mapped[str] = mapped_column(String(255))
+    body_encrypted: Mapped[str] = mapped_column(Text)  # Fernet (bot/core/secrets): for Send again only
+    message_id: Mapped[str] = mapped_column(String(255))  # chosen at the claim; Send again reuses it
+    outcome: Mapped[str | None] = mapped_column(Text)  # why failed / unknown: one line, safe to show
+    again_of: Mapped[int | None] = mapped_column(Integer, index=True)  # the row this one sends again
+    origin_channel: Mapped[str | None] = mapped_column(String(32))  # the detail message to update
+    origin_ts: Mapped[str | None] = mapped_column(String(32))
 # --- end of email log ------------------------------------------------------------------------
 
 

@@ -5,8 +5,11 @@
   Slack's 3-second trigger window.
 - `check(core, session_id, actor, draft)`: may this user send this (edited) draft? Raises
   PermissionDenied or InvalidInput (per field) — the modal shows these inline, before any SMTP.
-- `send(core, session_id, actor, draft)`: checks again, sends over SMTP (slow: never on a Slack
-  listener thread), then records the mail (EmailLog + audit). A failed send records no EmailLog.
+- `claim(core, actor, draft, key)`: checks, then stores the Send under its idempotency key (an
+  email_send row, state "sending") *before* any SMTP; a key claimed before gets that claim back.
+  `deliver(core, send_id)`: SMTP (slow: never on a Slack listener thread), at most once per claim,
+  then the outcome: sent (EmailLog + audit), failed, or unknown (it may have gone). `send` is both.
+  `send_again`: a new claim of a failed or unknown Send, on the user's click only.
 
 Templates are `bot/email/templates/email/<template>.j2`; an operator overrides one by dropping a file
 of the same name into `$PEERBOT_TEMPLATES_DIR/email/`. A template renders to a first line
@@ -15,28 +18,32 @@ of the same name into `$PEERBOT_TEMPLATES_DIR/email/`. A template renders to a f
 from __future__ import annotations
 
 import functools
+import hashlib
 import ipaddress
+import json
 import logging
 import re
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
-from email.utils import parseaddr
+from email.utils import make_msgid, parseaddr
 from enum import StrEnum
 from pathlib import Path
 
 from jinja2 import ChoiceLoader, FileSystemLoader, StrictUndefined, TemplateError, TemplateNotFound
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as OrmSession
 
 from bot.core.access import Role
-from bot.base.errors import InvalidInput, PeerbotError
-from bot.email.smtp import Mail, MailError, Mailer, MailNotConfigured, SmtpConfig, valid_address
+from bot.base.errors import Conflict, InvalidInput, NotFound, PeerbotError
+from bot.email.smtp import Mail, Mailer, MailNotConfigured, MailOutcomeUnknown, SmtpConfig, valid_address
 from bot.core import audit
 from bot.sessions.queries import load_session
-from bot.sessions.views import SessionView
-from storage.models import EmailLog, PdbNet, PdbPoc, Session
+from bot.sessions.views import SessionView, stale_before
+from storage.models import EmailLog, EmailSend, PdbNet, PdbPoc, Session, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -363,36 +370,281 @@ def _md5_key(core, row: Session) -> str | None:  # noqa: ANN001
         return None
 
 
-def send(core, session_id: int, actor: str, draft: Draft) -> EmailRecord:  # noqa: ANN001
-    """Check, send over SMTP, record. Raises PermissionDenied, InvalidInput, NoContacts, MailError."""
-    if draft.session_id != session_id:
-        raise InvalidInput({"session": "the draft belongs to another session"})
-    recipients = check(core, session_id, actor, draft)
+# -- sending once ----------------------------------------------------------------------------------
+# A Send is claimed (an email_send row under a unique key, committed) before SMTP is called; only
+# the call that made the claim delivers it, and only once (smtp_at is set by a conditional UPDATE).
+# A second arrival of the same key (Slack retry, double click, replay, another process) gets the
+# claim back instead: sent, sending, failed or unknown. Nothing is ever resent by itself.
+class AlreadyDelivered(Conflict):
+    """`deliver` was called again for a claim whose SMTP already started: nothing is sent."""
+
+
+class SendState(StrEnum):
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"  # not sent (refused, SMTP down, no longer allowed): Send again may retry
+    UNKNOWN = "unknown"  # may have been sent: the user decides (Send again)
+
+
+UNKNOWN_STOPPED = ("peerbot stopped while this email was being sent: it may or may not have reached the "
+                   "peer. Check with them, or Send again.")
+_VIEW_ID = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@dataclass(frozen=True)
+class EmailSendView:
+    """A claim of a Send (an email_send row), for surfaces."""
+
+    id: int
+    key: str
+    session_id: int | None
+    session_label: str
+    actor: str
+    state: SendState
+    claimed_at: datetime
+    finished_at: datetime | None
+    recipients: tuple[str, ...]
+    template: str
+    subject: str
+    outcome: str | None
+    again_of: int | None
+    origin_channel: str | None
+    origin_ts: str | None
+    created: bool = False  # this call made the claim (and must deliver it)
+
+    @property
+    def template_label(self) -> str:
+        try:
+            return Template(self.template).label
+        except ValueError:
+            return self.template
+
+    @property
+    def in_doubt(self) -> bool:
+        return self.state is SendState.UNKNOWN or (self.state is SendState.SENDING
+                                                    and _aware(self.claimed_at) < stale_before())
+
+    @classmethod
+    def of(cls, row: EmailSend, *, created: bool = False) -> EmailSendView:
+        return cls(id=row.id, key=row.key, session_id=row.session_id, session_label=row.session_label,
+                   actor=row.actor, state=SendState(row.state), claimed_at=_aware(row.claimed_at),
+                   finished_at=_aware(row.finished_at) if row.finished_at else None,
+                   recipients=tuple(row.recipients or ()), template=row.template, subject=row.subject,
+                   outcome=row.outcome, again_of=row.again_of, origin_channel=row.origin_channel,
+                   origin_ts=row.origin_ts, created=created)
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)  # SQLite gives naive UTC back
+
+
+def submission_key(view_id: str, actor: str, draft: Draft) -> str:
+    """The idempotency key of a submitted Email modal: its Slack view id and a hash of what was
+    submitted (never the text itself). The same modal submitted twice is one Send; an edited
+    resubmission (after an inline error) or a new modal is another."""
+    what = json.dumps([actor, draft.session_id, draft.template.value, list(draft.recipients), draft.subject,
+                       draft.body], ensure_ascii=False, separators=(",", ":"))
+    view = _VIEW_ID.sub("", str(view_id or ""))[:40]
+    return f"view:{view}:{hashlib.sha256(what.encode()).hexdigest()[:48]}"
+
+
+def find_send(core, key: str) -> EmailSendView | None:  # noqa: ANN001
+    """The claim stored under `key`, if any (a stale "sending" one is marked unknown first)."""
+    mark_unknown(core)
+    with core.db.session() as s:
+        row = s.scalar(select(EmailSend).where(EmailSend.key == key))
+        return EmailSendView.of(row) if row else None
+
+
+MAX_ID = 2**31 - 1  # an id past this is none of ours (and out of range on PostgreSQL)
+
+
+def get_send(core, send_id: int) -> EmailSendView:  # noqa: ANN001
+    if not 0 < send_id <= MAX_ID:
+        raise NotFound(f"Email #{send_id} is not known.")
+    mark_unknown(core)
+    with core.db.session() as s:
+        row = s.get(EmailSend, send_id)
+        if row is None:
+            raise NotFound(f"Email #{send_id} is not known.")
+        return EmailSendView.of(row)
+
+
+def claim(core, actor: str, draft: Draft, key: str, *, origin: tuple[str | None, str | None] = (None, None),  # noqa: ANN001
+          again_of: int | None = None, message_id: str | None = None) -> EmailSendView:
+    """Check the draft and claim its Send under `key` (committed before this returns). An earlier
+    claim of `key` is returned as it stands (`created` False) and nothing new is stored. Raises
+    PermissionDenied, InvalidInput, NoContacts, NotFound, MailNotConfigured — before any claim."""
+    core.access.require(actor, Role.OPERATOR, "send email")
+    if (existing := find_send(core, key)) is not None:
+        return existing
+    recipients = check(core, draft.session_id, actor, draft)
     mail = mail_settings(core.settings)
-    with core.db.session() as s:
-        row = load_session(s, session_id)
-        label = f"{row.peer.name} AS{row.peer.asn} {row.peer_ip} on {row.router.name}"[:255]
-        names = {c.email: c.name for c in _contacts(s, _network(s, row), draft.template)}
-    subject = draft.subject.strip()
-    message = Mail(sender=mail.sender, sender_name=mail.sender_name, to=recipients, cc=mail.cc,
-                   subject=subject, body=draft.body, to_names={r: names.get(r, "") for r in recipients})
-    summary = {"to": list(recipients), "cc": list(mail.cc), "template": draft.template.value, "subject": subject}
     try:
-        message_id = Mailer(mail.smtp).send(message)
-    except MailError as exc:
         with core.db.session() as s:
-            audit.record(s, actor=actor, action="email_send", object_type="session", object_id=session_id,
-                         outcome="error", after=summary, detail=str(exc))
-        raise
+            row = load_session(s, draft.session_id)
+            label = f"{row.peer.name} AS{row.peer.asn} {row.peer_ip} on {row.router.name}"[:255]
+            claim_row = EmailSend(
+                key=key[:160], session_id=draft.session_id, session_label=label, actor=actor,
+                state=SendState.SENDING.value, template=draft.template.value, recipients=list(recipients),
+                cc=list(mail.cc), subject=draft.subject.strip()[:255],
+                body_encrypted=core.secrets.encrypt(draft.body),
+                message_id=message_id or make_msgid(idstring="peerbot", domain=mail.sender.rpartition("@")[2] or None),
+                again_of=again_of, origin_channel=(origin[0] or None) and str(origin[0])[:32],
+                origin_ts=(origin[1] or None) and str(origin[1])[:32])
+            s.add(claim_row)
+            s.flush()
+            return EmailSendView.of(claim_row, created=True)
+    except IntegrityError:  # a concurrent arrival of the same key claimed it first
+        existing = find_send(core, key)
+        if existing is None:
+            raise
+        return existing
+
+
+def deliver(core, send_id: int) -> EmailRecord:  # noqa: ANN001
+    """Send a claim made by `claim` over SMTP (slow: never on a Slack listener thread) and record
+    the result. At most once per claim: a second call raises Conflict without touching SMTP.
+    Raises MailError (MailOutcomeUnknown: it may have gone), or what `check` raises now."""
     with core.db.session() as s:
-        entry = EmailLog(session_id=session_id, session_label=label, actor=actor, recipients=list(recipients),
-                         cc=list(mail.cc), template=draft.template.value, subject=subject[:255],
-                         message_id=message_id[:255])
+        started = s.execute(update(EmailSend).where(EmailSend.id == send_id, EmailSend.state == SendState.SENDING.value,
+                                                    EmailSend.smtp_at.is_(None)).values(smtp_at=utcnow())).rowcount
+        row = s.get(EmailSend, send_id)
+        if not started or row is None:
+            raise AlreadyDelivered(f"Email #{send_id} is already being sent or done; it is not sent twice.")
+        session_id, actor, cc, message_id = row.session_id, row.actor, tuple(row.cc or ()), row.message_id
+        draft = Draft(session_id=session_id or 0, template=parse_template(row.template), subject=row.subject,
+                      body=core.secrets.decrypt(row.body_encrypted), recipients=tuple(row.recipients or ()))
+    summary = {"to": list(draft.recipients), "cc": list(cc), "template": draft.template.value,
+               "subject": draft.subject, "send": send_id}
+    try:
+        if session_id is None:
+            raise NotFound("The session was deleted; nothing was sent.")
+        recipients = check(core, session_id, actor, draft)  # the session may have changed since the claim
+        mail = mail_settings(core.settings)
+        with core.db.session() as s:
+            names = {c.email: c.name for c in _contacts(s, _network(s, load_session(s, session_id)), draft.template)}
+        message = Mail(sender=mail.sender, sender_name=mail.sender_name, to=recipients, cc=cc,
+                       subject=draft.subject, body=draft.body, to_names={r: names.get(r, "") for r in recipients},
+                       message_id=message_id)
+        sent_id = Mailer(mail.smtp).send(message)
+    except MailOutcomeUnknown as exc:
+        _not_sent(core, send_id, SendState.UNKNOWN, actor, summary, str(exc))
+        raise
+    except PeerbotError as exc:  # refused, SMTP down, not allowed any more, ...: nothing went
+        _not_sent(core, send_id, SendState.FAILED, actor, summary, user_message(exc))
+        raise
+    except BaseException:  # a bug, or the process is stopping: it may have been handed over
+        _not_sent(core, send_id, SendState.UNKNOWN, actor, summary, "An unexpected error stopped the sending (see "
+                  "the bot's log): it may or may not have reached the peer.")
+        raise
+    summary["to"] = list(recipients)
+    with core.db.session() as s:
+        _move(s, send_id, SendState.SENT, None)
+        row = s.get(EmailSend, send_id)
+        entry = EmailLog(session_id=row.session_id, session_label=row.session_label, actor=actor,
+                         recipients=list(recipients), cc=list(cc), template=row.template, subject=row.subject[:255],
+                         message_id=sent_id[:255])
         s.add(entry)
-        audit.record(s, actor=actor, action="email_send", object_type="session", object_id=session_id,
-                     after=summary, detail=f"Message-ID {message_id}"[:500])
+        audit.record(s, actor=actor, action="email_send", object_type="session", object_id=row.session_id,
+                     after=summary, detail=f"Message-ID {sent_id}"[:500])
         s.flush()
         return EmailRecord.of(entry)
+
+
+def user_message(exc: PeerbotError) -> str:
+    if isinstance(exc, InvalidInput):
+        return "; ".join(exc.errors.values())
+    return str(exc)
+
+
+def _move(s: OrmSession, send_id: int, state: SendState, outcome: str | None) -> None:
+    # from unknown too: a claim marked unknown meanwhile (a slow server) may still learn its outcome
+    moved = s.execute(update(EmailSend).where(
+        EmailSend.id == send_id, EmailSend.state.in_([SendState.SENDING.value, SendState.UNKNOWN.value]))
+        .values(state=state.value, finished_at=utcnow(), outcome=outcome[:2000] if outcome else None)).rowcount
+    if not moved:
+        log.warning("email #%s: its outcome was recorded already", send_id)
+
+
+def _not_sent(core, send_id: int, state: SendState, actor: str, summary: dict, detail: str) -> None:  # noqa: ANN001
+    with core.db.session() as s:
+        _move(s, send_id, state, detail)
+        session_id = s.scalar(select(EmailSend.session_id).where(EmailSend.id == send_id))
+        audit.record(s, actor=actor, action="email_send", object_type="session", object_id=session_id,
+                     outcome="error", after={**summary, "state": state.value}, detail=detail[:500])
+
+
+def mark_unknown(core) -> list[int]:  # noqa: ANN001
+    """Claims still "sending" long after they were made were cut off (the process stopped between
+    the claim and the result): mark them unknown, audited. Never resent."""
+    with core.db.session() as s:
+        ids = list(s.scalars(select(EmailSend.id).where(EmailSend.state == SendState.SENDING.value,
+                                                        EmailSend.claimed_at < stale_before())))
+        found = []
+        for send_id in ids:
+            moved = s.execute(update(EmailSend).where(EmailSend.id == send_id,
+                                                      EmailSend.state == SendState.SENDING.value)
+                              .values(state=SendState.UNKNOWN.value, outcome=UNKNOWN_STOPPED)).rowcount
+            if moved:
+                row = s.get(EmailSend, send_id)
+                audit.record(s, actor="system", action="email_send", object_type="session", object_id=row.session_id,
+                             outcome="error", after={"send": send_id, "state": SendState.UNKNOWN.value},
+                             detail=UNKNOWN_STOPPED)
+                found.append(send_id)
+        return found
+
+
+def send_again(core, send_id: int, actor: str, *, origin: tuple[str | None, str | None] = (None, None)) -> EmailSendView:  # noqa: ANN001
+    """Claim a new Send of a failed or unknown one (key "again:<id>": pressing Send again twice is one
+    Send). It keeps the Message-ID, so a peer that got both can tell the second is the same mail.
+    Raises Conflict when that Send went (or is still going), NotFound, and what `claim` raises."""
+    core.access.require(actor, Role.OPERATOR, "send email")
+    if not 0 < send_id <= MAX_ID:
+        raise NotFound(f"Email #{send_id} is not known.")
+    key = f"again:{int(send_id)}"
+    if (existing := find_send(core, key)) is not None:
+        return existing
+    first = get_send(core, send_id)
+    if first.state is SendState.SENT:
+        raise Conflict(f"That email was sent {first.finished_at:%Y-%m-%d %H:%M} UTC; it is not sent again. "
+                       "Use Email for a new one.")
+    if first.state is SendState.SENDING:
+        raise Conflict("That email is still being sent; wait for its outcome.")
+    if first.session_id is None:
+        raise NotFound("The session of that email was deleted.")
+    with core.db.session() as s:
+        row = s.get(EmailSend, send_id)
+        draft = Draft(session_id=row.session_id, template=parse_template(row.template), subject=row.subject,
+                      body=core.secrets.decrypt(row.body_encrypted), recipients=tuple(row.recipients or ()))
+        message_id = row.message_id
+    return claim(core, actor, draft, key, origin=origin, again_of=send_id, message_id=message_id)
+
+
+def send(core, session_id: int, actor: str, draft: Draft, *, key: str | None = None) -> EmailRecord:  # noqa: ANN001
+    """Claim and send at once (CLI, tests). Raises PermissionDenied, InvalidInput, NoContacts,
+    MailError; Conflict when `key` was claimed before (that Send is not made again). Without a
+    key every call is a Send of its own."""
+    if draft.session_id != session_id:
+        raise InvalidInput({"session": "the draft belongs to another session"})
+    claimed = claim(core, actor, draft, key or f"call:{uuid.uuid4().hex}")
+    if not claimed.created:
+        raise Conflict(already_text(claimed))
+    return deliver(core, claimed.id)
+
+
+def already_text(claimed: EmailSendView) -> str:
+    """What a second arrival of a Send is told (no message text: the subject is the user's own)."""
+    at = f"{claimed.claimed_at:%Y-%m-%d %H:%M} UTC"
+    if claimed.state is SendState.SENT:
+        done = f"{claimed.finished_at:%Y-%m-%d %H:%M} UTC" if claimed.finished_at else at
+        return f"This email was already sent ({done}); it is not sent twice."
+    if claimed.in_doubt:
+        return ("This email's outcome is unknown (peerbot stopped while sending it). It is not sent again "
+                "by itself: use Send again on the session if the peer did not get it.")
+    if claimed.state is SendState.FAILED:
+        return f"This email was not sent: {claimed.outcome or 'it failed'}"
+    return f"This email is being sent (since {at}); it is not sent twice."
 
 
 def last_email(db, session_id: int) -> EmailRecord | None:  # noqa: ANN001 - storage.db.Database

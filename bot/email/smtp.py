@@ -9,7 +9,9 @@ password (a relay that needs no login, e.g. on localhost, works without TLS).
 Recipients are offered one by one (RCPT TO) and the message is only handed over (DATA) when the
 server accepted every one of them: a refused recipient means nothing was sent to anybody, never
 half a mailing. Every failure is a `MailError` with a one-line message naming what failed (the
-server, the recipient, the login) and never the password.
+server, the recipient, the login) and never the password. A connection that breaks (or times
+out) once the message is being handed over (DATA) is `MailOutcomeUnknown`: the server may have
+taken it, so it must not be sent again without asking the user.
 """
 from __future__ import annotations
 
@@ -48,6 +50,10 @@ class MailServerUnavailable(MailError):
 
 class MailAuthFailed(MailError):
     pass
+
+
+class MailOutcomeUnknown(MailError):
+    """The connection broke while the message was handed over: it may or may not have been accepted."""
 
 
 class RecipientsRefused(MailError):
@@ -117,6 +123,7 @@ class Mail:
     cc: Sequence[str] = ()
     sender_name: str = ""  # display name of the From header
     to_names: dict[str, str] = field(default_factory=dict)  # address -> display name, for the To header
+    message_id: str | None = None  # "<…@…>"; None: a new one
 
     @property
     def envelope(self) -> list[str]:
@@ -135,7 +142,7 @@ def build_message(mail: Mail) -> EmailMessage:
         msg["Cc"] = ", ".join(mail.cc)
     msg["Subject"] = mail.subject
     msg["Date"] = formatdate(usegmt=True)
-    msg["Message-ID"] = make_msgid(domain=mail.sender.rpartition("@")[2] or None)
+    msg["Message-ID"] = mail.message_id or make_msgid(domain=mail.sender.rpartition("@")[2] or None)
     msg.set_content(mail.body)
     return msg
 
@@ -154,6 +161,9 @@ class Mailer:
         except ValueError:
             raise MailError("The subject or an address contains a line break.") from None
         cfg = self.config
+        # DATA started: from here a broken connection is an unknown outcome; accepted (250 to the
+        # message): what fails afterwards (QUIT) changes nothing, the mail went
+        phase = "before"
         try:
             with self._connect() as smtp:
                 self._login(smtp)
@@ -169,31 +179,43 @@ class Mailer:
                 if refused:
                     _quiet_rset(smtp)
                     raise RecipientsRefused(refused)
+                phase = "data"
                 code, reply = smtp.data(message.as_bytes())
                 if code != 250:
                     raise MailError(f"The SMTP server refused the message ({code} {_server_text(reply)}).")
+                phase = "accepted"
         except MailError:
             raise
-        except smtplib.SMTPAuthenticationError as exc:
-            raise MailAuthFailed(f"The SMTP server {cfg.where} refused the login of PEERBOT_SMTP_USERNAME "
-                                 f"({exc.smtp_code}); check PEERBOT_SMTP_USERNAME / PEERBOT_SMTP_PASSWORD.") from None
-        except smtplib.SMTPDataError as exc:  # DATA not accepted (e.g. 554 before the 354)
-            raise MailError(f"The SMTP server refused the message ({exc.smtp_code} {_server_text(exc.smtp_error)}).") from None
-        except smtplib.SMTPResponseException as exc:
-            raise MailError(f"The SMTP server {cfg.where} answered {exc.smtp_code} {_server_text(exc.smtp_error)}.") from None
-        except smtplib.SMTPNotSupportedError:
-            raise MailError(f"The SMTP server {cfg.where} does not support login (AUTH); unset PEERBOT_SMTP_USERNAME "
-                            "or use another server.") from None
-        except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError):
-            raise MailServerUnavailable(f"The SMTP server {cfg.where} closed the connection. Nothing was sent.") from None
-        except ssl.SSLError as exc:
-            reason = "certificate not trusted" if isinstance(exc, ssl.SSLCertVerificationError) else "handshake failed"
-            raise MailServerUnavailable(f"TLS with the SMTP server {cfg.where} failed ({reason}). Nothing was sent.") from None
-        except OSError as exc:
-            raise MailServerUnavailable(f"Cannot reach the SMTP server {cfg.where} ({_reason(exc)}). Nothing was sent.") from None
-        except smtplib.SMTPException as exc:
-            raise MailError(f"Sending through {cfg.where} failed ({type(exc).__name__}). Nothing was sent.") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            if phase == "accepted":
+                return str(message["Message-ID"])
+            if phase == "data" and isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
+                raise MailOutcomeUnknown(f"The connection to the SMTP server {cfg.where} broke while the message "
+                                         "was handed over: it may or may not have been sent.") from None
+            raise self._error(exc) from None
         return str(message["Message-ID"])
+
+    def _error(self, exc: Exception) -> MailError:
+        """What went wrong before the message was handed over (so: nothing was sent)."""
+        cfg = self.config
+        if isinstance(exc, smtplib.SMTPAuthenticationError):
+            return MailAuthFailed(f"The SMTP server {cfg.where} refused the login of PEERBOT_SMTP_USERNAME "
+                                  f"({exc.smtp_code}); check PEERBOT_SMTP_USERNAME / PEERBOT_SMTP_PASSWORD.")
+        if isinstance(exc, smtplib.SMTPDataError):  # DATA not accepted (e.g. 554 before the 354)
+            return MailError(f"The SMTP server refused the message ({exc.smtp_code} {_server_text(exc.smtp_error)}).")
+        if isinstance(exc, smtplib.SMTPResponseException):
+            return MailError(f"The SMTP server {cfg.where} answered {exc.smtp_code} {_server_text(exc.smtp_error)}.")
+        if isinstance(exc, smtplib.SMTPNotSupportedError):
+            return MailError(f"The SMTP server {cfg.where} does not support login (AUTH); unset PEERBOT_SMTP_USERNAME "
+                             "or use another server.")
+        if isinstance(exc, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)):
+            return MailServerUnavailable(f"The SMTP server {cfg.where} closed the connection. Nothing was sent.")
+        if isinstance(exc, ssl.SSLError):
+            reason = "certificate not trusted" if isinstance(exc, ssl.SSLCertVerificationError) else "handshake failed"
+            return MailServerUnavailable(f"TLS with the SMTP server {cfg.where} failed ({reason}). Nothing was sent.")
+        if isinstance(exc, OSError):
+            return MailServerUnavailable(f"Cannot reach the SMTP server {cfg.where} ({_reason(exc)}). Nothing was sent.")
+        return MailError(f"Sending through {cfg.where} failed ({type(exc).__name__}). Nothing was sent.")
 
     def _connect(self) -> smtplib.SMTP:
         cfg = self.config

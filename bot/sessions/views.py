@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import object_session
+from sqlalchemy import bindparam, or_, select
+from sqlalchemy.orm import aliased, object_session
 
 from bot.routers.parsers.common import PREFIX_LIMIT_EXCEEDED
-from storage.models import OPEN_CHANGE_STATES, ChangeRequest, ChangeRequestItem, ChangeState, EmailLog, Session
+from storage.models import OPEN_CHANGE_STATES, ChangeRequest, ChangeRequestItem, ChangeState, EmailLog, EmailSend, Session
 
 ESTABLISHED = "Established"
 UNKNOWN_STATE = "Unknown — check the router"
@@ -45,6 +45,46 @@ class LastEmail:
                 if sid not in found:
                     found[sid] = cls(actor, sent_at, tuple(recipients or ()), template)
         return found
+
+
+# A Send still "sending" after this long was cut off (the process stopped): its outcome is unknown.
+EMAIL_SENDING_STALE = timedelta(minutes=5)
+
+
+def stale_before(now: datetime | None = None) -> datetime:
+    """Claims of a Send older than this and still "sending" are in doubt."""
+    return (now or datetime.now(timezone.utc)) - EMAIL_SENDING_STALE
+
+
+@dataclass(frozen=True)
+class EmailInDoubt:
+    """A Send to the peer whose SMTP outcome is unknown (bot/email/service.py), not yet sent again:
+    the session detail shows it with a Send again button."""
+
+    send_id: int
+    actor: str
+    claimed_at: datetime
+    recipients: tuple[str, ...]
+    template: str
+    subject: str
+
+    @classmethod
+    def of_session(cls, s: Session) -> EmailInDoubt | None:
+        orm = object_session(s)
+        if orm is None or s.id is None:
+            return None
+        again = aliased(EmailSend)
+        with orm.no_autoflush:
+            row = orm.scalar(
+                select(EmailSend).where(
+                    EmailSend.session_id == s.id,
+                    or_(EmailSend.state == "unknown",
+                        (EmailSend.state == "sending") & (EmailSend.claimed_at < stale_before())),
+                    ~select(again.id).where(again.again_of == EmailSend.id).exists())
+                .order_by(EmailSend.claimed_at.desc(), EmailSend.id.desc()).limit(1))
+        if row is None:
+            return None
+        return cls(row.id, row.actor, row.claimed_at, tuple(row.recipients or ()), row.template, row.subject)
 
 
 _LAST_EMAILS = (select(EmailLog.session_id, EmailLog.actor, EmailLog.sent_at, EmailLog.recipients, EmailLog.template)
@@ -130,6 +170,7 @@ class SessionView:
     pending_change: PendingChange | None = None
     needs_check: bool = False
     max_prefixes: int | None = None  # the limit of the session's own family (issue 10)
+    email_in_doubt: EmailInDoubt | None = None  # on the detail only (not on list pages)
 
     @property
     def is_up(self) -> bool:
@@ -153,8 +194,10 @@ class SessionView:
     def of(cls, s: Session, *, related: tuple[dict[int, LastEmail], dict[int, PendingChange]] | None = None) -> SessionView:
         """`related`: the last emails and open requests of a whole page, loaded at once
         (LastEmail/PendingChange.of_sessions); without it they are looked up for this row."""
+        in_doubt = None
         if related is None:
             last_email, pending = LastEmail.of_session(s), PendingChange.of_session(s)
+            in_doubt = EmailInDoubt.of_session(s)
         else:
             last_email, pending = related[0].get(s.id), related[1].get(s.id)
         return cls(
@@ -171,6 +214,7 @@ class SessionView:
             created_at=s.created_at, updated_at=s.updated_at, last_email=last_email,
             pending_change=pending, needs_check=bool(s.needs_check),
             max_prefixes=s.max_prefixes_v4 if s.address_family == 4 else s.max_prefixes_v6,
+            email_in_doubt=in_doubt,
         )
 
 

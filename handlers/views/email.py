@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.base.errors import InvalidInput
-from bot.email.service import LABELS, MAX_BODY, MAX_SUBJECT, Contact, Draft, EmailRecord, Template
-from bot.sessions.views import LastEmail, SessionView
+from bot.email.service import (
+    LABELS, MAX_BODY, MAX_SUBJECT, Contact, Draft, EmailRecord, EmailSendView, Template, already_text,
+)
+from bot.sessions.views import EmailInDoubt, LastEmail, SessionView
 from handlers.ids import Action, Callback
 from handlers.views.common import (
-    MAX_BUTTON, MAX_MODAL_TITLE, MAX_TEXT, ago, clip, clip_mrkdwn, context, escape, escape_clipped, message, plain,
-    section,
+    MAX_BUTTON, MAX_MODAL_TITLE, MAX_TEXT, ago, button, clip, clip_mrkdwn, context, escape, escape_clipped, message,
+    plain, section,
 )
 
 MAX_OPTIONS = 100  # options of a select
@@ -148,8 +150,52 @@ def sent_note(record: EmailRecord) -> str:
                 f"{_recipients(record.recipients)}{cc}: “{escape(record.subject)}”", MAX_TEXT)
 
 
-def failed_message(text: str) -> dict[str, Any]:
-    return message(f"Email not sent: {text}", [section(f":x: *Email not sent.* {escape(text)}")])
+def again_button(send_id: int) -> dict[str, Any]:
+    return button("Send again", Action.EMAIL_AGAIN, str(send_id))
+
+
+def failed_message(text: str, send_id: int | None = None) -> dict[str, Any]:
+    """Not sent (definitely): with Send again when there is a Send to repeat."""
+    extra = {"accessory": again_button(send_id)} if send_id else {}
+    return message(f"Email not sent: {text}", [section(clip_mrkdwn(f":x: *Email not sent.* {escape(text)}", MAX_TEXT),
+                                                       **extra)])
+
+
+def unknown_message(text: str, send_id: int) -> dict[str, Any]:
+    """It may have gone: never resent by itself; the user decides."""
+    note = (f":grey_question: *Email outcome unknown.* {escape(text)} It is not sent again by itself: "
+            "check with the peer, or Send again.")
+    return message(f"Email outcome unknown: {text}", [section(clip_mrkdwn(note, MAX_TEXT),
+                                                              accessory=again_button(send_id))])
+
+
+def _already_blocks(claimed: EmailSendView) -> list[dict[str, Any]]:
+    return [section(f":email: {escape(already_text(claimed))}"),
+            context(clip_mrkdwn(f"*{escape(claimed.template_label)}* to {_recipients(claimed.recipients)}"
+                                f" by {_user(claimed.actor)}", MAX_TEXT))]
+
+
+def already_modal(claimed: EmailSendView) -> dict[str, Any]:
+    """What a second arrival of the same Send (retry, double click, replay) answers: no second mail."""
+    return {"type": "modal", "title": plain("Email", limit=MAX_MODAL_TITLE), "close": plain("Close"),
+            "blocks": _already_blocks(claimed)}
+
+
+def already_message(claimed: EmailSendView) -> dict[str, Any]:
+    """The same, for a second press of Send again."""
+    return message(already_text(claimed), _already_blocks(claimed))
+
+
+def in_doubt_block(doubt: EmailInDoubt) -> dict[str, Any]:
+    """The session detail's line for a Send whose outcome is unknown, with Send again."""
+    try:
+        label = LABELS[Template(doubt.template)]
+    except ValueError:
+        label = doubt.template
+    note = (f":grey_question: *Email outcome unknown:* *{escape(label)}* by {_user(doubt.actor)} "
+            f"{ago(doubt.claimed_at)} to {_recipients(doubt.recipients)}: “{escape(doubt.subject)}”. peerbot "
+            "stopped while sending it; it may or may not have reached the peer.")
+    return section(clip_mrkdwn(note, MAX_TEXT), accessory=again_button(doubt.send_id))
 
 
 def sent_message(record: EmailRecord) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from bot.base.errors import InvalidInput
 from bot.sessions.catalog import PeerView, RouterView
 from bot.sessions.views import ListKey, SessionPage, SessionView
 from handlers.ids import Action
-from handlers.views.email import last_email_line
+from handlers.views.email import in_doubt_block, last_email_line
 from handlers.views.common import (
     MAX_BUTTON, MAX_MODAL_TITLE, ago, actions, button, confirm_dialog, context, escape, escape_clipped,
     fields_section, header, message, plain, section, state_label,
@@ -198,6 +198,8 @@ def session_detail(v: SessionView, available: Collection[str] = (), note: str | 
         blocks.append(section(pending_line(v.pending_change)))
     if v.last_email:
         blocks.append(context(last_email_line(v.last_email)))
+    if v.email_in_doubt and Action.EMAIL in available:
+        blocks.append(in_doubt_block(v.email_in_doubt))
     blocks.append(context(
         f"Last polled {ago(v.last_polled)} · created by {('<@' + v.created_by + '>') if v.created_by and not v.created_by.startswith('cli:') else escape(v.created_by or '?')}"
         f" {ago(v.created_at)} · updated {ago(v.updated_at)}"

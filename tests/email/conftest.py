@@ -1,6 +1,7 @@
 """A real SMTP server (aiosmtpd) on 127.0.0.1, PeeringDB mirror rows, and a bot that mails through it."""
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 import ssl
@@ -51,6 +52,7 @@ class Inbox:
     messages: list[Received] = field(default_factory=list)
     refuse: set[str] = field(default_factory=set)
     cond: threading.Condition = field(default_factory=threading.Condition)
+    stall: float = 0.0  # seconds to keep the client waiting for the answer to a message it took
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001,ANN201,N802
         if address.lower() in self.refuse:
@@ -63,6 +65,8 @@ class Inbox:
         with self.cond:
             self.messages.append(Received(envelope.mail_from, list(envelope.rcpt_tos), msg))  # type: ignore[arg-type]
             self.cond.notify_all()
+        if self.stall:
+            await asyncio.sleep(self.stall)
         return "250 Message accepted for delivery"
 
 

@@ -8,10 +8,13 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bot.base.errors import InvalidInput
-from bot.email.service import MAX_BODY, Contact, Draft, EmailRecord, Template
-from bot.sessions.views import LastEmail
+from bot.email.service import MAX_BODY, Contact, Draft, EmailRecord, EmailSendView, SendState, Template
+from bot.sessions.views import EmailInDoubt, LastEmail
 from handlers.ids import Action
-from handlers.views.email import EmailMeta, email_modal, field_errors, last_email_line, sent_note, submitted
+from handlers.views.email import (
+    EmailMeta, already_message, already_modal, email_modal, failed_message, field_errors, in_doubt_block,
+    last_email_line, sent_note, submitted, unknown_message,
+)
 from handlers.views.sessions import session_detail
 from tests.unit.test_session_views import check_element, check_mrkdwn, view
 
@@ -75,3 +78,23 @@ def test_last_email_on_the_detail_and_notes() -> None:
     note = sent_note(record)
     assert "cli:alice" in note and "Hi &lt;there&gt; &amp; you" in note and "Cc log@example.net" in note
     check_mrkdwn(note, 3000)
+
+
+def test_a_send_in_doubt_on_the_detail_and_the_answers_to_a_second_arrival() -> None:
+    doubt = EmailInDoubt(42, "U111", NOW - timedelta(minutes=30), ("noc@peer.example",), "session_down",
+                         "Down <!channel> & *x*")
+    shown = json.dumps(session_detail(view(email_in_doubt=doubt), available={Action.EMAIL}))
+    assert "outcome unknown" in shown and Action.EMAIL_AGAIN in shown and "<!channel>" not in shown
+    assert Action.EMAIL_AGAIN not in json.dumps(session_detail(view(email_in_doubt=doubt)))  # no Email: no button
+    block = in_doubt_block(doubt)
+    assert block["accessory"]["value"] == "42"
+    check_mrkdwn(block["text"]["text"], 3000)
+    for state in SendState:
+        claimed = EmailSendView(7, "view:V1:abc", 7, "label", "U111", state, NOW, NOW, ("noc@peer.example",),
+                                "session_down", "Down <!channel>", "refused <!here>", None, None, None)
+        for msg in (already_modal(claimed), already_message(claimed)):
+            text = json.dumps(msg)
+            assert "<!channel>" not in text and "<!here>" not in text and "not sent" in text
+    for msg in (failed_message("550 <!here>", 7), unknown_message("broke <!here>", 7)):
+        assert msg["blocks"][0]["accessory"]["action_id"] == Action.EMAIL_AGAIN and "<!here>" not in json.dumps(msg)
+    assert "accessory" not in failed_message("not configured")["blocks"][0]

@@ -39,9 +39,11 @@ class SlackSender:
         self.http = requests.Session()
 
     def post(self, body: str, *, content_type: str = "application/x-www-form-urlencoded",
-             timestamp: int | None = None, signature: str | None = None, signed: bool = True) -> requests.Response:
+             timestamp: int | None = None, signature: str | None = None, signed: bool = True,
+             headers: dict[str, str] | None = None) -> requests.Response:
+        """`headers`: more of them, e.g. X-Slack-Retry-Num on a retry."""
         ts = int(time.time()) if timestamp is None else timestamp
-        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts)}
+        headers = {"Content-Type": content_type, "X-Slack-Request-Timestamp": str(ts), **(headers or {})}
         if signed:
             headers["X-Slack-Signature"] = signature or sign(self.secret, body, ts)
         return self.http.post(self.endpoint, data=body.encode(), headers=headers, timeout=10)
@@ -69,7 +71,7 @@ class SlackSender:
         return self.post(urlencode({"payload": json.dumps(payload)}), **kw)
 
     def button(self, action_id: str, value: str = "", *, user: str = "U111", channel: str = "C111",
-               message_ts: str = "1700000000.000001", blocks: list | None = None) -> requests.Response:
+               message_ts: str = "1700000000.000001", blocks: list | None = None, **kw: Any) -> requests.Response:
         """A button click on a message (shape: block_actions_message.json)."""
         p = copy.deepcopy(load_payload("block_actions_message.json"))
         p["user"] = {"id": user, "username": "user", "name": "user", "team_id": "T111"}
@@ -83,10 +85,10 @@ class SlackSender:
         p["trigger_id"] = f"{int(time.time())}.222.trigger"
         p["actions"] = [{"action_id": action_id, "block_id": "b", "text": {"type": "plain_text", "text": "x"},
                          "value": value, "type": "button", "action_ts": f"{time.time():.6f}"}]
-        return self.interactive(p)
+        return self.interactive(p, **kw)
 
     def view_submission(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "U111",
-                        view_id: str = "V00001") -> requests.Response:
+                        view_id: str = "V00001", **kw: Any) -> requests.Response:
         """Submit a modal (shape: view_submission.json) with `values` as view.state.values."""
         p = copy.deepcopy(load_payload("view_submission.json"))
         p["user"] = {"id": user, "username": "user", "name": "user", "team_id": "T111"}
@@ -95,7 +97,7 @@ class SlackSender:
             "blocks", "callback_id", "private_metadata", "title", "submit", "close", "external_id")})
         p["view"]["id"] = view_id
         p["view"]["state"] = {"values": values}
-        return self.interactive(p)
+        return self.interactive(p, **kw)
 
     def view_action(self, view: dict[str, Any], action: dict[str, Any], values: dict[str, Any] | None = None, *,
                     user: str = "U111", view_id: str = "V00001") -> requests.Response:

@@ -5,15 +5,15 @@ session.md5_unknown: imported with a TCP-MD5 key peerbot could not read.
 router_neighbor: each neighbor as the router's configuration had it at the last read.
 drift_item: differences between the routers and the database, and what was decided.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0010'
-down_revision = '0009'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
