@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 
 from bot.adoption.compare import Expected, differences
 from bot.base.errors import NotFound
@@ -111,6 +111,7 @@ class Discovery:
         st = self.core.settings
         outcomes = run_each(self._read, jobs, concurrency=st.poll_concurrency,
                             timeout=st.poll_timeout + st.router_timeout)
+        answered: dict[int, BgpConfig] = {}
         for o in outcomes:
             router_id, name, _creds = o.item
             if o.timed_out:
@@ -119,12 +120,16 @@ class Discovery:
                 why = str(o.error) if isinstance(o.error, RouterError) else f"read failed ({type(o.error).__name__})"
                 failed[router_id] = (name, why)
             else:
-                self.store(router_id, o.result)
-        for router_id, (_name, error) in failed.items():
-            self._store_error(router_id, error)
-        found = [self.proposal(i) for i in ids if i not in failed]
+                answered[router_id] = o.result
+        self.store_many(answered, errors={i: error for i, (_name, error) in failed.items()})
+        found = self.proposals([i for i in ids if i not in failed])
         found += [RouterDiscovery(i, name, False, error) for i, (name, error) in failed.items()]
         return sorted(found, key=lambda d: d.router.lower())
+
+    def warm_up(self) -> None:
+        """Start the reader processes now (a running bot has: its poller started them)."""
+        if self._uses_readers():
+            state_readers.readers(self._processes, self._threads).start()
 
     def _read(self, job: tuple) -> BgpConfig:
         router_id, name, creds = job
@@ -147,55 +152,80 @@ class Discovery:
 
     # -- storing ------------------------------------------------------------------------------------
     def store(self, router_id: int, config: BgpConfig) -> None:
-        """Replace the router's stored neighbors with `config`'s, in one transaction."""
-        now = datetime.now(timezone.utc)
-        with self.core.db.session() as s:
-            router = s.get(Router, router_id)
-            if router is None:
-                return
-            s.execute(delete(RouterNeighbor).where(RouterNeighbor.router_id == router_id))
-            # the router's own AS goes with each neighbor: the AS an imported session is configured under
-            s.add_all([RouterNeighbor(router_id=router_id, peer_ip=n.peer_ip,
-                                      settings={**n.settings(), "router_asn": config.local_asn},
-                                      lines=list(n.lines)[:200], fingerprint=n.fingerprint(), read_at=now)
-                       for n in config.neighbors.values()])
-            router.config_read_at, router.config_error = now, None
-            router.config_skipped = [{"peer": k.peer[:64], "reason": k.reason[:300]} for k in config.skipped][:200]
-            if config.local_asn is not None and config.local_asn not in (router.local_asns or []):
-                log.info("router %s runs AS%s, not one of its inventory ASNs", router.name, config.local_asn)
+        """Replace the router's stored neighbors with `config`'s."""
+        self.store_many({router_id: config})
 
-    def _store_error(self, router_id: int, error: str) -> None:
+    def store_many(self, configs: dict[int, BgpConfig], errors: dict[int, str] | None = None) -> None:
+        """Replace the stored neighbors of every router that answered and record why the others
+        could not be read (their previous rows stay): one transaction for a whole discovery."""
+        now = datetime.now(timezone.utc)
+        errors = errors or {}
         with self.core.db.session() as s:
-            router = s.get(Router, router_id)
-            if router is not None:
-                router.config_error = error[:1000]
+            ids = list(configs)
+            for chunk in _chunks(ids):
+                s.execute(delete(RouterNeighbor).where(RouterNeighbor.router_id.in_(chunk)))
+            # the router's own AS goes with each neighbor: the AS an imported session is configured under
+            rows = [{"router_id": router_id, "peer_ip": n.peer_ip, "settings": {**n.settings(), "router_asn": c.local_asn},
+                     "lines": list(n.lines)[:200], "fingerprint": n.fingerprint(), "read_at": now}
+                    for router_id, c in configs.items() for n in c.neighbors.values()]
+            if rows:
+                s.execute(insert(RouterNeighbor), rows)
+            for chunk in _chunks([*ids, *errors]):
+                for router in s.scalars(select(Router).where(Router.id.in_(chunk))):
+                    if router.id in errors:
+                        router.config_error = errors[router.id][:1000]
+                        continue
+                    c = configs[router.id]
+                    router.config_read_at, router.config_error = now, None
+                    router.config_skipped = [{"peer": k.peer[:64], "reason": k.reason[:300]} for k in c.skipped][:200]
+                    if c.local_asn is not None and c.local_asn not in (router.local_asns or []):
+                        log.info("router %s runs AS%s, not one of its inventory ASNs", router.name, c.local_asn)
 
     # -- what it means --------------------------------------------------------------------------------
     def proposal(self, router_id: int) -> RouterDiscovery:
         """The stored neighbors of a router against its sessions (no router read)."""
+        found = self.proposals([router_id])
+        if not found:
+            raise NotFound(f"No router #{router_id}.")
+        return found[0]
+
+    def proposals(self, router_ids: Sequence[int]) -> list[RouterDiscovery]:
+        """proposal() of each router, with a few queries for all of them."""
+        out = []
         with self.core.db.session() as s:
-            router = s.get(Router, router_id)
-            if router is None:
-                raise NotFound(f"No router #{router_id}.")
-            if router.config_read_at is None:
-                return RouterDiscovery(router.id, router.name, False,
-                                       router.config_error or "not discovered yet: run Discover first")
-            rows = list(s.scalars(select(RouterNeighbor).where(RouterNeighbor.router_id == router_id)))
-            expected = expected_for_router(s, router_id)
-            neighbors = []
-            for row in sorted(rows, key=lambda r: _ip_key(r.peer_ip)):
-                exp = expected.get(row.peer_ip)
-                if exp is None:
-                    neighbors.append(FoundNeighbor(row.peer_ip, NEW, row.settings.get("remote_asn"),
-                                                   row.settings.get("description")))
-                    continue
-                diff = tuple(differences(exp, row.settings))
-                neighbors.append(FoundNeighbor(row.peer_ip, DIFFERS if diff else KNOWN, row.settings.get("remote_asn"),
-                                               row.settings.get("description"), exp.session_id, diff))
-            present = {r.peer_ip for r in rows}
-            gone = tuple((e.session_id, ip) for ip, e in sorted(expected.items()) if e.configured and ip not in present)
-            return RouterDiscovery(router.id, router.name, True, None, router.config_read_at, tuple(neighbors),
-                                   tuple(router.config_skipped or ()), gone)
+            for chunk in _chunks(list(router_ids)):
+                routers = {r.id: r for r in s.scalars(select(Router).where(Router.id.in_(chunk)))}
+                stored: dict[int, list[RouterNeighbor]] = {i: [] for i in routers}
+                for row in s.scalars(select(RouterNeighbor).where(RouterNeighbor.router_id.in_(chunk))):
+                    stored[row.router_id].append(row)
+                expected = expected_for_routers(s, list(routers))
+                for router_id in chunk:
+                    router = routers.get(router_id)
+                    if router is not None:
+                        out.append(_proposal(router, stored[router_id], expected.get(router_id, {})))
+        return out
+
+
+def _proposal(router: Router, rows: list[RouterNeighbor], expected: dict[str, Expected]) -> RouterDiscovery:
+    if router.config_read_at is None:
+        return RouterDiscovery(router.id, router.name, False, router.config_error or "not discovered yet: run Discover first")
+    neighbors = []
+    for row in sorted(rows, key=lambda r: _ip_key(r.peer_ip)):
+        exp = expected.get(row.peer_ip)
+        if exp is None:
+            neighbors.append(FoundNeighbor(row.peer_ip, NEW, row.settings.get("remote_asn"), row.settings.get("description")))
+            continue
+        diff = tuple(differences(exp, row.settings))
+        neighbors.append(FoundNeighbor(row.peer_ip, DIFFERS if diff else KNOWN, row.settings.get("remote_asn"),
+                                       row.settings.get("description"), exp.session_id, diff))
+    present = {r.peer_ip for r in rows}
+    gone = tuple((e.session_id, ip) for ip, e in sorted(expected.items()) if e.configured and ip not in present)
+    return RouterDiscovery(router.id, router.name, True, None, router.config_read_at, tuple(neighbors),
+                           tuple(router.config_skipped or ()), gone)
+
+
+def _chunks(ids: list[int], size: int = 500) -> list[list[int]]:
+    return [ids[i:i + size] for i in range(0, len(ids), size)]
 
 
 def _ip_key(ip: str) -> tuple:
@@ -207,16 +237,23 @@ def _ip_key(ip: str) -> tuple:
 
 
 def expected_for_router(s, router_id: int) -> dict[str, Expected]:  # noqa: ANN001
-    """What peerbot would render for each session of the router, by normalised peer address: one
-    query, plain values (the drift comparison of a large fleet is a loop over these)."""
+    """What peerbot would render for each session of the router, by normalised peer address."""
+    return expected_for_routers(s, [router_id]).get(router_id, {})
+
+
+def expected_for_routers(s, router_ids: Sequence[int]) -> dict[int, dict[str, Expected]]:  # noqa: ANN001
+    """expected_for_router() of several routers in one query, as plain values (the drift
+    comparison of a large fleet is a loop over these)."""
+    out: dict[int, dict[str, Expected]] = {i: {} for i in router_ids}
+    if not router_ids:
+        return out
     rows = s.execute(
-        select(Session.id, Session.peer_ip, Session.configured, Peer.asn, PeerGroup.name, Session.admin_status,
-               Session.prefix_filter, Session.address_family, Session.max_prefixes_v4, Session.max_prefixes_v6,
-               Session.md5_encrypted, Session.md5_unknown)
+        select(Session.router_id, Session.id, Session.peer_ip, Session.configured, Peer.asn, PeerGroup.name,
+               Session.admin_status, Session.prefix_filter, Session.address_family, Session.max_prefixes_v4,
+               Session.max_prefixes_v6, Session.md5_encrypted, Session.md5_unknown)
         .join(Peer, Peer.id == Session.peer_id).outerjoin(PeerGroup, PeerGroup.id == Session.peer_group_id)
-        .where(Session.router_id == router_id))
-    out = {}
-    for sid, ip, configured, asn, group, admin, pfilter, fam, v4, v6, md5, md5_unknown in rows:
-        out[norm_ip(ip)] = Expected(sid, norm_ip(ip), bool(configured), asn, group, admin == AdminStatus.DOWN,
-                                    pfilter, v4 if fam == 4 else v6, bool(md5) or bool(md5_unknown))
+        .where(Session.router_id.in_(list(router_ids))))
+    for rid, sid, ip, configured, asn, group, admin, pfilter, fam, v4, v6, md5, md5_unknown in rows:
+        out[rid][norm_ip(ip)] = Expected(sid, norm_ip(ip), bool(configured), asn, group, admin == AdminStatus.DOWN,
+                                         pfilter, v4 if fam == 4 else v6, bool(md5) or bool(md5_unknown))
     return out
