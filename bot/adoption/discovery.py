@@ -21,6 +21,8 @@ from bot.adoption.compare import Expected, differences
 from bot.base.errors import NotFound
 from bot.core import Core
 from bot.routers import RouterError, RouterTimeout, state_readers
+from bot.routers.base import Platform
+from bot.routers.render import JUNOS_DEFAULT_GROUP, XR_PASS_POLICY
 from bot.routers.bgp_config.model import BgpConfig
 from bot.routers.parsers.common import norm_ip
 from bot.routers.connect import ChangeError, DriverFactory, credentials_for, open_router
@@ -248,12 +250,19 @@ def expected_for_routers(s, router_ids: Sequence[int]) -> dict[int, dict[str, Ex
     if not router_ids:
         return out
     rows = s.execute(
-        select(Session.router_id, Session.id, Session.peer_ip, Session.configured, Peer.asn, PeerGroup.name,
-               Session.admin_status, Session.prefix_filter, Session.address_family, Session.max_prefixes_v4,
-               Session.max_prefixes_v6, Session.md5_encrypted, Session.md5_unknown)
-        .join(Peer, Peer.id == Session.peer_id).outerjoin(PeerGroup, PeerGroup.id == Session.peer_group_id)
+        select(Session.router_id, Router.platform, Session.id, Session.peer_ip, Session.configured, Peer.asn,
+               PeerGroup.name, Session.admin_status, Session.prefix_filter, Session.address_family,
+               Session.max_prefixes_v4, Session.max_prefixes_v6, Session.md5_encrypted, Session.md5_unknown)
+        .join(Peer, Peer.id == Session.peer_id).join(Router, Router.id == Session.router_id)
+        .outerjoin(PeerGroup, PeerGroup.id == Session.peer_group_id)
         .where(Session.router_id.in_(list(router_ids))))
-    for rid, sid, ip, configured, asn, group, admin, pfilter, fam, v4, v6, md5, md5_unknown in rows:
+    for rid, platform, sid, ip, configured, asn, group, admin, pfilter, fam, v4, v6, md5, md5_unknown in rows:
+        # what the templates render when the session has none: Junos puts a neighbor without a peer
+        # group in PEERBOT, IOS-XR binds PEERBOT-PASS inbound when there is no filter
+        if platform == Platform.JUNOS.value and not group:
+            group = JUNOS_DEFAULT_GROUP
+        if platform == Platform.IOS_XR.value and not pfilter and configured:
+            pfilter = XR_PASS_POLICY
         out[rid][norm_ip(ip)] = Expected(sid, norm_ip(ip), bool(configured), asn, group, admin == AdminStatus.DOWN,
                                          pfilter, v4 if fam == 4 else v6, bool(md5) or bool(md5_unknown))
     return out
