@@ -13,7 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.adoption.discovery import Discovery, resolve_routers
-from bot.adoption.drift import Drift, report_payload
+from bot.adoption.drift import Drift
 from bot.adoption.importer import import_neighbors
 from bot.base.errors import InvalidInput, PeerbotError
 from bot.changes.records import Origin
@@ -23,8 +23,10 @@ from handlers.approvals import after_request, reply_error
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
 from handlers.payloads import action_of, parse_id, user_of
-from handlers.views.adoption import decided, discovery_message, discovery_modal, drift_message, import_modal, import_note
-from handlers.views.common import escape, message, section
+from handlers.views.adoption import (
+    decided, discovery_message, discovery_modal, drift_summary_message, import_modal, import_note,
+)
+from handlers.views.common import escape, section
 from handlers.views.sessions import error_message
 
 log = logging.getLogger(__name__)
@@ -172,14 +174,7 @@ def cmd_drift(ctx: Any) -> None:
     def run() -> None:
         try:
             reports = Drift(core, ctx.runner.requests).check([i for i, _ in chosen])
-            for r in reports[:10]:
-                if not r.ok:
-                    ctx.respond(response_type="ephemeral", replace_original=False,
-                                **message(r.error or "", [section(f":rotating_light: *{escape(r.router)}*: "
-                                                                  f"{escape(r.error)}")]))
-                    continue
-                ctx.respond(response_type="ephemeral", replace_original=False,
-                            **drift_message(report_payload(r.router_id, r.router, r.items, ())))
+            ctx.respond(response_type="ephemeral", replace_original=False, **drift_summary_message(reports))
         except Exception as exc:  # noqa: BLE001
             reply_error(ctx.respond, exc)
 

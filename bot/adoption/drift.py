@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from bot.adoption.compare import Expected, differences
 from bot.adoption.discovery import Discovery, RouterDiscovery, expected_for_router
@@ -109,8 +110,16 @@ class Drift:
         else:
             ids = router_ids if router_ids is not None else self.discovery_router_ids()
             found = [self.discovery.proposal(i) for i in ids]
-        return [self._compare(d, report=report) if d.ok else DriftReport(d.router_id, d.router, False, d.error, (), False)
-                for d in found]
+        return [self._compare_once(d, report=report) if d.ok else
+                DriftReport(d.router_id, d.router, False, d.error, (), False) for d in found]
+
+    def _compare_once(self, d: RouterDiscovery, *, report: bool) -> DriftReport:
+        """_compare, once more when another check (a second process, /peering drift during the
+        scheduled one) stored the same new item first: the second pass finds its row."""
+        try:
+            return self._compare(d, report=report)
+        except IntegrityError:
+            return self._compare(d, report=report)
 
     def discovery_router_ids(self) -> list[int]:
         with self.core.db.session() as s:

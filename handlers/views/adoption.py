@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.adoption.discovery import DIFFERS, KNOWN, NEW, RouterDiscovery
-from bot.adoption.drift import GONE, UNKNOWN
+from bot.adoption.drift import GONE, UNKNOWN, report_payload
 from bot.adoption.importer import ImportResult
 from handlers.ids import Action, Callback
 from handlers.views.common import (
@@ -16,6 +16,7 @@ from handlers.views.common import (
 ROUTERS_SHOWN = 10  # routers with their own lines and buttons in one Discover answer (≤ 50 blocks)
 NEIGHBORS_SHOWN = 8  # neighbor lines a router
 OPTIONS_MAX = 100  # a multi-select holds 100 options
+MESSAGE_BLOCKS = 50  # Slack's limit for one message
 DRIFT_BLOCK = "drift"  # block ids: drift-<item id> (the item's line) and drift-<item id>-act (its buttons)
 
 
@@ -151,6 +152,27 @@ def drift_blocks(p: dict[str, Any]) -> list[Block]:
                               + "; ".join(f"`{escape_clipped(k.get('peer'), 40)}` {escape_clipped(k.get('reason'), 80)}"
                                           for k in skipped[:3])))
     return blocks
+
+
+def drift_summary_message(reports: Sequence[Any]) -> dict[str, Any]:
+    """The answer to `/peering drift` in one message (a response_url takes 5 messages at most):
+    each router's report while the 50 blocks last, then a count of the rest."""
+    blocks: list[Block] = []
+    shown = 0
+    for r in reports:
+        part = ([section(f":rotating_light: *{escape_clipped(r.router, 64)}*: {escape_clipped(r.error, 300)}")]
+                if not r.ok else drift_blocks(report_payload(r.router_id, r.router, r.items, ())))
+        if len(blocks) + len(part) > MESSAGE_BLOCKS - 2:
+            break
+        blocks += part
+        shown += 1
+    if shown < len(reports):
+        blocks.append(context(f"…and {len(reports) - shown} more router(s): `/peering drift <router>` shows one, "
+                              "`peerbot drift check` all."))
+    if not reports:
+        blocks.append(section("No routers in the inventory."))
+    total = sum(len(r.items) for r in reports)
+    return message(f"{total} difference(s) between the routers and peerbot", blocks)
 
 
 def drift_message(p: dict[str, Any]) -> dict[str, Any]:

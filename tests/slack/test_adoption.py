@@ -170,6 +170,12 @@ def test_drift_command_lists_differences(bot: RunningBot, router: FakeRouter) ->
     text = str(answer.args["blocks"])
     assert "differs from peerbot in 3 place(s)" in text and "drift_adopt" in text
     mark = bot.slack.mark()
+    bot.send.command("drift")  # every router: one message (a response_url takes 5 at most)
+    answer = bot.slack.wait_for("response_url", lambda c: "blocks" in c.args, after=mark, timeout=30)
+    text = str(answer.args["blocks"])
+    assert "*edge1* differs from peerbot" in text and "*edge2*" in text and len(answer.args["blocks"]) <= 50
+    assert len([c for c in bot.slack.calls[mark:] if c.method == "response_url"]) == 2  # "Comparing…" + it
+    mark = bot.slack.mark()
     bot.send.command("drift nosuchrouter")
     assert "No router named" in str(bot.slack.wait_for("response_url", after=mark).args)
 
