@@ -32,6 +32,9 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.adoption.compare import Expected, differences
 from bot.adoption.discovery import Discovery, RouterDiscovery, expected_for_router
+from bot.changes.router_config import plan
+from bot.routers.base import Platform
+from bot.routers.bgp_config.model import ROUTE_MAP
 from bot.adoption.importer import import_neighbors
 from bot.base.errors import Conflict, InvalidInput, NotFound
 from bot.changes.records import Origin, RequestView
@@ -273,15 +276,32 @@ class Drift:
         return f"session #{row.id} now has the router's values"
 
     def fix(self, actor: str, item_id: int, origin: Origin = Origin()) -> RequestView:
-        """A Configure request that brings the router back to the database's values."""
+        """A change request that brings the router back to the database's values: Configure (it
+        renders them); on FRR, IOS-XE and EOS, when the router has something the session does
+        not (a key, a peer group, an inbound filter: Configure renders nothing that removes
+        it), the same lines with those negations, as a Config Manager push."""
         with self.core.db.session() as s:
             item = self._decidable(s, item_id)
             if item.kind == UNKNOWN or item.session_id is None:
                 raise Conflict(f"{item.peer_ip} is not a session: peerbot does not remove neighbors it did not make. "
                                "Adopt it, or remove it on the router.")
             sid, fp = item.session_id, item.fingerprint
-        view = self.requests.request(actor, "configure", [sid], idempotency_key=f"drift:{item_id}:{fp}",
-                                     origin=origin, drift_fix=True)
+            extra: tuple[list[str], list[str]] = ([], [])
+            router = s.get(Router, item.router_id)
+            found = s.scalar(select(RouterNeighbor.settings).where(RouterNeighbor.router_id == item.router_id,
+                                                                   RouterNeighbor.peer_ip == item.peer_ip))
+            expected = expected_for_router(s, item.router_id).get(item.peer_ip)
+            if item.kind == DIFFERS and found and expected and router.platform in CLI_NEGATION_PLATFORMS:
+                extra = negations(item.peer_ip, found, expected)
+        key = f"drift:{item_id}:{fp}"
+        if extra[0] or extra[1]:
+            family = 6 if ":" in item.peer_ip else 4
+            lines = with_negations(plan(self.core, sid, "configure").masked, *extra, family=family)
+            view = self.requests.request(actor, "config_push", [sid], lines=lines, idempotency_key=key,
+                                         origin=origin, drift_fix=True)
+        else:
+            view = self.requests.request(actor, "configure", [sid], idempotency_key=key, origin=origin,
+                                         drift_fix=True)
         with self.core.db.session() as s:
             item = s.get(DriftItem, item_id)
             if item is not None and item.status == OPEN:
@@ -340,3 +360,43 @@ def report_payload(router_id: int, router: str, items: Sequence[DriftView], skip
             "items": [{"id": i.id, "peer_ip": i.peer_ip, "kind": i.kind, "session_id": i.session_id,
                        "differences": list(i.differences)[:8]} for i in list(items)[:REPORT_ITEMS_MAX]],
             "skipped": [dict(k) for k in list(skipped)[:5]], "skipped_total": len(skipped)}
+
+
+# The platforms whose CLI removes a neighbor's setting with "no <the line>": FRR, IOS-XE, EOS.
+CLI_NEGATION_PLATFORMS = frozenset({Platform.FRR.value, Platform.IOS_XE.value, Platform.EOS.value})
+
+
+def negations(ip: str, found: dict, expected: Expected) -> tuple[list[str], list[str]]:
+    """(lines under `router bgp`, lines in the session's address family) that remove what the
+    router has and the session has not: Configure renders the session's values, never these."""
+    top, family = [], []
+    if found.get("password_set") and not expected.password_set:
+        top.append(f"no neighbor {ip} password")
+    group = found.get("peer_group")
+    if group and group != expected.peer_group:
+        top.append(f"no neighbor {ip} peer-group {group}")
+    bound = found.get("inbound_filter")
+    if bound and not expected.inbound_filter:
+        keyword = "route-map" if found.get("filter_kind") == ROUTE_MAP else "prefix-list"
+        family.append(f"no neighbor {ip} {keyword} {bound} in")
+    return top, family
+
+
+def with_negations(lines: Sequence[str], top: Sequence[str], family_lines: Sequence[str], *, family: int) -> list[str]:
+    """The Configure lines with the negations placed: right after `router bgp`, and first in
+    the session's address family (a family without one in the lines gets its own block)."""
+    out: list[str] = []
+    placed = not family_lines
+    for line in lines:
+        out.append(line)
+        text = line.strip()
+        if text.startswith("router bgp"):
+            out += top
+        elif not placed and text.startswith("address-family") and ("ipv6" in text) == (family == 6):
+            out += family_lines
+            placed = True
+    if not placed:
+        at = next((i + 1 for i, ln in enumerate(out) if ln.strip().startswith("router bgp")), len(out))
+        afi = "ipv6" if family == 6 else "ipv4"
+        out[at:at] = [f"address-family {afi} unicast", *family_lines, "exit-address-family"]
+    return out

@@ -261,3 +261,38 @@ def test_500_neighbors_of_one_router_import_in_one_go(env) -> None:  # noqa: ANN
         assert s.scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "session.import", AuditEvent.actor == "cli:bulk")) == 505
     assert import_neighbors(core, "cli:bulk", edge1_id(core)).created == []
+
+
+def test_fix_removes_what_the_router_has_and_the_session_has_not(env) -> None:  # noqa: ANN001
+    """A key and a filter added by hand: Configure would render neither away, so the Fix is the
+    Configure lines with their negations (a Config Manager push, through approval)."""
+    core, edge1, _ = env
+    drift = Drift(core)
+    Discovery(core).discover([edge1_id(core)])
+    import_neighbors(core, OPERATOR, edge1_id(core), ["192.0.2.6"])
+    edge1.apply("neighbor 192.0.2.6 password added-by-hand-1")
+    edge1.apply("neighbor 192.0.2.6 prefix-list HANDMADE in")
+    edge1.apply("no neighbor 192.0.2.6 peer-group UPSTREAMS")
+    edge1.apply("neighbor 192.0.2.6 peer-group OTHERS")
+    with core.db.session() as s:  # the session says: no group, no key, no filter
+        row = s.scalar(select(Session).where(Session.peer_ip == "192.0.2.6"))
+        row.peer_group = None
+    item = next(i for i in drift.check([edge1_id(core)])[0].items if i.peer_ip == "192.0.2.6")
+    assert set(item.differences) == {"peer group: router OTHERS, peerbot none",
+                                     "inbound filter: router HANDMADE, peerbot none",
+                                     "password: router a TCP-MD5 key, peerbot no TCP-MD5 key"}
+    fix = drift.fix(OPERATOR, item.id)
+    commands = fix.items[0].commands
+    assert fix.action == "config_push" and "no neighbor 192.0.2.6 password" in commands
+    assert "no neighbor 192.0.2.6 peer-group OTHERS" in commands
+    assert "no neighbor 192.0.2.6 prefix-list HANDMADE in" in commands
+    assert "added-by-hand-1" not in repr(fix)
+    requests = ChangeRequests(core)
+    requests.approve(fix.id, APPROVER)
+    done = requests.run(fix.id)
+    assert done.state == ChangeState.DONE, done.outcome
+    n = edge1.neighbors["192.0.2.6"]
+    assert (n.password, n.prefix_list, n.peer_group) == (None, None, None)
+    drift.after_change(done)
+    with core.db.session() as s:
+        assert s.get(DriftItem, item.id).status == "resolved"

@@ -131,6 +131,24 @@ def test_discover_import_poll_drift_adopt_fix(clean_lab, tmp_path: Path, monkeyp
         lab.wait_state(v4.peer_ip, "Established", timeout=60)
         final = next(r for r in drift.check() if r.router == "edge1")
         assert final.ok and final.items == (), final.items
+
+        # by hand: a key and an inbound filter peerbot's session does not have; Fix removes both
+        lab.configure("r1", f"neighbor {v4.peer_ip} password by-hand-key-1", "address-family ipv4 unicast",
+                      f"neighbor {v4.peer_ip} prefix-list HANDMADE-IN in", "exit-address-family")
+        item = next(i for i in next(r for r in drift.check() if r.router == "edge1").items if i.peer_ip == v4.peer_ip)
+        assert set(item.differences) == {"inbound filter: router HANDMADE-IN, peerbot none",
+                                         "password: router a TCP-MD5 key, peerbot no TCP-MD5 key"}
+        fix = drift.fix(OPERATOR, item.id)
+        assert fix.action == "config_push" and f"no neighbor {v4.peer_ip} password" in fix.items[0].commands
+        requests.approve(fix.id, APPROVER)
+        done = requests.run(fix.id)
+        assert done.state == ChangeState.DONE, done.outcome
+        running = lab.vtysh("r1", "show running-config")
+        assert f"neighbor {v4.peer_ip} password" not in running
+        assert f"neighbor {v4.peer_ip} prefix-list" not in running
+        assert f"neighbor {md5.peer_ip} prefix-list HANDMADE-IN in" in running  # the other neighbor's stays
+        lab.wait_state(v4.peer_ip, "Established", timeout=60)
+        assert next(r for r in drift.check() if r.router == "edge1").items == ()
     finally:
         lab.vtysh("r1", ["configure terminal", "no ip prefix-list HANDMADE-IN"], check=False)
         core.db.dispose()
