@@ -261,7 +261,7 @@ def expected_for_routers(s, router_ids: Sequence[int]) -> dict[int, dict[str, Ex
         # group in PEERBOT, IOS-XR binds PEERBOT-PASS inbound when there is no filter
         if platform == Platform.JUNOS.value and not group:
             group = JUNOS_DEFAULT_GROUP
-        if platform == Platform.IOS_XR.value and not pfilter and configured:
+        if platform == Platform.IOS_XR.value and not pfilter:
             pfilter = XR_PASS_POLICY
         out[rid][norm_ip(ip)] = Expected(sid, norm_ip(ip), bool(configured), asn, group, admin == AdminStatus.DOWN,
                                          pfilter, v4 if fam == 4 else v6, bool(md5) or bool(md5_unknown))

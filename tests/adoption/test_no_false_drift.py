@@ -1,7 +1,7 @@
 """What peerbot pushes is not drift: the commands Configure renders for a session, as the router
 then shows them in its running config, parse back (the real discovery parsers) to exactly the
 values the drift check expects, on the CLI platforms whose running config has the pushed lines'
-shape (FRR, IOS-XE, EOS)."""
+shape (FRR, IOS-XE, EOS; IOS-XR with its nesting put back)."""
 from __future__ import annotations
 
 import pytest
@@ -39,24 +39,48 @@ def running_config(lines: list[str]) -> str:
     return "\n".join(out) + "\n"
 
 
-@pytest.mark.parametrize("platform", ["frr", "ios-xe", "eos"])
+def xr_running_config(lines: list[str]) -> str:
+    """IOS-XR's nesting: route-policies at the top, `router bgp` > `neighbor` > `address-family`."""
+    out: list[str] = []
+    depth = 0
+    for raw in lines:
+        line = raw.strip()
+        if line in ("root", "exit", "end-policy"):
+            depth = 0 if line != "exit" else max(0, depth - 1)
+            if line == "end-policy":
+                out.append(line)
+            continue
+        if line.startswith("neighbor "):
+            depth = 1
+        elif line.startswith("address-family"):
+            depth = 2
+        out.append(" " * depth + line)
+        if line.startswith(("router bgp", "neighbor ", "address-family", "route-policy ")) and not line.endswith((" in", " out")):
+            depth += 1
+    return "\n".join(out) + "\n"
+
+
+@pytest.mark.parametrize("platform", ["frr", "ios-xe", "eos", "ios-xr"])
 @pytest.mark.parametrize("admin_down", [False, True])
 def test_configured_session_reads_back_without_differences(inventory_core: Core, platform: str,
                                                            admin_down: bool) -> None:
     core = inventory_core
     with core.db.session() as s:
         s.scalar(select(Router).where(Router.name == "edge1")).platform = platform
-    v = make_session(core, ip="192.0.2.10", md5="Md5-Secr3t-Key", peer_group_id=ids(core)["pg:edge1/TRANSIT"])
+    group = None if platform == "ios-xr" else ids(core)["pg:edge1/TRANSIT"]  # (XR: a neighbor-group of its own)
+    v = make_session(core, ip="192.0.2.10", md5="Md5-Secr3t-Key", peer_group_id=group)
     if admin_down:
         with core.db.session() as s:
             from storage.models import AdminStatus, Session
 
             s.get(Session, v.id).admin_status = AdminStatus.DOWN
-    text = running_config(plan(core, v.id, "configure").lines)
+    lines = plan(core, v.id, "configure").lines
+    text = xr_running_config(lines) if platform == "ios-xr" else running_config(lines)
     commands = CONFIG_COMMANDS[Platform(platform)]
     config = parse_bgp_config(Platform(platform), {c: text for c in commands})
     found = config.neighbors["192.0.2.10"]
     with core.db.session() as s:
         expected = expected_for_router(s, ids(core)["router:edge1"])["192.0.2.10"]
     assert differences(expected, found.settings()) == [], text
-    assert found.password_set and found.admin_down == admin_down and found.peer_group == "TRANSIT"
+    assert found.password_set and found.admin_down == admin_down
+    assert found.peer_group == (None if platform == "ios-xr" else "TRANSIT")
