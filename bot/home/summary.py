@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.core import Core
 from bot.changes.records import RequestView
 from bot.changes.requests import ChangeRequests
-from storage.models import OPEN_CHANGE_STATES, ChangeRequest, Peer, Router, Session, StateHistory
+from storage.models import OPEN_CHANGE_STATES, ChangeRequest, DriftItem, Peer, Router, Session, StateHistory
 
 TOP = 10
 
@@ -47,6 +47,7 @@ class HomeSummary:
     changed_total: int  # sessions with a change in the last 24 h
     pending: list[RequestView] = field(default_factory=list)
     pending_total: int = 0
+    drift_open: int = 0  # differences between the routers and the database not yet decided (issue 17)
 
 
 def home_summary(core: Core, *, top: int = TOP, now: datetime | None = None) -> HomeSummary:
@@ -74,9 +75,10 @@ def home_summary(core: Core, *, top: int = TOP, now: datetime | None = None) -> 
                                  .where(StateHistory.at >= day_ago)) or 0
         pending_total = s.scalar(select(func.count()).select_from(ChangeRequest)
                                  .where(ChangeRequest.state.in_(OPEN_CHANGE_STATES))) or 0
+        drift_open = s.scalar(select(func.count()).select_from(DriftItem).where(DriftItem.status == "open")) or 0
     pending = ChangeRequests(core).list(states=OPEN_CHANGE_STATES, limit=top) if pending_total else []
     return HomeSummary(now, sum(n for _, n in by_state), by_state, routers, routers_total, failing, changed,
-                       changed_total, pending, pending_total)
+                       changed_total, pending, pending_total, drift_open)
 
 
 def _aware(at: datetime) -> datetime:

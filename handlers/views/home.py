@@ -20,6 +20,8 @@ def home_view(h: HomeSummary, discover: bool = True) -> dict[str, Any]:
     blocks += [section(f"*{h.total_sessions} sessions*\n{counts}"), {"type": "divider"}]
 
     title = f"*Routers* ({h.routers_total}" + (f", :rotating_light: {h.routers_failing} failing)" if h.routers_failing else ")")
+    if h.drift_open:
+        title += f" · :mag: {h.drift_open} difference(s) with the routers' configuration (`/peering drift`)"
     lines = [_router_line(r) for r in h.routers]
     blocks.append(section(title + ("\n" + "\n".join(lines) if lines else "\nNo routers.")))
     if h.routers_total > len(h.routers):

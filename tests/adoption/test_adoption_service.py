@@ -296,3 +296,16 @@ def test_fix_removes_what_the_router_has_and_the_session_has_not(env) -> None:  
     drift.after_change(done)
     with core.db.session() as s:
         assert s.get(DriftItem, item.id).status == "resolved"
+
+
+def test_app_home_counts_the_open_differences(env) -> None:  # noqa: ANN001
+    from bot.home.summary import home_summary
+    from handlers.views.home import home_view
+
+    core, edge1, _ = env
+    Discovery(core).discover([edge1_id(core)])
+    import_neighbors(core, OPERATOR, edge1_id(core), ["192.0.2.6"])
+    Drift(core).check([edge1_id(core)])  # the four neighbors not imported are unknown
+    h = home_summary(core)
+    assert h.drift_open == 4
+    assert "4 difference(s) with the routers' configuration" in str(home_view(h)["blocks"])
