@@ -24,6 +24,13 @@ class Call:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+class _Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: a burst of response_url posts from the bot's workers
+    # (the hostile-input tests press every button at once) overflowed it on a loaded machine and
+    # the kernel reset the connections; Slack itself takes them.
+    request_queue_size = 128
+
+
 class FakeSlack:
     def __init__(self) -> None:
         self.calls: list[Call] = []
@@ -35,7 +42,7 @@ class FakeSlack:
         self._rate_limits: dict[str, list[int]] = {}  # method -> [429 answers left, Retry-After seconds]
         self._files = itertools.count(1)
         self.uploads: dict[str, bytes] = {}  # file id -> the bytes posted to its upload URL
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.server = _Server(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, name="fake-slack", daemon=True)
 
