@@ -47,7 +47,7 @@ def serve(
     access_log: Annotated[bool, typer.Option(
         "--access-log", help="With --processes: a line per request on stderr, with the worker's pid.")] = False,
 ) -> None:
-    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
+    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP (--processes N: N worker processes)."""
     settings = load_settings()
     setup_logging(settings.log_level)
     socket_mode = bool(settings.slack_app_token) and not http

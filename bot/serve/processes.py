@@ -33,9 +33,13 @@ class _Gunicorn(BaseApplication):
         super().__init__()
 
     def load_config(self) -> None:
-        # only our options: no command line and no GUNICORN_CMD_ARGS are read
+        # only our options: no command line, no gunicorn.conf.py and no GUNICORN_CMD_ARGS are read
         for key, value in self._options.items():
             self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn >= 25's control socket (a Unix socket in $HOME, served by a thread of the
+            # master): not needed (signals do its work), and two peerbots would share its path
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> WsgiApp:
         return self._load()  # in the worker, after the fork (preload_app is off)

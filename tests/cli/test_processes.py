@@ -146,6 +146,25 @@ def served(pg_schema_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         assert BOT_TOKEN not in out and SIGNING_SECRET not in out
 
 
+def db_connections(pid: int, port: int = 5432) -> int:
+    """TCP connections of process `pid` to `port` (its sockets' inodes in /proc/net/tcp*)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[2].rsplit(":", 1)[1] == f"{port:04X}" and fields[9] in inodes:
+                count += 1
+    return count
+
+
 def workers(s: Served, count: int = 2, timeout: float = 30) -> set[int]:
     """The pids /healthz names, once `count` distinct ones answered."""
     deadline = time.monotonic() + timeout
@@ -159,6 +178,10 @@ def workers(s: Served, count: int = 2, timeout: float = 30) -> set[int]:
 def test_two_workers_answer_signed_commands_on_one_port(served: Served) -> None:
     pids = workers(served)
     assert len(pids) == 2 and served.proc.pid not in pids  # the master serves nothing itself
+    # nothing to inherit at the fork: the master runs one thread and holds no database connection
+    master = Path(f"/proc/{served.proc.pid}/status").read_text()
+    assert re.search(r"^Threads:\s+1$", master, re.M), master
+    assert db_connections(served.proc.pid) == 0 and all(db_connections(p) > 0 for p in pids)
     mark = served.slack.mark()
     statuses: list[int] = []
 
