@@ -175,6 +175,7 @@ def workers(s: Served, count: int = 2, timeout: float = 30) -> set[int]:
     return seen
 
 
+@pytest.mark.postgres
 def test_two_workers_answer_signed_commands_on_one_port(served: Served) -> None:
     pids = workers(served)
     assert len(pids) == 2 and served.proc.pid not in pids  # the master serves nothing itself
@@ -210,6 +211,7 @@ def test_two_workers_answer_signed_commands_on_one_port(served: Served) -> None:
     assert sum(by_pid.values()) >= 50 and served_by == pids, by_pid
 
 
+@pytest.mark.postgres
 def test_the_notice_outbox_is_sent_once_across_the_workers(served: Served) -> None:
     # ten were left before the start (both workers deliver at boot), twenty come while both run:
     # each worker's sender looks every 10 s, one at a time (SENDER_LOCK), each notice claimed
@@ -226,6 +228,7 @@ def test_the_notice_outbox_is_sent_once_across_the_workers(served: Served) -> No
         assert {n.state for n in s.scalars(select(Notice))} == {"sent"}
 
 
+@pytest.mark.postgres
 def test_a_killed_worker_is_replaced_while_the_other_serves(served: Served) -> None:
     before = workers(served)
     victim, survivor = sorted(before)
