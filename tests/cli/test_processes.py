@@ -209,6 +209,13 @@ def test_two_workers_answer_signed_commands_on_one_port(served: Served) -> None:
     by_pid = Counter(int(m.group(2)) for line in list(served.output) if (m := ACCESS.search(line)))
     served_by = {pid for pid, n in by_pid.items() if n}
     assert sum(by_pid.values()) >= 50 and served_by == pids, by_pid
+    # the app's own checks hold behind gunicorn: unsigned 401, a chunked body 411, oversized 413
+    send = SlackSender(served.url + "/slack/events", SIGNING_SECRET, served.slack.response_url("procs"))
+    assert send.command("list", signature="v0=" + "0" * 64).status_code == 401
+    chunked = requests.post(served.url + "/slack/events", data=iter([b"command=%2Fpeering", b"&text=list"]), timeout=10)
+    assert chunked.status_code == 411
+    big = requests.post(served.url + "/slack/events", data=b"x" * 1_000_001, timeout=10)
+    assert big.status_code == 413
 
 
 @pytest.mark.postgres
