@@ -270,7 +270,8 @@ def cpu_seconds(pid: int) -> float:
 
 # -- the bot process ------------------------------------------------------------------------------
 @contextlib.contextmanager
-def running_bot(db_url: str, slack: TimedSlack, workdir: Path) -> Iterator[tuple[int, int]]:
+def running_bot(db_url: str, slack: TimedSlack, workdir: Path, serve_args: tuple[str, ...] = ()) -> Iterator[tuple[int, int]]:
+    """`serve_args`: more options of `peerbot serve`, e.g. ("--processes", "2") (bench/processes.py)."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -281,7 +282,7 @@ def running_bot(db_url: str, slack: TimedSlack, workdir: Path) -> Iterator[tuple
                PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
     log = open(workdir / f"bot-{port}.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([sys.executable, "-c", "from bot.cli import main; main()", "serve", "--http",
-                             "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
+                             "--port", str(port), *serve_args], env=env, stdout=log, stderr=subprocess.STDOUT, cwd=workdir)
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -491,6 +491,17 @@ class RouterPoll(Base):
 # --- end of fleet polling --------------------------------------------------------------------
 
 
+class ScheduledRun(Base):
+    """When a background job (IRR re-import, PeeringDB sync, drift check, history pruning) last
+    ran. A process runs the job only after a conditional UPDATE of this row succeeds
+    (bot/core/runs.py), so several processes on one database run it once per interval."""
+
+    __tablename__ = "scheduled_run"
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_run_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    run_by: Mapped[str | None] = mapped_column(String(128))  # "host:pid" of the process that ran it
+
+
 # ---------------------------------------------------------------------------------------------
 # State history and notices (issue 11, migration 0008).
 # ---------------------------------------------------------------------------------------------

@@ -30,6 +30,10 @@ log = logging.getLogger(__name__)
 FOLLOW_INTERVAL = 2.0
 FOLLOW_TIMEOUT = 20.0
 SWEEP_INTERVAL = 5.0
+# The cross-process lock of the sweep's Slack catch-up (core.locks; router locks are keyed by
+# router id, always positive): with several processes, one of them brings the messages of
+# requests made or run elsewhere in step, not each (one chat.update, not N).
+REPORT_LOCK = -15
 
 
 class Reporter(Protocol):
@@ -162,12 +166,15 @@ class ChangeRunner:
                 self.workers.submit(f"poll router #{router_id}", self.changes.poll_router, router_id)
         for rid in self.requests.runnable_ids():
             self.submit(rid)
-        if self.reporter is not None:
-            with self._guard:
-                busy = set(self._queued)
-            for view in self.requests.unreported():
-                if view.id not in busy:
-                    self._report(view)
+        if self.reporter is not None and self.core.locks.try_router(REPORT_LOCK, timeout=0):
+            try:
+                with self._guard:
+                    busy = set(self._queued)
+                for view in self.requests.unreported():
+                    if view.id not in busy:
+                        self._report(view)
+            finally:
+                self.core.locks.release_router(REPORT_LOCK)
 
     def start(self, interval: float = SWEEP_INTERVAL) -> ChangeRunner:
         def loop() -> None:

@@ -41,33 +41,99 @@ def serve(
     http: Annotated[bool, typer.Option("--http", help="Serve HTTP (POST /slack/events) even if SLACK_APP_TOKEN is set.")] = False,
     host: Annotated[str, typer.Option(help="HTTP mode: address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="HTTP mode: port to listen on.")] = 3000,
+    processes: Annotated[int | None, typer.Option(
+        "--processes", min=1, help="HTTP mode: N worker processes on one port (gunicorn's master replaces a "
+        "worker that dies); N > 1 needs PostgreSQL. Left out: one process (waitress).")] = None,
+    access_log: Annotated[bool, typer.Option(
+        "--access-log", help="With --processes: a line per request on stderr, with the worker's pid.")] = False,
 ) -> None:
-    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP."""
+    """Run the bot: Socket Mode when SLACK_APP_TOKEN is set, else HTTP (--processes N: N worker processes)."""
     settings = load_settings()
     setup_logging(settings.log_level)
     socket_mode = bool(settings.slack_app_token) and not http
+    if processes is not None:
+        _check_processes(settings, processes, socket_mode)
     try:
         settings.require_slack(socket_mode)
     except ConfigError as exc:
         raise fail(str(exc)) from None
     slack_status = _check_slack(settings, socket_mode)
-    core = make_core(settings)
+    core = make_core(settings)  # (migrates the database: once, here, not in each worker)
     if settings.inventory:
         _load_inventory(core, settings.inventory)
+    if processes is not None:
+        core.db.dispose()  # nothing of the master's pool may reach the forked workers
+        from bot.serve.processes import run_processes
+
+        log.info("peerbot serving HTTP on http://%s:%s with %s worker process(es) (health: /healthz)",
+                 host, port, processes)
+        run_processes(lambda: _worker_app(settings), host, port, processes, access_log=access_log)
+        return
     from bot.serve.app import build_app
 
     app = build_app(core, socket_mode=socket_mode)
-    _start_polling(core, app)
-    from bot.serve.scheduler import start_peeringdb_sync
-
-    if start_peeringdb_sync(core, settings.peeringdb_sync_hours):
-        log.info("PeeringDB mirror synced every %sh", settings.peeringdb_sync_hours)
-    _start_irr_refresh(core, app)
-    _start_drift_check(core, app)
+    _start_background(core, app)
     if socket_mode:
         _run_socket_mode(app, settings.slack_app_token.get_secret_value())  # type: ignore[union-attr]
     else:
         _run_http(app, core, slack_status, host, port)
+
+
+def _check_processes(settings: Settings, processes: int, socket_mode: bool) -> None:
+    """`--processes` serves HTTP; more than one process needs a database they can share."""
+    from sqlalchemy.engine import make_url
+
+    if socket_mode:
+        raise fail("--processes serves HTTP: add --http (Socket Mode runs in one process)")
+    try:
+        backend = make_url(settings.database_url).get_backend_name()
+    except Exception:  # noqa: BLE001 - make_core says what is wrong with the URL
+        return
+    if processes > 1 and backend != "postgresql":
+        raise fail(f"--processes {processes} needs PostgreSQL (PEERBOT_DATABASE_URL is {backend}): "
+                   "SQLite serves one process; leave --processes out or use --processes 1")
+
+
+def _start_background(core, app) -> None:  # noqa: ANN001
+    """Polls, notice sender, history pruning, PeeringDB sync, IRR re-import, drift check. With
+    several processes each starts them all; each job guards itself through the database."""
+    _start_polling(core, app)
+    from bot.serve.scheduler import start_peeringdb_sync
+
+    if start_peeringdb_sync(core, core.settings.peeringdb_sync_hours):
+        log.info("PeeringDB mirror synced every %sh", core.settings.peeringdb_sync_hours)
+    _start_irr_refresh(core, app)
+    _start_drift_check(core, app)
+
+
+def _worker_app(settings: Settings):  # noqa: ANN202
+    """One worker of `serve --processes N`, built in the worker after gunicorn forked it: its own
+    database pool, Bolt app, change runner and background jobs. Returns its WSGI app."""
+    import os
+    import signal
+
+    from bot.core import Core
+    from bot.serve.app import build_app
+    from bot.serve.slack_status import SlackStatus, TokenRejected, check_client
+    from bot.serve.wsgi import make_wsgi_app
+
+    core = Core.from_settings(settings, upgrade=False)
+    app = build_app(core)
+    _start_background(core, app)
+    token = settings.slack_bot_token
+    status = SlackStatus(check_client(token.get_secret_value() if token else None, settings.slack_api_url))
+
+    def on_rejected(message: str) -> None:
+        log.error("peerbot: %s; stopping every process", message)
+        os.kill(os.getppid(), signal.SIGTERM)  # the master stops its workers and exits
+
+    try:
+        if not status.check():
+            status.retry_in_background(on_rejected)
+    except TokenRejected as exc:
+        on_rejected(str(exc))
+    log.info("worker %s ready", os.getpid())
+    return make_wsgi_app(app, core, status)
 
 
 def _check_slack(settings: Settings, socket_mode: bool):  # noqa: ANN202
@@ -173,7 +239,7 @@ def _start_irr_refresh(core, app) -> None:  # noqa: ANN001
     refresher = IrrRefresher(IrrImports(core), max_change_percent=core.settings.irr_max_change_percent,
                              workers=app.runner.workers, notifier=Notifier(app.client) if channel else None,
                              channel=channel, render=refresh_notice)
-    if start_irr_refresh(refresher, core.settings.irr_refresh_hours):
+    if start_irr_refresh(refresher, core.settings.irr_refresh_hours, core):
         log.info("AS-SETs re-imported from %s every %sh", core.settings.irr_host, core.settings.irr_refresh_hours)
 
 

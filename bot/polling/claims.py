@@ -26,11 +26,22 @@ _CHUNK = 5000  # routers a statement
 
 # Who this process is, in claimed_by: host and pid for people, a nonce for two processes that
 # share a pid (containers).
-PROCESS_ID = f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+PROCESS_ID = ""
+
+
+def _new_process_id() -> None:
+    global PROCESS_ID  # noqa: PLW0603 - once at import, and again in a forked child
+    PROCESS_ID = f"{socket.gethostname()[:80]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+_new_process_id()
+# A forked child (a worker of `serve --processes N`) is another process: a claim of the parent's
+# must not be taken for its own.
+os.register_at_fork(after_in_child=_new_process_id)
 
 
 def claim(s: OrmSession, router_id: int, *, lease: float, spacing: float | None = None,
-          owner: str = PROCESS_ID) -> bool:
+          owner: str | None = None) -> bool:
     """Claim `router_id` (in the transaction `s`) for a poll lasting at most `lease` seconds.
     `spacing`: a scheduled poll, which happens only when the router is due, and makes it due
     again `spacing` s from now; None: a poll someone asked for (Refresh), which only needs the
@@ -45,7 +56,7 @@ def claim(s: OrmSession, router_id: int, *, lease: float, spacing: float | None 
 
 
 def claim_many(s: OrmSession, router_ids: list[int], *, lease: float, spacing: float | None = None,
-               owner: str = PROCESS_ID) -> set[int]:
+               owner: str | None = None) -> set[int]:
     """claim() for a whole refresh in one statement; the routers claimed. A router that waits
     in the refresh's queue longer than half the lease is renewed before its poll (renew())."""
     if len(router_ids) > _CHUNK:  # (bounded statements: SQLite allows 32,766 parameters)
@@ -63,8 +74,9 @@ def claim_many(s: OrmSession, router_ids: list[int], *, lease: float, spacing: f
     return claimed
 
 
-def _claim_terms(lease: float, spacing: float | None, owner: str) -> tuple[list, dict]:
+def _claim_terms(lease: float, spacing: float | None, owner: str | None) -> tuple[list, dict]:
     """What a claim requires of a router's row (free; due, if scheduled) and what it writes."""
+    owner = owner or PROCESS_ID
     now = datetime.now(timezone.utc)
     conditions = [or_(RouterPoll.claimed_until.is_(None), RouterPoll.claimed_until < now)]
     values: dict = {"claimed_by": owner, "claimed_until": now + timedelta(seconds=lease)}
@@ -84,9 +96,10 @@ def _first_claim(s: OrmSession, router_id: int, values: dict) -> bool:
     return True
 
 
-def renew(s: OrmSession, router_id: int, *, lease: float, owner: str = PROCESS_ID) -> bool:
+def renew(s: OrmSession, router_id: int, *, lease: float, owner: str | None = None) -> bool:
     """Extend this process's claim for `lease` s from now (also when it lapsed and nobody took
     the router meanwhile); False: another process holds it now."""
+    owner = owner or PROCESS_ID
     now = datetime.now(timezone.utc)
     return s.execute(update(RouterPoll).where(
         RouterPoll.router_id == router_id,
@@ -94,13 +107,14 @@ def renew(s: OrmSession, router_id: int, *, lease: float, owner: str = PROCESS_I
         .values(claimed_by=owner, claimed_until=now + timedelta(seconds=lease)).execution_options(**_PLAIN)).rowcount == 1
 
 
-def release(s: OrmSession, router_id: int, owner: str = PROCESS_ID) -> None:
+def release(s: OrmSession, router_id: int, owner: str | None = None) -> None:
     """Give the claim up (in the transaction `s`, e.g. the one storing the poll's result)."""
     release_many(s, [router_id], owner)
 
 
-def release_many(s: OrmSession, router_ids: list[int], owner: str = PROCESS_ID) -> None:
+def release_many(s: OrmSession, router_ids: list[int], owner: str | None = None) -> None:
     """release() for several routers in one statement."""
+    owner = owner or PROCESS_ID
     if router_ids:
         s.execute(update(RouterPoll).where(RouterPoll.router_id.in_(router_ids), RouterPoll.claimed_by == owner)
                   .values(claimed_until=None).execution_options(**_PLAIN))

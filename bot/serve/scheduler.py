@@ -18,6 +18,29 @@ POLL_JOB = "poll-routers"
 SPACING = 0.8  # of the interval: a scheduled poll makes its router due again after this
 
 
+def once_across_processes(core: Any, job: str, seconds: float, run: Any, lock: int | None = None) -> Any:
+    """`run` wrapped for a scheduler that every process has: it runs only in the process that
+    claimed this interval's run in the database (bot/core/runs.py: no process started `job` in
+    the last SPACING x `seconds`), and with `lock` (a negative key of core.locks) never two at
+    once, also when one run outlasts the interval."""
+    from bot.core.runs import claim_run
+
+    def wrapped() -> None:
+        if not claim_run(core.db, job, seconds * SPACING):
+            log.debug("%s: run by another process this interval", job)
+            return
+        if lock is not None and not core.locks.try_router(lock, timeout=0):
+            log.info("%s: still running in another process; this run skipped", job)
+            return
+        try:
+            run()
+        finally:
+            if lock is not None:
+                core.locks.release_router(lock)
+
+    return wrapped
+
+
 def _background(misfire_grace: int) -> BackgroundScheduler:
     """A scheduler for one periodic job: runs that pile up (a slow run, a sleeping laptop)
     coalesce into one, never two at once, and a run late by more than `misfire_grace` s is dropped."""
@@ -92,12 +115,16 @@ def start_history_pruning(core: Any) -> BackgroundScheduler:
             log.info("state history: %s change(s) older than %s days deleted", gone, core.settings.history_days)
 
     sched = _background(3600)
-    sched.add_job(run, "interval", hours=24, id=HISTORY_JOB, next_run_time=datetime.now(timezone.utc) + timedelta(hours=1))
+    sched.add_job(once_across_processes(core, HISTORY_JOB, 24 * 3600, run), "interval", hours=24, id=HISTORY_JOB, next_run_time=datetime.now(timezone.utc) + timedelta(hours=1))
     sched.start()
     return sched
 
 
 PEERINGDB_JOB = "peeringdb-sync"
+# Cross-process locks of the scheduled jobs (core.locks; router locks are keyed by router id,
+# always positive; the notice sender holds -11, the drift check -12 below).
+IRR_REFRESH_LOCK = -13
+PEERINGDB_LOCK = -14
 
 
 def start_peeringdb_sync(core: Any, hours: float) -> BackgroundScheduler | None:
@@ -117,7 +144,8 @@ def start_peeringdb_sync(core: Any, hours: float) -> BackgroundScheduler | None:
 
     seconds = int(hours * 3600)
     sched = _background(seconds)
-    sched.add_job(run, "interval", seconds=seconds, id=PEERINGDB_JOB,
+    sched.add_job(once_across_processes(core, PEERINGDB_JOB, seconds, run, PEERINGDB_LOCK), "interval",
+                  seconds=seconds, id=PEERINGDB_JOB,
                   next_run_time=datetime.now(timezone.utc) + timedelta(minutes=1))
     sched.start()
     return sched
@@ -126,17 +154,20 @@ def start_peeringdb_sync(core: Any, hours: float) -> BackgroundScheduler | None:
 IRR_REFRESH_JOB = "irr-refresh"
 
 
-def start_irr_refresh(refresher: Any, hours: float) -> BackgroundScheduler | None:
+def start_irr_refresh(refresher: Any, hours: float, core: Any = None) -> BackgroundScheduler | None:
     """Re-import every AS-SET in use every `hours` (PEERBOT_IRR_REFRESH_HOURS; 0 = off), the first
     time five minutes after start. `refresher` is a bot.irr.refresh.IrrRefresher: bgpq4 runs on
-    the worker pool, changes become change requests, one summary goes to the notify channel."""
+    the worker pool, changes become change requests, one summary goes to the notify channel.
+    With `core`, once per interval across processes (once_across_processes)."""
     if hours <= 0:
         return None
     from datetime import datetime, timedelta, timezone
 
     seconds = int(hours * 3600)
     sched = _background(seconds)
-    sched.add_job(refresher.run_once, "interval", seconds=seconds, id=IRR_REFRESH_JOB,
+    run = refresher.run_once if core is None else \
+        once_across_processes(core, IRR_REFRESH_JOB, seconds, refresher.run_once, IRR_REFRESH_LOCK)
+    sched.add_job(run, "interval", seconds=seconds, id=IRR_REFRESH_JOB,
                   next_run_time=datetime.now(timezone.utc) + timedelta(minutes=5))
     sched.start()
     return sched
@@ -157,19 +188,15 @@ def start_drift_check(core: Any, drift: Any, hours: float) -> BackgroundSchedule
     from datetime import datetime, timedelta, timezone
 
     def run() -> None:
-        if not core.locks.try_router(DRIFT_LOCK, timeout=0):
-            return  # another process is checking
-        try:
-            reports = drift.check()
-            failed = [r.router for r in reports if not r.ok]
-            if failed:
-                log.warning("drift check: %d router(s) could not be read: %s", len(failed), ", ".join(failed[:10]))
-        finally:
-            core.locks.release_router(DRIFT_LOCK)
+        reports = drift.check()
+        failed = [r.router for r in reports if not r.ok]
+        if failed:
+            log.warning("drift check: %d router(s) could not be read: %s", len(failed), ", ".join(failed[:10]))
 
     seconds = int(hours * 3600)
     sched = _background(seconds)
-    sched.add_job(run, "interval", seconds=seconds, id=DRIFT_JOB,
+    sched.add_job(once_across_processes(core, DRIFT_JOB, seconds, run, DRIFT_LOCK), "interval",
+                  seconds=seconds, id=DRIFT_JOB,
                   next_run_time=datetime.now(timezone.utc) + timedelta(minutes=10))
     sched.start()
     return sched

@@ -7,6 +7,7 @@ import hmac
 import io
 import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -159,6 +160,7 @@ def make_wsgi_app(app: App, core: Core, slack_status: SlackStatus | None = None)
             else:
                 answer = {"status": "not ready", "reason": slack_status.reason}
         status = "200 OK" if answer["status"] == "ok" else "503 Service Unavailable"
+        answer["pid"] = os.getpid()  # which process answered (`serve --processes N`)
         return reply(start_response, status, json.dumps(answer).encode(), "application/json")
 
     def wsgi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:

@@ -113,10 +113,11 @@ def test_http_mode_becomes_ready_when_slack_answers(tmp_path: Path, slack: FakeS
     try:
         url = f"http://127.0.0.1:{port}"
         _until(proc, "/healthz 503", lambda: _health(url).status_code == 503)
-        assert _health(url).json() == {"status": "not ready", "reason": "Slack unreachable: it answered internal_error"}
+        assert _health(url).json() == {"status": "not ready", "reason": "Slack unreachable: it answered internal_error",
+                                       "pid": proc.pid}
         del slack.fail_methods["auth.test"]
         _until(proc, "/healthz 200", lambda: _health(url).status_code == 200)
-        assert _health(url).json() == {"status": "ok"}
+        assert _health(url).json() == {"status": "ok", "pid": proc.pid}
         send = SlackSender(url + "/slack/events", SIGNING_SECRET, slack.response_url("ready"))
         mark = slack.mark()
         assert send.command("help").status_code == 200

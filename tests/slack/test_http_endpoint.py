@@ -5,6 +5,7 @@ import copy
 import hashlib
 import hmac
 import json
+import os
 import socket
 import time
 from contextlib import ExitStack
@@ -41,7 +42,7 @@ def test_forged_requests_bolt_cannot_parse_get_401(bot: RunningBot) -> None:
 
 def test_healthz(bot: RunningBot) -> None:
     r = requests.get(bot.url + "/healthz", timeout=5)
-    assert r.status_code == 200 and r.json() == {"status": "ok"}
+    assert r.status_code == 200 and r.json() == {"status": "ok", "pid": os.getpid()}  # (in-process bot)
     assert requests.get(bot.url + "/nope", timeout=5).status_code == 404
 
 
