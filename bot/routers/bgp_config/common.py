@@ -206,3 +206,39 @@ def config_tree(text: str) -> list[ConfigLine]:
         return out
 
     return convert(root)
+
+
+def parse_max_prefix(words: list[str], ignore: tuple[str, ...] = ("force", "percent")
+                     ) -> tuple[int | None, int | None, int | None, bool] | str:
+    """`maximum-prefix N [pct] [restart M] [warning-only]` (FRR, IOS, IOS-XR) or `maximum-routes N
+    [warning-limit W [percent]] [warning-only]` (EOS) as (limit, warn %, restart minutes,
+    warning only); a reason string when unreadable. Words in `ignore` change nothing peerbot
+    compares (IOS `force`, XR `discard-extra-paths`)."""
+    if not words or not words[0].isdigit():
+        return f"maximum-prefix {short(' '.join(words))} is not a number"
+    limit = int(words[0])
+    warn = restart = None
+    warning_only = False
+    rest = words[1:]
+    while rest:
+        word = rest.pop(0)
+        if word.isdigit() and warn is None:
+            warn = int(word)
+        elif word == "restart" and rest and rest[0].isdigit():
+            restart = int(rest.pop(0))
+        elif word == "warning-only":
+            warning_only = True
+        elif word == "warning-limit" and rest and rest[0].isdigit():
+            value = int(rest.pop(0))
+            if rest and rest[0] == "percent":
+                rest.pop(0)
+                warn = value
+            elif limit:
+                warn = value * 100 // limit  # EOS: an absolute count; peerbot keeps percent
+        elif word in ignore:
+            continue
+        else:
+            return f"unknown maximum-prefix option {short(word)}"
+    if limit == 0:  # EOS "maximum-routes 0": no limit
+        return (None, None, None, False)
+    return (limit, warn, restart, warning_only)

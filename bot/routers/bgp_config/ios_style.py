@@ -14,7 +14,7 @@ from bot.routers.base import Platform
 from bot.routers.bgp_config import model
 from bot.routers.bgp_config.common import (
     ConfigLine, FilterList, address_family_of, config_tree, mask_password_line, no_config,
-    parse_address, parse_asn, parse_length_words, short,
+    parse_address, parse_asn, parse_length_words, parse_max_prefix, short,
 )
 from bot.routers.bgp_config.model import BgpConfig, ConfiguredNeighbor, SkippedNeighbor
 
@@ -64,39 +64,6 @@ def _description(line: str) -> str:
     return m[1] if m else ""
 
 
-def _max_prefix(words: list[str]) -> tuple[int | None, int | None, int | None, bool] | str:
-    """`maximum-prefix N [pct] [restart M] [warning-only]` (FRR, IOS) or `maximum-routes N
-    [warning-limit W [percent]] [warning-only]` (EOS); a reason string when unreadable."""
-    if not words or not words[0].isdigit():
-        return f"maximum-prefix {short(' '.join(words))} is not a number"
-    limit = int(words[0])
-    warn = restart = None
-    warning_only = False
-    rest = words[1:]
-    while rest:
-        word = rest.pop(0)
-        if word.isdigit() and warn is None:
-            warn = int(word)
-        elif word == "restart" and rest and rest[0].isdigit():
-            restart = int(rest.pop(0))
-        elif word == "warning-only":
-            warning_only = True
-        elif word == "warning-limit" and rest and rest[0].isdigit():
-            value = int(rest.pop(0))
-            if rest and rest[0] == "percent":
-                rest.pop(0)
-                warn = value
-            elif limit:
-                warn = value * 100 // limit  # EOS: an absolute count; peerbot keeps percent
-        elif word in ("force", "percent"):
-            continue
-        else:
-            return f"unknown maximum-prefix option {short(word)}"
-    if limit == 0:  # EOS "maximum-routes 0": no limit
-        return (None, None, None, False)
-    return (limit, warn, restart, warning_only)
-
-
 def _apply(settings: _Settings, words: list[str], line: str, family: str, is_group: bool) -> None:
     """One `[no] neighbor X <setting>` line into `settings`."""
     negated = words[0] == "no"
@@ -138,7 +105,7 @@ def _apply(settings: _Settings, words: list[str], line: str, family: str, is_gro
         elif fam.filter is None or kind == model.PREFIX_LIST:
             fam.filter = (kind, args[0])  # both bound: the prefix-list is the one with entries
     elif key in ("maximum-prefix", "maximum-routes") and not negated:
-        parsed = _max_prefix(args)
+        parsed = parse_max_prefix(args)
         if isinstance(parsed, str):
             settings.error = parsed
         else:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from bot.routers.bgp_config import model
 from bot.routers.bgp_config.common import (
     ConfigLine, FilterList, address_family_of, config_tree, mask_password_line, no_config,
-    parse_address, parse_asn, parse_length_words, short,
+    parse_address, parse_asn, parse_length_words, parse_max_prefix, short,
 )
 from bot.routers.bgp_config.model import BgpConfig, ConfiguredNeighbor, SkippedNeighbor
 
@@ -41,26 +41,6 @@ class _Block:
     error: str | None = None
 
 
-def _max_prefix(words: list[str]) -> tuple[int, int | None, int | None, bool] | str:
-    """`maximum-prefix N [pct] [warning-only | restart M | discard-extra-paths]`."""
-    if not words or not words[0].isdigit():
-        return f"maximum-prefix {short(' '.join(words))} is not a number"
-    warn = restart = None
-    warning_only = False
-    rest = words[1:]
-    while rest:
-        word = rest.pop(0)
-        if word.isdigit() and warn is None:
-            warn = int(word)
-        elif word == "restart" and rest and rest[0].isdigit():
-            restart = int(rest.pop(0))
-        elif word == "warning-only":
-            warning_only = True
-        elif word != "discard-extra-paths":
-            return f"unknown maximum-prefix option {short(word)}"
-    return (int(words[0]), warn, restart, warning_only)
-
-
 def _read_family(block: ConfigLine) -> _Family:
     family = _Family()
     for line in block.children:
@@ -68,7 +48,7 @@ def _read_family(block: ConfigLine) -> _Family:
         if words[:1] == ["route-policy"] and len(words) == 3 and words[2] == "in":
             family.policy_in = words[1]
         elif words[:1] == ["maximum-prefix"]:
-            parsed = _max_prefix(words[1:])
+            parsed = parse_max_prefix(words[1:], ignore=("discard-extra-paths",))
             if not isinstance(parsed, str):
                 family.max_prefix = parsed
         elif words[:2] == ["use", "af-group"] and len(words) == 3:
