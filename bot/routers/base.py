@@ -18,6 +18,11 @@ class Platform(str, enum.Enum):
     IOS_XR = "ios-xr"
     JUNOS = "junos"
     EOS = "eos"
+    BIRD2 = "bird2"  # configured by files (bot/routers/bird_driver.py), not by CLI lines
+
+
+# Platforms whose configuration is files the driver writes, checks and reloads (not CLI lines).
+FILE_PLATFORMS = frozenset({Platform.BIRD2})
 
 
 @dataclass(frozen=True)
