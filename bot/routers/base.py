@@ -23,6 +23,8 @@ class Platform(str, enum.Enum):
 
 # Platforms whose configuration is files the driver writes, checks and reloads (not CLI lines).
 FILE_PLATFORMS = frozenset({Platform.BIRD2})
+# The platforms configured with CLI lines (netmiko).
+CLI_PLATFORMS = tuple(p for p in Platform if p not in FILE_PLATFORMS)
 
 
 @dataclass(frozen=True)

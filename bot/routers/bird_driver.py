@@ -363,13 +363,13 @@ def q(text: str) -> str:
 
 
 def _file_text(lines: list[str]) -> str:
-    """The file as written: the rendered lines, indented by brace depth, newline-terminated."""
+    """The file as written: the rendered lines, indented by brace/bracket depth, newline-terminated."""
     out: list[str] = []
     depth = 0
     for line in lines:
         line = line.strip()
-        opens, closes = line.count("{"), line.count("}")
-        if line.startswith("}"):
+        opens, closes = line.count("{") + line.count("["), line.count("}") + line.count("]")
+        if line.startswith(("}", "]")):
             depth, closes = max(depth - 1, 0), closes - 1
         out.append("  " * depth + line)
         depth = max(depth + opens - closes, 0)

@@ -187,3 +187,19 @@ def test_a_file_bird_refuses_is_not_left_in_place(bird_bot: tuple[RunningBot, Bi
     assert "syntax error" in out and "not left in place" in out
     assert bird.files() == {} and bird.protocol(pair.peer_ip) == {}
     assert not db_row(bot, v.id).configured
+
+
+def test_the_import_limit_trips_and_the_poll_says_why(bird_bot: tuple[RunningBot, BirdLab]) -> None:
+    """Limit 1, no AS-SET: the PEER's two prefixes make BIRD shut the session itself
+    ("Automatic shutdown: Route limit exceeded"), which is shown as the limit, not as admin down."""
+    bot, bird = bird_bot
+    pair = bird.spares["v4"]
+    v = make_session(bot.core, ip=pair.peer_ip, asn=str(bird.peer.asn), name="Lab Bird Limited", router=ROUTER,
+                     max_prefixes_v4="1", peer_group_id=ids(bot.core)[f"pg:{ROUTER}/{bird.template}"])
+    assert "import limit 1 action disable;" in press(bot, Action.CONFIGURE, v.id)
+    wait_for("the limit to trip", lambda: "Route limit exceeded" in bird.protocol(pair.peer_ip).get("Last error", ""))
+    shown = press(bot, Action.REFRESH, v.id, "prefix limit exceeded")
+    assert "prefix limit exceeded (1)" in shown
+    row = db_row(bot, v.id)
+    assert row.bgp_state == "Idle" and row.last_error == "prefix limit exceeded (1)"
+    assert row.admin_status == AdminStatus.UP
