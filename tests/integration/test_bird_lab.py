@@ -203,3 +203,20 @@ def test_the_import_limit_trips_and_the_poll_says_why(bird_bot: tuple[RunningBot
     row = db_row(bot, v.id)
     assert row.bgp_state == "Idle" and row.last_error == "prefix limit exceeded (1)"
     assert row.admin_status == AdminStatus.UP
+
+
+def test_v6_session_comes_up_and_refresh_stores_its_state(bird_bot: tuple[RunningBot, BirdLab]) -> None:
+    bot, bird = bird_bot
+    pair = bird.spares["v6"]
+    v = make_session(bot.core, ip=pair.peer_ip, asn=str(bird.peer.asn), name="Lab Bird V6", router=ROUTER,
+                     peer_group_id=ids(bot.core)[f"pg:{ROUTER}/{bird.template}"])
+    text = press(bot, Action.CONFIGURE, v.id)
+    assert f"neighbor {pair.peer_ip} as {bird.peer.asn};" in text and "ipv6 {" in text
+    bird.wait_state(pair.peer_ip, "Established", timeout=30)
+    wait_for("the peer's IPv6 prefix", lambda: "Routes:         1 imported" in bird.birdc(
+        "show", "protocols", "all", bird.protocol_name(pair.peer_ip)))
+    assert "Established" in press(bot, Action.REFRESH, v.id, f"Refreshed from {ROUTER}")
+    row = db_row(bot, v.id)
+    assert row.bgp_state == "Established" and row.prefixes_accepted == len(bird.peer.prefixes_v6)
+    press(bot, Action.DELETE, v.id, "deleted")
+    assert bird.protocol(pair.peer_ip) == {}

@@ -26,6 +26,7 @@
 #   netns pb-bird "BIRD" AS 64500 (managed, BIRD 2)  <== veth ==>  PEER (second link)
 #   192.0.2.13/30                                    192.0.2.14/30                      bird spare "v4"
 #   192.0.2.17/30                                    192.0.2.18/30  (MD5 lab-md5-secret) bird spare "v4_md5"
+#   2001:db8:2::1/64                                 2001:db8:2::2/64                   bird spare "v6"
 #   BIRD runs as root in its netns (bird -c/-s/-P below $LAB_DIR/pb-bird); its main config
 #   includes $LAB_DIR/pb-bird/peerbot.d/*.conf, where peerbot writes one file per session over
 #   SFTP; the control socket is handed to $LAB_USER (birdc without sudo). Its sshd (port
@@ -72,6 +73,7 @@ SPARE_MD5=(192.0.2.9 192.0.2.10 30)
 SPARE_V6=(2001:db8:1::1 2001:db8:1::2 64)
 BIRD_V4=(192.0.2.13 192.0.2.14 30)       # "<BIRD address> <PEER address> <prefix length>"
 BIRD_MD5=(192.0.2.17 192.0.2.18 30)
+BIRD_V6=(2001:db8:2::1 2001:db8:2::2 64)
 BIRD_NET4=198.51.100.128/25              # what BIRD originates
 # prefixes each side originates (documentation space)
 R1_NET4=198.51.100.0/24;   R1_NET6=2001:db8:64::/48
@@ -210,11 +212,16 @@ build_bird_net() {  # BIRD's own namespace and a second veth to PEER
     ip link add "$BIRD_IF" netns "$BIRD_NS" type veth peer name "$PEER_BIRD_IF" netns "$PEER_NS"
     ip -n "$BIRD_NS" link set "$BIRD_IF" alias "$TAG"
     ip -n "$PEER_NS" link set "$PEER_BIRD_IF" alias "$TAG"
-    local pair
-    for pair in "${BIRD_V4[*]}" "${BIRD_MD5[*]}"; do
+    ip netns exec "$BIRD_NS" sh -c "echo 0 > /proc/sys/net/ipv6/conf/$BIRD_IF/accept_dad"
+    ip netns exec "$PEER_NS" sh -c "echo 0 > /proc/sys/net/ipv6/conf/$PEER_BIRD_IF/accept_dad"
+    local pair opt
+    for pair in "${BIRD_V4[*]}" "${BIRD_MD5[*]}" "${BIRD_V6[*]}"; do
+        # shellcheck disable=SC2086  # "<BIRD address> <PEER address> <length>" into $1..$3
         set -- $pair
-        ip -n "$BIRD_NS" addr add "$1/$3" dev "$BIRD_IF"
-        ip -n "$PEER_NS" addr add "$2/$3" dev "$PEER_BIRD_IF"
+        opt=()
+        [[ $1 == *:* ]] && opt=(nodad)
+        ip -n "$BIRD_NS" addr add "$1/$3" dev "$BIRD_IF" "${opt[@]}"
+        ip -n "$PEER_NS" addr add "$2/$3" dev "$PEER_BIRD_IF" "${opt[@]}"
     done
     ip -n "$BIRD_NS" link set "$BIRD_IF" up
     ip -n "$PEER_NS" link set "$PEER_BIRD_IF" up
@@ -300,6 +307,7 @@ write_peer_conf() {
             nbr_lines "${BIRD_V4[0]}" "$BIRD_AS" "bird-v4" passive "update-source ${BIRD_V4[1]}"
             nbr_lines "${BIRD_MD5[0]}" "$BIRD_AS" "bird-v4-md5" passive "update-source ${BIRD_MD5[1]}" \
                 "password $LAB_MD5"
+            nbr_lines "${BIRD_V6[0]}" "$BIRD_AS" "bird-v6" passive "update-source ${BIRD_V6[1]}"
         fi
         echo " address-family ipv4 unicast"
         local n
@@ -313,6 +321,7 @@ write_peer_conf() {
   network $PEER_NET6
   neighbor ${BASE_V6[0]} activate
   neighbor ${SPARE_V6[0]} activate
+$(if bird_on; then echo "  neighbor ${BIRD_V6[0]} activate"; fi)
  exit-address-family
 exit
 !
@@ -552,7 +561,8 @@ bird_json() {
     "birdc": $(json_list "$BIRDC_BIN" -s "$d/bird.ctl"),
     "spares": {
 $(spare_json v4 ipv4 "" "${BIRD_V4[@]}"),
-$(spare_json v4_md5 ipv4 "$LAB_MD5" "${BIRD_MD5[@]}")
+$(spare_json v4_md5 ipv4 "$LAB_MD5" "${BIRD_MD5[@]}"),
+$(spare_json v6 ipv6 "" "${BIRD_V6[@]}")
     }
   }
 EOF
