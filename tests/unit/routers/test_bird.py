@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.routers import ConfigRejected, NeighborSpec, Platform, RouterCredentials, get_driver, render
+from bot.routers import ConfigRejected, NeighborSpec, Platform, RouterCredentials, RouterDriver, get_driver, render
 from bot.routers.bird_driver import BirdDriver, BirdPaths
 from bot.routers.parsers import PARSERS
 
@@ -119,7 +119,9 @@ def conf(name: str = "pb_192_0_2_14") -> str:
 
 
 def test_get_driver_picks_the_file_driver() -> None:
-    assert isinstance(get_driver(CREDS), BirdDriver)
+    d = get_driver(CREDS)
+    assert isinstance(d, BirdDriver) and isinstance(d, RouterDriver)
+    assert "login-pw-123" not in repr(d)
 
 
 def test_configure_writes_the_file_atomically_checks_then_reloads() -> None:
