@@ -437,8 +437,8 @@ def clean_lab(frr_lab: Lab) -> Lab:
 
 @pytest.fixture(scope="session")
 def bird_lab(frr_lab: Lab) -> Iterator[BirdLab]:
-    if shutil.which("/usr/sbin/bird") is None:
-        skip_or_fail(f"the BIRD lab router needs bird2 (run: bash {LAB_SH} deps)")
+    if shutil.which("/usr/sbin/bird") is None or not frr_lab.raw.get("bird"):
+        skip_or_fail(f"the BIRD lab router needs bird2 (run: bash {LAB_SH} deps, and lab.sh up without LAB_BIRD=0)")
     bird = BirdLab.from_lab(frr_lab)
     saved = {k: os.environ.get(k) for k in bird.env()}
     os.environ.update(bird.env())  # session-wide: the state reader processes inherit it

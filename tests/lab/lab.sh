@@ -59,7 +59,7 @@ LAB_PASS=${LAB_PASS:-peerbot-lab-pw}
 LAB_MD5=${LAB_MD5:-lab-md5-secret}    # TCP-MD5 password of the "v4_md5" spare pair (peer side)
 LAB_TIMEOUT=${LAB_TIMEOUT:-30}        # seconds to wait for BGP / sshd in `up`
 PEER_GROUPS=${PEER_GROUPS:-"TRANSIT IX-PEERS"}
-LAB_BIRD=${LAB_BIRD:-1}               # 1: also the BIRD 2 router (needs the bird2 package)
+LAB_BIRD=${LAB_BIRD:-auto}            # 1: also the BIRD 2 router (bird2 package), 0: not; auto: if installed
 BIRD_NS=${BIRD_NS:-pb-bird}           # namespace of the BIRD router
 BIRD_AS=${BIRD_AS:-$R1_AS}            # the same network as R1: peerbot's sessions use local AS 64500
 BIRD_SSH_PORT=${BIRD_SSH_PORT:-2224}  # its sshd (inside BIRD_NS) and the host-side 127.0.0.1 port
@@ -89,6 +89,9 @@ BIRD_IF=${BIRD_NS}-eth0
 PEER_BIRD_IF=${PEER_NS}-bd0
 BIRD_BIN=/usr/sbin/bird
 BIRDC_BIN=/usr/sbin/birdc
+if [ "$LAB_BIRD" = auto ]; then
+    if [ -x "$BIRD_BIN" ] && [ -x "$BIRDC_BIN" ]; then LAB_BIRD=1; else LAB_BIRD=0; fi
+fi
 
 T0=$(date +%s.%N)
 elapsed() { awk -v now="$(date +%s.%N)" -v t="$1" 'BEGIN { printf "%.2f", now - t }'; }
