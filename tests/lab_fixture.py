@@ -8,6 +8,9 @@ Register them from a conftest.py:
 
     frr_lab    session  builds the lab once (`lab.sh up`), yields a `Lab`, `lab.sh down` at the end
     clean_lab  function frr_lab after `reset()`: only the baseline neighbors, all of them Established
+    bird_lab   session  the lab's BIRD 2 router (a `BirdLab`); PEERBOT_BIRD_* point peerbot's BIRD
+                        driver at its files and socket for the whole session
+    clean_bird function bird_lab with no peerbot file in its include directory
     lab_vtysh  function the bound method frr_lab.vtysh(router, command)
     irr_server function ("127.0.0.1", port) of a fake IRRd serving IRR_TEST_DATA
 
@@ -44,6 +47,9 @@ __all__ = [
     "LabSession",
     "frr_lab",
     "clean_lab",
+    "BirdLab",
+    "bird_lab",
+    "clean_bird",
     "lab_vtysh",
     "irr_server",
     "IRR_TEST_DATA",
@@ -276,6 +282,90 @@ class Lab:
             self.wait_state(ip, "Established", timeout=timeout)
 
 
+@dataclass
+class BirdLab:
+    """The lab's BIRD 2 router (tests/lab/lab.sh): SSH on host:port as the lab user (a normal
+    shell), its own files below include_dir, birdc as root over the control socket."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+    name: str
+    asn: int
+    router_id: str
+    config: str
+    include_dir: str
+    socket: str
+    template: str
+    birdc_argv: list[str]
+    spares: dict[str, LabSession]
+    peer: LabRouter
+
+    @classmethod
+    def from_lab(cls, lab: Lab) -> "BirdLab":
+        b = lab.raw.get("bird")
+        if not b:
+            raise RuntimeError("this lab was started without its BIRD router (LAB_BIRD=0?)")
+        return cls(host=b["host"], port=int(b["port"]), username=lab.username, password=lab.password,
+                   name=b["name"], asn=int(b["asn"]), router_id=b["router_id"], config=b["config"],
+                   include_dir=b["include_dir"], socket=b["socket"], template=b["template"],
+                   birdc_argv=list(b["birdc"]), spares={n: LabSession(**s) for n, s in b["spares"].items()},
+                   peer=lab.peer)
+
+    def env(self) -> dict[str, str]:
+        """What peerbot's BIRD driver needs to find this router's files (bot/routers/bird_driver.py)."""
+        return {"PEERBOT_BIRD_CONFIG": self.config, "PEERBOT_BIRD_INCLUDE_DIR": self.include_dir,
+                "PEERBOT_BIRD_SOCKET": self.socket}
+
+    def birdc(self, *words: str, timeout: float = 20) -> str:
+        proc = subprocess.run([*self.birdc_argv, *words], capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError(f"birdc {' '.join(words)} failed (rc={proc.returncode}): {proc.stdout}{proc.stderr}")
+        return proc.stdout
+
+    @staticmethod
+    def protocol_name(ip: str) -> str:
+        return "pb_" + ip.replace(".", "_").replace(":", "_")
+
+    def protocol(self, ip: str) -> dict[str, str]:
+        """BIRD's own view of the session with `ip` (`show protocols all <name>`): the header's
+        "state"/"info" and every "Key: value" line; {} when there is no such protocol."""
+        name = self.protocol_name(ip)
+        proc = subprocess.run([*self.birdc_argv, "show", "protocols", "all", name], capture_output=True,
+                              text=True, timeout=20)
+        out: dict[str, str] = {}
+        for line in proc.stdout.splitlines():
+            if line.startswith(name + " "):
+                words = line.split()
+                out["state"] = words[3]
+                out["info"] = " ".join(words[5:])
+            elif ":" in line and out:
+                key, _, value = line.strip().partition(":")
+                out.setdefault(key.strip(), value.strip())
+        return out
+
+    def wait_state(self, ip: str, want: str = "Established", timeout: float = 30) -> dict[str, str]:
+        deadline = time.monotonic() + timeout
+        while True:
+            p = self.protocol(ip)
+            if p.get("BGP state") == want:
+                return p
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"BIRD protocol for {ip}: BGP state {p.get('BGP state')!r} after {timeout}s, "
+                                     f"wanted {want!r} ({p.get('Last error', '')})")
+            time.sleep(0.2)
+
+    def files(self) -> dict[str, str]:
+        return {p.name: p.read_text() for p in sorted(Path(self.include_dir).iterdir())}
+
+    def reset(self) -> None:
+        """No peerbot file left; BIRD reloaded."""
+        for p in Path(self.include_dir).iterdir():
+            p.unlink()
+        self.birdc("configure")
+
+
 def _as_ip(text: str):
     try:
         return ipaddress.ip_address(text)
@@ -343,6 +433,29 @@ def clean_lab(frr_lab: Lab) -> Lab:
     """The lab reset to its baseline before the test."""
     frr_lab.reset()
     return frr_lab
+
+
+@pytest.fixture(scope="session")
+def bird_lab(frr_lab: Lab) -> Iterator[BirdLab]:
+    if shutil.which("/usr/sbin/bird") is None or not frr_lab.raw.get("bird"):
+        skip_or_fail(f"the BIRD lab router needs bird2 (run: bash {LAB_SH} deps, and lab.sh up without LAB_BIRD=0)")
+    bird = BirdLab.from_lab(frr_lab)
+    saved = {k: os.environ.get(k) for k in bird.env()}
+    os.environ.update(bird.env())  # session-wide: the state reader processes inherit it
+    try:
+        yield bird
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def clean_bird(bird_lab: BirdLab) -> BirdLab:
+    bird_lab.reset()
+    return bird_lab
 
 
 @pytest.fixture

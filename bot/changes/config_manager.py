@@ -8,8 +8,8 @@ import re
 from bot.core import Core
 from bot.base.errors import InvalidInput
 from bot.base.redact import MASK, mask_password_args
-from bot.routers import Platform
-from bot.routers.render import JUNOS_DEFAULT_GROUP
+from bot.routers import FILE_PLATFORMS, Platform
+from bot.routers.render import DIRECTIVE, JUNOS_DEFAULT_GROUP, bird_protocol
 from bot.changes.router_config import neighbor_spec, plan, prefix_list_name
 from bot.sessions.queries import load_session
 from bot.base.validation import FieldError, parse_md5
@@ -48,6 +48,8 @@ def check_edited_commands(core: Core, session_id: int, text: str) -> list[str]:
         raise InvalidInput({"commands": "There are no commands to push."})
     if len(lines) > MAX_EDITED_LINES:
         raise InvalidInput({"commands": f"At most {MAX_EDITED_LINES} lines can be pushed at once."})
+    if platform in FILE_PLATFORMS:
+        return _check_file(lines, peer_ip, spec.md5_password)
     rendered = {ln.strip() for ln in p.masked}
     out = []
     for ln in lines:
@@ -69,6 +71,76 @@ def check_edited_commands(core: Core, session_id: int, text: str) -> list[str]:
                                             "Use the Delete button to remove the session."})
         out.append(scope.with_key(ln, spec.md5_password))
     return out
+
+
+# ----------------------------------------------------------------------------- BIRD (a file)
+# On a file platform Config Manager edits the session's file text (what neighbor_create renders,
+# directive line first). It is checked line by line: printable ASCII only (a control character
+# could hide a line from the reader), the one directive naming this session's own file, and
+# nothing that reaches beyond the session: no include, no other protocol or template, filters
+# only of its own name, a neighbor line only with its address. The daemon's check (bird -p) then
+# refuses what is not valid BIRD, and the file is not left in place.
+_FILE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_BIRD_INCLUDE = re.compile(r"(?i)^\s*include\b")
+_BIRD_BLOCK = re.compile(r"(?i)\b(protocol|template|filter|function|table|define|roa[46]?|router\s+id)\b\s*(\S*)\s*(\S*)")
+_BIRD_PASSWORD = re.compile(r'^(?P<pre>password\s+)"(?P<key>[^"\\]*)"(?P<post>\s*;)$')
+
+
+def _check_file(lines: list[str], peer_ip: str, stored_key: str | None) -> list[str]:
+    proto = bird_protocol(peer_ip)
+    if lines[0] != f"{DIRECTIVE} file {proto}.conf":
+        raise InvalidInput({"commands": f"The first line must stay {DIRECTIVE} file {proto}.conf (the session's own "
+                                        f"file): {_shown(lines[0])}"})
+    out = [lines[0]]
+    for ln in lines[1:]:
+        if not ln.isascii() or _FILE_CONTROL.search(ln):
+            raise InvalidInput({"commands": f"Non-ASCII and control characters (tabs included) are not allowed: "
+                                            f"{_shown(ln)}"})
+        if len(ln) > 250:
+            raise InvalidInput({"commands": f"Line too long: {_shown(ln)}"})
+        if ln.startswith(DIRECTIVE):
+            raise InvalidInput({"commands": f"Only the first line may be a {DIRECTIVE} line: {_shown(ln)}"})
+        if _BIRD_INCLUDE.search(ln):
+            raise InvalidInput({"commands": f"Line outside this session's file: {_shown(ln)}"})
+        if not ln.startswith("#"):
+            for m in _BIRD_BLOCK.finditer(ln):
+                kind = m.group(1).lower()
+                own = (kind == "protocol" and m.group(2).lower() == "bgp" and m.group(3) == proto) or \
+                      (kind == "filter" and (m.group(2) == proto + "_in" or m.group(2).startswith(proto + "_")))
+                if not own:
+                    raise InvalidInput({"commands": f"Line outside this session's neighbor ({peer_ip}): {_shown(ln)}"})
+            if re.match(r"(?i)^neighbor\b", ln) and _addresses(ln) != {peer_ip}:
+                raise InvalidInput({"commands": f"Line outside this session's neighbor ({peer_ip}): {_shown(ln)}"})
+        out.append(_file_key(ln, stored_key))
+    return out
+
+
+def _file_key(line: str, stored_key: str | None) -> str:
+    """The password line: ******** is the stored key, a typed key must pass the MD5 rules."""
+    if not re.search(r"(?i)\bpassword\b", line) or line.startswith("#"):
+        if MASK in line:
+            raise InvalidInput({"commands": f"{MASK} stands for the stored MD5 key and may only be the argument "
+                                            f"of the password line: {_shown(line)}"})
+        return line
+    m = _BIRD_PASSWORD.match(line)
+    if m is None:
+        raise InvalidInput({"commands": f'The MD5 key line is: password "<key>"; ({_shown(line)[:20]} …)'})
+    key = m.group("key")
+    if key == MASK:
+        if not stored_key:
+            raise InvalidInput({"commands": f"This session has no stored MD5 key, so {MASK} stands for nothing: "
+                                            "type the key, or remove the line."})
+        return f'{m.group("pre")}"{stored_key}"{m.group("post")}'
+    if MASK in key:
+        raise InvalidInput({"commands": f"{MASK} may only be the whole key: {_shown(line)}"})
+    if key != stored_key:
+        try:
+            parse_md5(key)
+        except FieldError as exc:
+            raise InvalidInput({"commands": f"{exc} ({_shown(line)})"}) from None
+        if re.search(r'[{};#"\\]', key):
+            raise InvalidInput({"commands": "The MD5 key may not contain { } ; # \" or \\ on BIRD."})
+    return line
 
 
 def _shown(line: str) -> str:

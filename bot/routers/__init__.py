@@ -27,22 +27,34 @@ from bot.routers.base import (
     RouterUnreachable,
     UnsupportedPlatform,
 )
+from bot.routers.base import FILE_PLATFORMS
+from bot.routers.bird_driver import BirdDriver
 from bot.routers.netmiko_driver import PROFILES, NetmikoDriver
 from bot.routers.render import ACTIONS, mask_secrets, render
 
 
 def commits_atomically(platform: Platform | str) -> bool:
-    """True where a refused push is discarded whole (candidate config + commit: IOS-XR, Junos)."""
-    return PROFILES[Platform(platform)].commit
+    """True where a refused push is discarded whole (candidate config + commit: IOS-XR, Junos;
+    BIRD: every file of the push is put back when the check fails)."""
+    platform = Platform(platform)
+    if platform in FILE_PLATFORMS:
+        return True
+    return PROFILES[platform].commit
 
 
 def get_driver(creds: RouterCredentials, timeout: float = 15) -> RouterDriver:
-    """The driver for `creds.platform` (all platforms currently go through netmiko)."""
+    """The driver for `creds.platform`: BIRD through its files (bird_driver.py), the rest netmiko."""
+    try:
+        platform = Platform(creds.platform)
+    except ValueError:
+        raise UnsupportedPlatform(f"platform {creds.platform!r} is not supported") from None
+    if platform == Platform.BIRD2:
+        return BirdDriver(creds, timeout=timeout)
     return NetmikoDriver(creds, timeout=timeout)
 
 
 __all__ = [
-    "ACTIONS", "BGP_STATES", "ConfigRejected", "NeighborNotFound", "NeighborSpec", "NeighborState",
+    "ACTIONS", "BGP_STATES", "BirdDriver", "ConfigRejected", "FILE_PLATFORMS", "NeighborNotFound", "NeighborSpec", "NeighborState",
     "NetmikoDriver", "Platform", "RouterAuthFailed", "RouterCredentials", "RouterDriver", "RouterError",
     "RouterTimeout", "RouterUnreachable", "UnsupportedPlatform", "commits_atomically", "get_driver", "mask_secrets",
     "render",

@@ -18,6 +18,13 @@ class Platform(str, enum.Enum):
     IOS_XR = "ios-xr"
     JUNOS = "junos"
     EOS = "eos"
+    BIRD2 = "bird2"  # configured by files (bot/routers/bird_driver.py), not by CLI lines
+
+
+# Platforms whose configuration is files the driver writes, checks and reloads (not CLI lines).
+FILE_PLATFORMS = frozenset({Platform.BIRD2})
+# The platforms configured with CLI lines (netmiko).
+CLI_PLATFORMS = tuple(p for p in Platform if p not in FILE_PLATFORMS)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ of them by dropping a file with the same relative path into `templates_dir`.
 from __future__ import annotations
 
 import functools
+import hashlib
 import ipaddress
 import re
 from pathlib import Path
@@ -13,7 +14,7 @@ from pathlib import Path
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined
 
 from bot.base.redact import mask_password_args
-from bot.routers.base import NeighborSpec, Platform
+from bot.routers.base import FILE_PLATFORMS, NeighborSpec, Platform
 from bot.routers.prefixes import PrefixEntry, parse_entry
 
 ACTIONS = ("neighbor_create", "admin_down", "admin_up", "delete")
@@ -27,6 +28,14 @@ XR_PASS_POLICY = "PEERBOT-PASS"  # IOS-XR: what an eBGP neighbor needs to exchan
 # ";" could smuggle a second command onto the router, "?" opens inline help in interactive CLIs.
 # Rendered lines are printable ASCII only.
 _UNSAFE = re.compile(r"[^\x20-\x7e]|[;?]")
+# BIRD: the rendered text is a configuration file, where ";", "{", "}" and quotes are syntax, so a
+# rendered line is only checked for printable ASCII; the VALUES put into it must then not hold
+# any of them (a quote would end the description string, a brace or ";" end the statement).
+_UNSAFE_FILE_LINE = re.compile(r"[^\x20-\x7e]")
+_UNSAFE_BIRD_VALUE = re.compile(r"[\"{}\\#;]")
+BIRD_SYMBOL = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+# The driver's directives, first words of a file platform's rendered lines (bot/routers/bird_driver.py)
+DIRECTIVE = "#peerbot"
 
 
 @functools.lru_cache(maxsize=16)
@@ -42,6 +51,7 @@ def _environment(templates_dir: str | None) -> Environment:
         keep_trailing_newline=False,
     )
     env.filters["junos_route_filter"] = junos_route_filter
+    env.filters["bird_prefix"] = bird_prefix
     return env
 
 
@@ -58,10 +68,14 @@ def render(platform: Platform | str, action: str, spec: NeighborSpec,
     if spec.prefixes and not spec.prefix_list_name:
         raise ValueError("prefixes given without a prefix_list_name")
     _check_inputs(spec)
+    if platform in FILE_PLATFORMS:
+        _check_file_inputs(spec)
     context = _context(spec)
     if action == UPDATE_ACTION:  # without `old`: nothing differs (context lines only)
         old = old or spec
         _check_inputs(old)
+        if platform in FILE_PLATFORMS:
+            _check_file_inputs(old)
         context |= _update_context(old, spec)
     env = _environment(str(templates_dir) if templates_dir else None)
     text = env.get_template(f"{platform.value}/{action}.j2").render(**context)
@@ -69,10 +83,51 @@ def render(platform: Platform | str, action: str, spec: NeighborSpec,
     # so hide exactly the characters the check below must catch
     lines = [line.strip(" \t") for line in text.split("\n")]
     lines = [line for line in lines if line]
+    if platform in FILE_PLATFORMS:
+        if lines and not lines[0].startswith(DIRECTIVE + " "):
+            raise ValueError(f"a {platform.value} template must start with a {DIRECTIVE} directive line")
+        for line in lines:
+            if _UNSAFE_FILE_LINE.search(line):
+                raise ValueError("rendered configuration contains a non-printable or non-ASCII character")
+        return lines
     for line in lines:
         if _UNSAFE.search(line):
             raise ValueError("rendered configuration contains a non-printable or non-ASCII character, ';' or '?'")
     return lines
+
+
+def _check_file_inputs(spec: NeighborSpec) -> None:
+    """BIRD syntax on top of _check_inputs: no value may close a string or a block, start a
+    comment or end a statement, and the peer group is a BIRD template's name (a symbol)."""
+    values = (spec.description, spec.md5_password, spec.prefix_list_name, spec.peer_group)
+    if any(v is not None and _UNSAFE_BIRD_VALUE.search(v) for v in values):
+        raise ValueError('a neighbor setting contains a character BIRD reads as syntax (" { } \\ # ;)')
+    if spec.peer_group is not None and not BIRD_SYMBOL.match(spec.peer_group):
+        raise ValueError("the peer group is not a BIRD template name (letters, digits, '_')")
+
+
+def bird_protocol(peer_ip: str) -> str:
+    """The BIRD protocol (and file) name of the session with `peer_ip`: pb_192_0_2_14,
+    pb_2001_db8__1 (one symbol, unique per canonical address)."""
+    return "pb_" + re.sub(r"[^0-9a-f]", "_", peer_ip.lower())
+
+
+def bird_filter(spec: NeighborSpec) -> str | None:
+    """The session's BIRD import filter: its protocol name + a hash of the peerbot filter name
+    (which says what the filter holds, bot/routers/filters.py). A changed AS-SET is a filter of
+    another name: BIRD 2.0.12 does not see a change of a prefix-set literal inside a filter that
+    keeps its name, and would keep filtering with the old entries after `birdc configure`."""
+    if not spec.prefix_list_name:
+        return None
+    digest = hashlib.sha256(spec.prefix_list_name.encode()).hexdigest()[:8]
+    return f"{bird_protocol(spec.peer_ip)}_in_{digest}"
+
+
+def bird_prefix(entry: PrefixEntry) -> str:
+    """A BIRD prefix-set item: exact `net`, or `net{min,max}`."""
+    if entry.exact:
+        return str(entry.network)
+    return f"{entry.network}{{{entry.min_length},{entry.max_length}}}"
 
 
 def _check_inputs(spec: NeighborSpec) -> None:
@@ -113,6 +168,8 @@ def _context(spec: NeighborSpec) -> dict:
         "group": spec.peer_group or JUNOS_DEFAULT_GROUP,
         # line-by-line platforms: a new neighbor is created shut and enabled by the last line
         "hold_down": not spec.exists_on_router,
+        "proto": bird_protocol(spec.peer_ip),  # BIRD: protocol and file name
+        "bird_filter": bird_filter(spec),
     }
 
 

@@ -24,13 +24,15 @@ import difflib
 from dataclasses import replace
 from pathlib import Path
 
-from bot.routers.base import NeighborSpec, Platform
+from bot.routers.base import FILE_PLATFORMS, NeighborSpec, Platform
 from bot.routers.render import JUNOS_DEFAULT_GROUP, render
 
 
 def recreates(platform: Platform | str, old: NeighborSpec, new: NeighborSpec) -> bool:
     """True when this edit cannot be applied in place on `platform` (see the module docstring)."""
     platform = Platform(platform)
+    if platform in FILE_PLATFORMS:  # the session's file is rewritten whole, whatever changed
+        return False
     if platform == Platform.JUNOS:
         return (old.peer_group or JUNOS_DEFAULT_GROUP) != (new.peer_group or JUNOS_DEFAULT_GROUP)
     if old.local_asn != new.local_asn:

@@ -5,6 +5,7 @@
 #   bash tests/lab/lab.sh up                    build the lab; writes $LAB_DIR/lab.json for the tests
 #   bash tests/lab/lab.sh status                processes + BGP summaries (exit 0 only if healthy)
 #   bash tests/lab/lab.sh vtysh r1|peer [-c CMD ...]   root vtysh on a lab router
+#   bash tests/lab/lab.sh birdc [CMD ...]       birdc on the lab's BIRD router
 #   bash tests/lab/lab.sh down                  remove everything `up` created (pid files / own tags only)
 #
 # Run as root (network namespaces, useradd, bgpd binds port 179). Debian 12 + FRR 8.4.
@@ -21,6 +22,15 @@
 #   192.0.2.5/30                                     192.0.2.6/30                       spare "v4"
 #   192.0.2.9/30                                     192.0.2.10/30  (MD5 lab-md5-secret) spare "v4_md5"
 #   2001:db8:1::1/64                                 2001:db8:1::2/64                   spare "v6"
+#
+#   netns pb-bird "BIRD" AS 64500 (managed, BIRD 2)  <== veth ==>  PEER (second link)
+#   192.0.2.13/30                                    192.0.2.14/30                      bird spare "v4"
+#   192.0.2.17/30                                    192.0.2.18/30  (MD5 lab-md5-secret) bird spare "v4_md5"
+#   2001:db8:2::1/64                                 2001:db8:2::2/64                   bird spare "v6"
+#   BIRD runs as root in its netns (bird -c/-s/-P below $LAB_DIR/pb-bird); its main config
+#   includes $LAB_DIR/pb-bird/peerbot.d/*.conf, where peerbot writes one file per session over
+#   SFTP; the control socket is handed to $LAB_USER (birdc without sudo). Its sshd (port
+#   $BIRD_SSH_PORT, same forwarding as R1's) gives a normal /bin/sh, not vtysh. LAB_BIRD=0: no BIRD.
 #
 # PEER is pre-provisioned (passive + update-source) for the spare pairs; R1 does not know
 # them, so a test can create "neighbor <peer spare> remote-as 64501" on R1 through the bot
@@ -49,6 +59,11 @@ LAB_PASS=${LAB_PASS:-peerbot-lab-pw}
 LAB_MD5=${LAB_MD5:-lab-md5-secret}    # TCP-MD5 password of the "v4_md5" spare pair (peer side)
 LAB_TIMEOUT=${LAB_TIMEOUT:-30}        # seconds to wait for BGP / sshd in `up`
 PEER_GROUPS=${PEER_GROUPS:-"TRANSIT IX-PEERS"}
+LAB_BIRD=${LAB_BIRD:-auto}            # 1: also the BIRD 2 router (bird2 package), 0: not; auto: if installed
+BIRD_NS=${BIRD_NS:-pb-bird}           # namespace of the BIRD router
+BIRD_AS=${BIRD_AS:-$R1_AS}            # the same network as R1: peerbot's sessions use local AS 64500
+BIRD_SSH_PORT=${BIRD_SSH_PORT:-2224}  # its sshd (inside BIRD_NS) and the host-side 127.0.0.1 port
+BIRD_TEMPLATE=${BIRD_TEMPLATE:-PEERBOT_LAB}  # BIRD "template bgp" with the fast lab timers
 
 # addressing: "<R1 address> <PEER address> <prefix length>"
 BASE_V4=(192.0.2.1 192.0.2.2 30)
@@ -56,6 +71,10 @@ BASE_V6=(2001:db8::1 2001:db8::2 64)
 SPARE_V4=(192.0.2.5 192.0.2.6 30)
 SPARE_MD5=(192.0.2.9 192.0.2.10 30)
 SPARE_V6=(2001:db8:1::1 2001:db8:1::2 64)
+BIRD_V4=(192.0.2.13 192.0.2.14 30)       # "<BIRD address> <PEER address> <prefix length>"
+BIRD_MD5=(192.0.2.17 192.0.2.18 30)
+BIRD_V6=(2001:db8:2::1 2001:db8:2::2 64)
+BIRD_NET4=198.51.100.128/25              # what BIRD originates
 # prefixes each side originates (documentation space)
 R1_NET4=198.51.100.0/24;   R1_NET6=2001:db8:64::/48
 PEER_NET4=(203.0.113.0/25 203.0.113.128/25);  PEER_NET6=2001:db8:65::/48
@@ -66,6 +85,13 @@ VTYSH=/usr/bin/vtysh
 TAG=peerbot-lab                       # own tag: user GECOS, veth alias, marker file
 R1_IF=${R1_NS}-eth0
 PEER_IF=${PEER_NS}-eth0
+BIRD_IF=${BIRD_NS}-eth0
+PEER_BIRD_IF=${PEER_NS}-bd0
+BIRD_BIN=/usr/sbin/bird
+BIRDC_BIN=/usr/sbin/birdc
+if [ "$LAB_BIRD" = auto ]; then
+    if [ -x "$BIRD_BIN" ] && [ -x "$BIRDC_BIN" ]; then LAB_BIRD=1; else LAB_BIRD=0; fi
+fi
 
 T0=$(date +%s.%N)
 elapsed() { awk -v now="$(date +%s.%N)" -v t="$1" 'BEGIN { printf "%.2f", now - t }'; }
@@ -113,7 +139,8 @@ ns_for() {      # accept role aliases as well as namespace names
     case "$1" in
         r1|R1|router|"$R1_NS") echo "$R1_NS" ;;
         peer|PEER|peer1|"$PEER_NS") echo "$PEER_NS" ;;
-        *) die "unknown router '$1' (use r1 or peer)" ;;
+        bird|BIRD|"$BIRD_NS") echo "$BIRD_NS" ;;
+        *) die "unknown router '$1' (use r1, peer or bird)" ;;
     esac
 }
 
@@ -139,7 +166,16 @@ preflight() {
     if [ -n "$(ss -Hltn "sport = :$SSH_PORT")" ]; then
         die "127.0.0.1:$SSH_PORT is already in use; set SSH_PORT"
     fi
+    if bird_on; then
+        for b in "$BIRD_BIN" "$BIRDC_BIN"; do command -v "$b" >/dev/null || die "missing $b - run: $0 deps"; done
+        [ ${#BIRD_IF} -le 15 ] || die "interface name $BIRD_IF too long (15 max): shorten BIRD_NS"
+        [ ${#PEER_BIRD_IF} -le 15 ] || die "interface name $PEER_BIRD_IF too long (15 max): shorten PEER_NS"
+        [ -z "$(ss -Hltn "sport = :$BIRD_SSH_PORT")" ] || die "127.0.0.1:$BIRD_SSH_PORT is already in use; set BIRD_SSH_PORT"
+    fi
 }
+
+bird_on() { [ "$LAB_BIRD" = 1 ]; }
+lab_namespaces() { echo "$R1_NS $PEER_NS"; if bird_on; then echo "$BIRD_NS"; fi; }
 
 # ============================================================== network
 add_pair() {    # $1 R1 address, $2 PEER address, $3 prefix length
@@ -169,6 +205,29 @@ build_net() {
     add_pair "${BASE_V6[@]}"; add_pair "${SPARE_V6[@]}"
     ip -n "$R1_NS" link set "$R1_IF" up
     ip -n "$PEER_NS" link set "$PEER_IF" up
+    if bird_on; then build_bird_net; fi
+}
+
+build_bird_net() {  # BIRD's own namespace and a second veth to PEER
+    ip netns add "$BIRD_NS"
+    ip -n "$BIRD_NS" link set lo up
+    ip -n "$BIRD_NS" link set lo alias "$TAG"
+    ip link add "$BIRD_IF" netns "$BIRD_NS" type veth peer name "$PEER_BIRD_IF" netns "$PEER_NS"
+    ip -n "$BIRD_NS" link set "$BIRD_IF" alias "$TAG"
+    ip -n "$PEER_NS" link set "$PEER_BIRD_IF" alias "$TAG"
+    ip netns exec "$BIRD_NS" sh -c "echo 0 > /proc/sys/net/ipv6/conf/$BIRD_IF/accept_dad"
+    ip netns exec "$PEER_NS" sh -c "echo 0 > /proc/sys/net/ipv6/conf/$PEER_BIRD_IF/accept_dad"
+    local pair opt
+    for pair in "${BIRD_V4[*]}" "${BIRD_MD5[*]}" "${BIRD_V6[*]}"; do
+        # shellcheck disable=SC2086  # "<BIRD address> <PEER address> <length>" into $1..$3
+        set -- $pair
+        opt=()
+        [[ $1 == *:* ]] && opt=(nodad)
+        ip -n "$BIRD_NS" addr add "$1/$3" dev "$BIRD_IF" "${opt[@]}"
+        ip -n "$PEER_NS" addr add "$2/$3" dev "$PEER_BIRD_IF" "${opt[@]}"
+    done
+    ip -n "$BIRD_NS" link set "$BIRD_IF" up
+    ip -n "$PEER_NS" link set "$PEER_BIRD_IF" up
 }
 
 # ============================================================== FRR configuration
@@ -247,6 +306,12 @@ write_peer_conf() {
         nbr_lines "${SPARE_MD5[0]}" "$R1_AS" "spare-v4-md5" passive "update-source ${SPARE_MD5[1]}" \
             "password $LAB_MD5"
         nbr_lines "${SPARE_V6[0]}" "$R1_AS" "spare-v6" passive "update-source ${SPARE_V6[1]}"
+        if bird_on; then
+            nbr_lines "${BIRD_V4[0]}" "$BIRD_AS" "bird-v4" passive "update-source ${BIRD_V4[1]}"
+            nbr_lines "${BIRD_MD5[0]}" "$BIRD_AS" "bird-v4-md5" passive "update-source ${BIRD_MD5[1]}" \
+                "password $LAB_MD5"
+            nbr_lines "${BIRD_V6[0]}" "$BIRD_AS" "bird-v6" passive "update-source ${BIRD_V6[1]}"
+        fi
         echo " address-family ipv4 unicast"
         local n
         for n in "${PEER_NET4[@]}"; do echo "  network $n"; done
@@ -259,6 +324,7 @@ write_peer_conf() {
   network $PEER_NET6
   neighbor ${BASE_V6[0]} activate
   neighbor ${SPARE_V6[0]} activate
+$(if bird_on; then echo "  neighbor ${BIRD_V6[0]} activate"; fi)
  exit-address-family
 exit
 !
@@ -380,6 +446,131 @@ EOF
     echo $! > "$s/socat-host.pid"
 }
 
+# ============================================================== the BIRD 2 router
+bird_dir() { router_dir "$BIRD_NS"; }
+birdc_cmd() { echo "$BIRDC_BIN -s $(bird_dir)/bird.ctl"; }
+
+write_bird_conf() {
+    local d
+    d=$(bird_dir)
+    # The lab's own part of the main config: everything per session comes from peerbot's files
+    # in peerbot.d. The template holds the lab-only fast timers (the FRR lab's "timers 3 9" and
+    # "timers connect 1"); the tests put their BIRD sessions in it as their peer group.
+    cat > "$d/bird.conf" <<EOF
+# peerbot lab BIRD router $BIRD_NS (AS $BIRD_AS)
+log "$d/bird.log" all;
+router id ${BIRD_V4[0]};
+protocol device { scan time 10; }
+protocol static lab_static4 { ipv4; route $BIRD_NET4 blackhole; }
+template bgp $BIRD_TEMPLATE {
+  hold time 9;
+  keepalive time 3;
+  connect delay time 1;
+  connect retry time 2;
+  error wait time 1, 5;
+}
+include "$d/peerbot.d/*.conf";
+EOF
+}
+
+start_bird() {
+    local d _
+    d=$(bird_dir)
+    mkdir -p "$d/peerbot.d" "$d/ssh"
+    write_bird_conf
+    # peerbot (the SSH user) owns the include directory and may read the main config
+    chown "$LAB_USER" "$d/peerbot.d"
+    chmod 0755 "$d" "$d/peerbot.d"
+    chmod 0644 "$d/bird.conf"
+    "$BIRD_BIN" -p -c "$d/bird.conf" || die "bird -p rejected $d/bird.conf"
+    # root in its own namespace (binds 179, TCP-MD5 sockets); daemonizes, pid file below $d
+    in_ns "$BIRD_NS" "$BIRD_BIN" -c "$d/bird.conf" -s "$d/bird.ctl" -P "$d/bird.pid" \
+        </dev/null >>"$d/daemon.out" 2>&1 || die "bird did not start: $(cat "$d/daemon.out")"
+    for _ in $(seq 100); do [ -S "$d/bird.ctl" ] && break; sleep 0.05; done
+    [ -S "$d/bird.ctl" ] || die "bird: no control socket $d/bird.ctl, see $d/bird.log"
+    # birdc for the SSH user without sudo: the socket is a file, its owner may connect
+    chown "$LAB_USER" "$d/bird.ctl"
+    chmod 0600 "$d/bird.ctl"
+    $(birdc_cmd) show status >/dev/null || die "birdc cannot talk to bird"
+}
+
+# sshd inside netns $1 on port $2 (config in $3), forwarded to 127.0.0.1:$2 on the host
+# through $3/fwd.sock like R1's; $4: ForceCommand or "" (a normal shell, with SFTP)
+start_sshd_in() {
+    local ns=$1 port=$2 s=$3 force=$4
+    [ -e "$s/host_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C "$TAG-host" -f "$s/host_ed25519"
+    cp "$LAB_DIR/id_ed25519.pub" "$s/authorized_keys"
+    cat > "$s/sshd_config" <<EOF
+# peerbot lab sshd - runs only inside netns $ns
+Port $port
+ListenAddress 0.0.0.0
+ListenAddress ::
+HostKey $s/host_ed25519
+PidFile $s/sshd.pid
+UsePAM no
+PasswordAuthentication yes
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+AuthorizedKeysFile $s/authorized_keys
+StrictModes no
+PermitRootLogin no
+AllowUsers $LAB_USER
+PrintMotd no
+PrintLastLog no
+UseDNS no
+AllowTcpForwarding no
+X11Forwarding no
+MaxStartups 50:30:100
+Subsystem sftp internal-sftp
+EOF
+    if [ -n "$force" ]; then echo "ForceCommand $force" >> "$s/sshd_config"; fi
+    [ -d /run/sshd ] || install -d -m 0755 /run/sshd
+    /usr/sbin/sshd -t -f "$s/sshd_config" || die "sshd -t rejected $s/sshd_config"
+    in_ns "$ns" /usr/sbin/sshd -f "$s/sshd_config" -E "$s/sshd.log" </dev/null >/dev/null 2>&1
+    setsid ip netns exec "$ns" socat -lf "$s/socat-ns.log" \
+        "UNIX-LISTEN:$s/fwd.sock,fork,mode=600,unlink-early" "TCP4:127.0.0.1:$port" \
+        </dev/null >/dev/null 2>&1 &
+    echo $! > "$s/socat-ns.pid"
+    local _
+    for _ in $(seq 60); do [ -S "$s/fwd.sock" ] && break; sleep 0.05; done
+    setsid socat -lf "$s/socat-host.log" \
+        "TCP4-LISTEN:$port,bind=127.0.0.1,reuseaddr,fork" "UNIX-CONNECT:$s/fwd.sock" \
+        </dev/null >/dev/null 2>&1 &
+    echo $! > "$s/socat-host.pid"
+}
+
+stop_forwarded_sshd() {  # $1 ssh dir: host forwarder (+ children), netns forwarder, sshd
+    local s=$1 pid
+    if [ -s "$s/socat-host.pid" ] && [ "$(cat "/proc/$(cat "$s/socat-host.pid")/comm" 2>/dev/null)" = socat ]; then
+        for pid in $(child_pids "$(cat "$s/socat-host.pid")"); do stop_pid "$pid"; done
+    fi
+    stop_pidfile "$s/socat-host.pid" socat
+    for pid in $(grep -lsaF "UNIX-CONNECT:$s/fwd.sock" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3); do
+        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = socat ]; then stop_pid "$pid"; fi
+    done
+    stop_pidfile "$s/socat-ns.pid" socat
+    stop_pidfile "$s/sshd.pid" sshd
+}
+
+bird_json() {
+    if ! bird_on; then echo null; return; fi
+    local d
+    d=$(bird_dir)
+    cat <<EOF
+{
+    "platform": "bird2", "host": "127.0.0.1", "port": $BIRD_SSH_PORT, "name": "$BIRD_NS", "asn": $BIRD_AS,
+    "router_id": "${BIRD_V4[0]}", "prefixes_v4": $(json_list "$BIRD_NET4"), "template": "$BIRD_TEMPLATE",
+    "config": "$d/bird.conf", "include_dir": "$d/peerbot.d", "socket": "$d/bird.ctl",
+    "birdc": $(json_list "$BIRDC_BIN" -s "$d/bird.ctl"),
+    "spares": {
+$(spare_json v4 ipv4 "" "${BIRD_V4[@]}"),
+$(spare_json v4_md5 ipv4 "$LAB_MD5" "${BIRD_MD5[@]}"),
+$(spare_json v6 ipv6 "" "${BIRD_V6[@]}")
+    }
+  }
+EOF
+}
+
 # ============================================================== waits
 nbr_state() {   # R1's view of neighbor $1: bgpState, plus "+pfx" once a prefix was accepted
     local j
@@ -404,17 +595,17 @@ wait_bgp() {    # "Established" alone is not enough - the first UPDATEs follow ~
     log "prefixes received on both baseline sessions $(elapsed "$t")s after config load"
 }
 
-wait_ssh() {    # read the SSH banner through the host-side forwarder
-    local deadline banner
+wait_ssh() {    # read the SSH banner through the host-side forwarder ($1: port, default SSH_PORT)
+    local port=${1:-$SSH_PORT} deadline banner
     deadline=$(( $(date +%s) + LAB_TIMEOUT ))
     while :; do
-        banner=$(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$SSH_PORT; head -c 7 <&3" 2>/dev/null || true)
+        banner=$(timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; head -c 7 <&3" 2>/dev/null || true)
         [ "$banner" = SSH-2.0 ] && break
         [ "$(date +%s)" -lt "$deadline" ] \
-            || die "sshd not reachable on 127.0.0.1:$SSH_PORT; see $(router_dir "$R1_NS")/ssh/*.log"
+            || die "sshd not reachable on 127.0.0.1:$port; see $LAB_DIR/*/ssh/*.log"
         sleep 0.1
     done
-    log "sshd answers on 127.0.0.1:$SSH_PORT"
+    log "sshd answers on 127.0.0.1:$port"
 }
 
 # ============================================================== outputs
@@ -465,7 +656,8 @@ $(spare_json v4_md5 ipv4 "$LAB_MD5" "${SPARE_MD5[@]}"),
 $(spare_json v6 ipv6 "" "${SPARE_V6[@]}")
   },
   "peer_groups": $(json_list $PEER_GROUPS),
-  "md5_password": "$LAB_MD5"
+  "md5_password": "$LAB_MD5",
+  "bird": $(bird_json)
 }
 EOF
     mv "$LAB_DIR/lab.json.tmp" "$LAB_DIR/lab.json"
@@ -473,13 +665,14 @@ EOF
 
 write_lab_env() {   # lets status/vtysh/down find a lab started with non-default settings
     declare -p R1_NS PEER_NS R1_AS PEER_AS SSH_PORT LAB_USER LAB_PASS LAB_MD5 PEER_GROUPS \
+        LAB_BIRD BIRD_NS BIRD_AS BIRD_SSH_PORT BIRD_TEMPLATE \
         | sed 's/^declare -- //' > "$LAB_DIR/lab.env"
 }
 
 # ============================================================== commands
 cmd_up() {
     need_root
-    if [ -e "$LAB_DIR/.peerbot-lab" ] || ns_is_ours "$R1_NS" || ns_is_ours "$PEER_NS"; then
+    if [ -e "$LAB_DIR/.peerbot-lab" ] || ns_is_ours "$R1_NS" || ns_is_ours "$PEER_NS" || ns_is_ours "$BIRD_NS"; then
         log "leftovers of an earlier run found - tearing them down first"
         # with the settings that run recorded (its namespaces, user, port), if it got that far
         # shellcheck disable=SC1091
@@ -487,11 +680,12 @@ cmd_up() {
     fi
     preflight
     local ns t_cfg
-    for ns in "$R1_NS" "$PEER_NS"; do
-        [ -e "/var/run/netns/$ns" ] && die "netns $ns exists and is not ours; remove it or set R1_NS/PEER_NS"
+    for ns in $(lab_namespaces); do
+        [ -e "/var/run/netns/$ns" ] && die "netns $ns exists and is not ours; remove it or set R1_NS/PEER_NS/BIRD_NS"
     done
     mkdir -p "$LAB_DIR"
-    printf '%s\n' "$R1_NS" "$PEER_NS" > "$LAB_DIR/.peerbot-lab"   # ownership marker for `down`
+    # shellcheck disable=SC2046
+    printf '%s\n' $(lab_namespaces) > "$LAB_DIR/.peerbot-lab"   # ownership marker for `down`
     write_lab_env
     build_net;    log "namespaces $R1_NS + $PEER_NS and veth ready"
     prepare_dirs
@@ -499,8 +693,14 @@ cmd_up() {
     start_frr "$R1_NS"; start_frr "$PEER_NS"
     log "FRR (zebra+bgpd) running in both namespaces, config loaded"
     ensure_user; start_ssh
+    if bird_on; then
+        start_bird
+        start_sshd_in "$BIRD_NS" "$BIRD_SSH_PORT" "$(bird_dir)/ssh" ""
+        log "BIRD running in $BIRD_NS (its sshd on port $BIRD_SSH_PORT)"
+    fi
     wait_bgp "$t_cfg"
     wait_ssh
+    if bird_on; then wait_ssh "$BIRD_SSH_PORT"; fi
     write_lab_json
     log "lab up in $(elapsed "$T0")s - $LAB_DIR/lab.json"
     cat <<EOF
@@ -516,9 +716,16 @@ cmd_down() {
     need_root
     local s ns pid owned=()
     # decide ownership before anything is deleted (deleting one end of the veth removes both)
-    for ns in "$R1_NS" "$PEER_NS"; do
+    for ns in "$R1_NS" "$PEER_NS" "$BIRD_NS"; do
         if ns_is_ours "$ns"; then owned+=("$ns"); fi
     done
+    # the BIRD router (whether or not this lab had one: all of it is by pid file / own tag)
+    stop_forwarded_sshd "$(bird_dir)/ssh"
+    stop_pidfile "$(bird_dir)/bird.pid" bird
+    if [[ " ${owned[*]} " == *" $BIRD_NS "* ]]; then
+        for pid in $(ip netns pids "$BIRD_NS" 2>/dev/null); do stop_pid "$pid"; done
+        ip netns del "$BIRD_NS"
+    fi
     s=$(router_dir "$R1_NS")/ssh
     # host-side forwarder first, with the per-connection children it forked
     if [ -s "$s/socat-host.pid" ] && [ "$(cat "/proc/$(cat "$s/socat-host.pid")/comm" 2>/dev/null)" = socat ]; then
@@ -552,9 +759,16 @@ cmd_down() {
 cmd_status() {  # exit 0 = all lab processes alive, 1 = degraded, 3 = not up
     [ -e "$LAB_DIR/.peerbot-lab" ] || { echo "lab not up ($LAB_DIR)"; return 3; }
     local rc=0 f ns
-    for ns in "$R1_NS" "$PEER_NS"; do
+    for ns in $(lab_namespaces); do
         [ -e "/var/run/netns/$ns" ] || { echo "netns $ns MISSING"; rc=1; }
     done
+    if bird_on; then
+        if [ -s "$(bird_dir)/bird.pid" ] && is_running "$(cat "$(bird_dir)/bird.pid")"; then
+            echo "$BIRD_NS bird pid $(cat "$(bird_dir)/bird.pid") running"
+        else
+            echo "$BIRD_NS bird DEAD"; rc=1
+        fi
+    fi
     for f in "$LAB_DIR"/*/run/*.pid "$LAB_DIR"/*/ssh/*.pid; do
         [ -e "$f" ] || continue
         if is_running "$(cat "$f")"; then
@@ -567,18 +781,22 @@ cmd_status() {  # exit 0 = all lab processes alive, 1 = degraded, 3 = not up
         echo "--- $ns"
         $(vtysh_cmd "$ns") -c 'show bgp summary' 2>&1 || rc=1
     done
+    if bird_on; then echo "--- $BIRD_NS"; $(birdc_cmd) show protocols 2>&1 || rc=1; fi
     return $rc
 }
 
 case "${1:-}" in
     deps)   need_root
             DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-                frr openssh-server socat iproute2 util-linux ;;
+                frr bird2 openssh-server socat iproute2 util-linux ;;
     up)     cmd_up ;;
     down)   cmd_down ;;
     status) cmd_status ;;
     vtysh)  need_root; shift; ns=$(ns_for "${1:?usage: $0 vtysh r1|peer [-c CMD ...]}"); shift
             # shellcheck disable=SC2046
             exec $(vtysh_cmd "$ns") "$@" ;;
-    *)      echo "usage: $0 deps | up | down | status | vtysh r1|peer [-c CMD ...]" >&2; exit 2 ;;
+    birdc)  need_root; shift
+            # shellcheck disable=SC2046
+            exec $(birdc_cmd) "$@" ;;
+    *)      echo "usage: $0 deps | up | down | status | vtysh r1|peer [-c CMD ...] | birdc [CMD ...]" >&2; exit 2 ;;
 esac

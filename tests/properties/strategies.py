@@ -126,6 +126,13 @@ def assert_clear_message(message: str) -> None:
     assert len(message) <= 300, f"error message too long ({len(message)})"
 
 
+def assert_safe_file_line(line: str) -> None:
+    """A line of a configuration file (BIRD): printable ASCII and stripped; ";" and "?" are
+    allowed (the values in it are checked for the file's syntax characters: test_render_props)."""
+    assert _PRINTABLE_ASCII_LINE.fullmatch(line), f"non-printable or non-ASCII character in {line!r}"
+    assert line == line.strip(), f"line not stripped: {line!r}"
+
+
 def assert_safe_cli_line(line: str) -> None:
     """A line that may be sent to a router: printable ASCII, no command separator or help key."""
     assert _PRINTABLE_ASCII_LINE.fullmatch(line), f"non-printable or non-ASCII character in {line!r}"

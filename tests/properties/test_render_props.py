@@ -12,13 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.routers import NeighborSpec, Platform, render
+from bot.routers.base import FILE_PLATFORMS
+from bot.routers.render import BIRD_SYMBOL, bird_filter, bird_protocol
 from bot.routers.prefixes import parse_entry
 from bot.routers.render import ACTIONS
 from bot.sessions.provisioning import parse_max_prefixes
 from bot.changes.router_config import prefix_list_name
 from bot.base.validation import FieldError, cli_safe_text, parse_asn, parse_ip, parse_md5
 from tests.properties.strategies import (
-    CONTROLS, asn_inputs, assert_safe_cli_line, hostile, ip_inputs, max_prefix_inputs, md5_inputs, name_inputs,
+    CONTROLS, asn_inputs, assert_safe_cli_line, assert_safe_file_line, hostile, ip_inputs, max_prefix_inputs, md5_inputs, name_inputs,
 )
 
 PROPS = settings(max_examples=200, deadline=None)
@@ -105,14 +107,22 @@ def _skeleton(spec: NeighborSpec) -> tuple[NeighborSpec, dict[str, str]]:
 @given(specs(), st.sampled_from(PLATFORMS), st.sampled_from(ACTIONS))
 def test_rendered_lines_hold_validated_values_only_where_the_template_puts_them(
         spec: NeighborSpec, platform: Platform, action: str) -> None:
+    if platform in FILE_PLATFORMS and spec.peer_group and not BIRD_SYMBOL.match(spec.peer_group):
+        with pytest.raises(ValueError):  # a BIRD peer group is a template's name: a symbol
+            render(platform, action, spec)
+        return
     lines = render(platform, action, spec)
     assert lines, "nothing rendered"
     for line in lines:
-        assert_safe_cli_line(line)
+        (assert_safe_file_line if platform in FILE_PLATFORMS else assert_safe_cli_line)(line)
     # The same template with stand-ins: putting the real values back where the stand-ins are
     # must give exactly the real rendering, so user text appears nowhere else, and no value
     # added, removed or split a line.
     fake, back = _skeleton(spec)
+    if platform in FILE_PLATFORMS:  # names BIRD derives from the address and the filter name
+        back[bird_protocol(fake.peer_ip)] = bird_protocol(spec.peer_ip)
+        if spec.prefix_list_name:
+            back[bird_filter(fake)] = bird_filter(spec)
     pattern = re.compile("|".join(re.escape(s) for s in sorted(back, key=len, reverse=True)))
     expected = [pattern.sub(lambda m: back[m.group()], line) for line in render(platform, action, fake)]
     assert lines == expected
@@ -134,6 +144,17 @@ def test_render_refuses_unvalidated_values_that_would_break_a_line(spec: Neighbo
     try:
         lines = render(platform, "neighbor_create", replace(spec, **{field: value}))
     except ValueError:
+        return
+    if platform in FILE_PLATFORMS:
+        # a file: ";", braces and quotes are its syntax. A value may not add any: the rendering
+        # has exactly the syntax characters it has with a harmless value in the same place.
+        benign = {"description": "x", "peer_group": "PEERS", "md5_password": "s3cret-Md5-key",
+                  "prefix_list_name": "PL", "peer_ip": spec.peer_ip}[field]
+        plain = render(platform, "neighbor_create", replace(spec, **{field: benign}))
+        syntax = lambda text: [c for c in text if c in ';{}"#\\']  # noqa: E731
+        assert [syntax(ln) for ln in lines] == [syntax(ln) for ln in plain], lines
+        for line in lines:
+            assert not set(line) & (set(CONTROLS) | {"\u2028", "\u2029"}), repr(line)
         return
     for line in lines:
         assert not set(line) & (set(CONTROLS) | {";", "\u2028", "\u2029"}), repr(line)

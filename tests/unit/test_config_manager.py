@@ -123,3 +123,38 @@ def test_another_platforms_key_keyword_is_refused_without_echoing_the_key(invent
         check_edited_commands(inventory_core, v.id, "router bgp 64500\nneighbor 192.0.2.10 authentication-key q-secret")
     assert "not how this platform sets a TCP-MD5 key" in exc.value.errors["commands"]
     assert "q-secret" not in exc.value.errors["commands"]
+
+
+# ----------------------------------------------------------------------------- BIRD: the file text
+def bird_text(core: Core, sid: int) -> list[str]:
+    return plan(core, sid, "configure").masked
+
+
+def test_bird_the_file_as_rendered_passes_with_the_stored_key(inventory_core: Core) -> None:
+    on_platform(inventory_core, "bird2")
+    v = make_session(inventory_core, ip="192.0.2.10", md5=MD5)
+    masked = bird_text(inventory_core, v.id)
+    assert masked[0] == "#peerbot file pb_192_0_2_10.conf" and 'password "********";' in masked
+    lines = check_edited_commands(inventory_core, v.id, "\n".join(masked))
+    assert f'password "{MD5}";' in lines and not any("********" in ln for ln in lines)
+
+
+@pytest.mark.parametrize("edit, why", [
+    (lambda t: t.replace("#peerbot file pb_192_0_2_10.conf", "#peerbot file pb_192_0_2_99.conf"), "first line"),
+    (lambda t: t + "\n#peerbot remove pb_192_0_2_99.conf", "Only the first line"),
+    (lambda t: t + '\ninclude "/etc/shadow";', "outside"),
+    (lambda t: t + "\nprotocol bgp other { neighbor 192.0.2.99 as 1; }", "outside"),
+    (lambda t: t + "\ntemplate bgp T { }", "outside"),
+    (lambda t: t + "\nfilter evil { accept; }", "outside"),
+    (lambda t: t.replace("neighbor 192.0.2.10 as", "neighbor 192.0.2.99 as"), "outside"),
+    (lambda t: t.replace("local as 64500;", "local as 64500;\x1b[2K"), "control"),
+    (lambda t: t.replace("local as 64500;", "local as 64500;\tx"), "control"),
+    (lambda t: t.replace('password "********";', 'password "********" ;x'), "MD5 key line"),
+    (lambda t: t.replace('password "********";', 'password "short";'), "MD5"),
+    (lambda t: t.replace("local as 64500;", 'description "********";'), "********"),
+])
+def test_bird_edits_beyond_the_session_are_refused(inventory_core: Core, edit, why: str) -> None:  # noqa: ANN001
+    on_platform(inventory_core, "bird2")
+    v = make_session(inventory_core, ip="192.0.2.10", md5=MD5)
+    message = refused(inventory_core, v.id, edit("\n".join(bird_text(inventory_core, v.id))))
+    assert why in message and MD5 not in message

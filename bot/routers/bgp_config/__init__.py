@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from bot.routers.base import Platform
 from bot.routers.bgp_config import ios_style, ios_xr, junos
+from bot.routers.bgp_config.common import no_config
 from bot.routers.bgp_config.model import BgpConfig, ConfiguredNeighbor, SkippedNeighbor
 
 CONFIG_COMMANDS: dict[Platform, tuple[str, ...]] = {
@@ -34,6 +35,8 @@ CONFIG_COMMANDS: dict[Platform, tuple[str, ...]] = {
         "show running-config section router bgp",
         "show running-config section prefix-list",
     ),
+    # BIRD (issue 20): discovery of its files is not written yet; nothing is read.
+    Platform.BIRD2: (),
 }
 
 __all__ = ["CONFIG_COMMANDS", "BgpConfig", "ConfiguredNeighbor", "SkippedNeighbor", "parse_bgp_config"]
@@ -43,6 +46,8 @@ def parse_bgp_config(platform: Platform, outputs: dict[str, str]) -> BgpConfig:
     """The BGP configuration (default VRF) of `platform` from the outputs of its
     CONFIG_COMMANDS (a missing output counts as empty)."""
     platform = Platform(platform)
+    if platform == Platform.BIRD2:
+        return no_config("discovery is not supported on bird2 yet")
     texts = [outputs.get(command) or "" for command in CONFIG_COMMANDS[platform]]
     if platform == Platform.JUNOS:
         return junos.parse(*texts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.routers.base import NeighborState, Platform
-from bot.routers.parsers import eos, frr, ios_xe, ios_xr, junos
+from bot.routers.parsers import bird, eos, frr, ios_xe, ios_xr, junos
 
 Parser = Callable[[str], dict[str, NeighborState]]
 
@@ -14,4 +14,5 @@ PARSERS: dict[Platform, Parser] = {
     Platform.IOS_XR: ios_xr.parse_neighbors,
     Platform.JUNOS: junos.parse_neighbors,
     Platform.EOS: eos.parse_neighbors,
+    Platform.BIRD2: bird.parse_neighbors,
 }

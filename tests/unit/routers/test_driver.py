@@ -5,6 +5,8 @@ import re
 import socket
 
 import pytest
+
+from bot.routers.base import CLI_PLATFORMS
 from netmiko.exceptions import (
     ConfigInvalidException,
     NetmikoAuthenticationException,
@@ -216,7 +218,7 @@ def test_get_driver_implements_the_protocol():
 
 
 # ----------------------------------------------------------------------------- state
-@pytest.mark.parametrize("platform", list(Platform))
+@pytest.mark.parametrize("platform", list(CLI_PLATFORMS))
 def test_neighbors_sends_the_platform_state_commands_and_nothing_else(platform):
     folder, name, ip = STATE_FIXTURES[platform]
     conn = FakeConnection(output=fixture(folder, name))

@@ -7,6 +7,8 @@ import re
 
 import pytest
 
+from bot.routers.base import CLI_PLATFORMS
+
 from bot.routers.base import NeighborSpec, Platform
 from bot.routers.filters import NAME_RE, as_set_tag, filter_name
 from bot.routers.prefixes import parse_entries
@@ -126,7 +128,7 @@ def test_ipv6_filters_and_limits(platform, expected):
         assert line in lines, line
 
 
-@pytest.mark.parametrize("platform", list(Platform))
+@pytest.mark.parametrize("platform", list(CLI_PLATFORMS))
 def test_no_limit_no_limit_lines(platform):
     text = "\n".join(render(platform, "neighbor_create", dataclasses.replace(SPEC, max_prefixes=None)))
     assert "maximum-prefix" not in text and "prefix-limit" not in text and "maximum-routes" not in text
@@ -149,7 +151,7 @@ BINDS_NEW = {
 }
 
 
-@pytest.mark.parametrize("platform", list(Platform))
+@pytest.mark.parametrize("platform", list(CLI_PLATFORMS))
 def test_reconfigure_switches_to_the_new_version_then_removes_the_old(platform):
     spec = dataclasses.replace(SPEC, exists_on_router=True, remove_filters=(OLD,))
     lines = render(platform, "neighbor_create", spec)
@@ -183,7 +185,7 @@ DELETE = {
 }
 
 
-@pytest.mark.parametrize("platform", list(Platform))
+@pytest.mark.parametrize("platform", list(CLI_PLATFORMS))
 def test_delete_removes_the_neighbor_then_its_unshared_filter(platform):
     assert render(platform, "delete", dataclasses.replace(SPEC, remove_filters=(OLD,))) == DELETE[platform]
     # shared with another configured session (neighbor_spec leaves remove_filters empty): kept
@@ -206,7 +208,7 @@ def test_delete_removes_the_neighbor_then_its_unshared_filter(platform):
     "any",
     "",
 ])
-@pytest.mark.parametrize("platform", list(Platform))
+@pytest.mark.parametrize("platform", list(CLI_PLATFORMS))
 def test_render_refuses_anything_but_a_prefix_entry(platform, entry):
     with pytest.raises(ValueError):
         render(platform, "neighbor_create", dataclasses.replace(SPEC, prefixes=(*ENTRIES, entry)))
@@ -223,6 +225,6 @@ def test_render_refuses_bad_filter_and_limit_settings(field, value):
 
 
 def test_rendered_lines_name_only_validated_words():
-    for platform in Platform:
+    for platform in CLI_PLATFORMS:
         for line in render(platform, "neighbor_create", dataclasses.replace(SPEC, remove_filters=(OLD,))):
             assert re.fullmatch(r"[\x20-\x7e]+", line) and ";" not in line
