@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.adoption.discovery import DIFFERS, KNOWN, NEW, Discovery
+from bot.adoption.discovery import KNOWN, NEW, Discovery
 from bot.adoption.drift import Drift
 from bot.adoption.importer import import_neighbors, peer_name_for
 from bot.base.errors import Conflict
