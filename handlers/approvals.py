@@ -23,7 +23,7 @@ from bot.changes.runner import ChangeRunner
 from bot.core import Core
 from bot.base.errors import NotFound, PeerbotError
 from bot.changes.records import RequestView
-from bot.changes.requests import ChangeRequests
+from bot.changes.requests import POSTING, ChangeRequests
 from bot.sessions.preflight import preflight_checks
 from bot.sessions.queries import get_session
 from handlers.errors import user_text
@@ -93,7 +93,8 @@ class SlackReporter:
     def _approval(self, r: RequestView, note: str | None) -> bool:
         """Post or update the approval message. False: Slack said to try again (a 5xx, rate
         limited after the client's own retries), so the request is not marked reported."""
-        if r.approval_ts and r.approval_ts != "posting":
+        posting = bool(r.approval_ts and r.approval_ts.startswith(POSTING))
+        if r.approval_ts and not posting:
             try:
                 self.client.chat_update(channel=r.approval_channel, ts=r.approval_ts,
                                         **approval_message(r, note, self._checks(r)))
@@ -105,14 +106,15 @@ class SlackReporter:
         # Announce requests that wait for an approver, and router changes the policy let through.
         announce = r.needs_approval or (r.decided_by == "policy" and any(i.commands for i in r.items))
         channel = self.approval_channel or r.origin.channel
-        if r.approval_ts or not announce:
+        if not announce:
             return True
         if not channel:  # e.g. asked for from the CLI, with no approval channel configured
             log.warning("request #%s: no approval channel (set PEERBOT_APPROVAL_CHANNEL); approve it with "
                         "`peerbot changes approve %s`", r.id, r.id)
             return True
         if not self.requests.claim_announcement(r.id):
-            return True
+            # another thread or process is posting it (or died doing so: taken over once stale)
+            return not posting
         posted: tuple[str, str] | None = None
         retry = False
         try:

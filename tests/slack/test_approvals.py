@@ -295,3 +295,32 @@ def test_a_click_while_the_database_is_away_is_told_to_the_user(bot: RunningBot,
     told = bot.slack.wait_for("response_url", has("Something went wrong"), after=mark)
     assert told.args.get("response_type") == "ephemeral" and "connection refused" not in dump(told.args)
     assert requests_in_db(bot) == [] and router.pushes == []
+
+
+def test_an_approval_message_claimed_by_a_process_that_died_is_posted_by_the_sweep(bot: RunningBot,
+                                                                                   router: FakeRouter) -> None:
+    """bench/chaos.py --seed 4 (issue 19): a process killed (-9) while it posted an approval
+    message left approval_ts = "posting" for good: no process posted it, no approver saw it.
+    A claim another process holds right now is left to it; one older than ANNOUNCE_STALE is
+    taken over by the sweep, and the message is posted once."""
+    from bot.changes.requests import ANNOUNCE_STALE
+
+    v = make_session(bot.core, ip="192.0.2.10")
+    requests = ChangeRequests(bot.core)
+    rid = requests.request("cli:alice", "configure", [v.id]).id
+    assert requests.claim_announcement(rid)  # another process is posting it now
+    mark = bot.slack.mark()
+    bot.app.runner.sweep()
+    assert not [c for c in bot.slack.calls[mark:] if c.method == "chat.postMessage"]
+    assert requests_in_db(bot)[0].reported_state is None  # not in step: the next sweep looks again
+    died = f"posting:{int(time.time()) - ANNOUNCE_STALE - 1:010d}"  # ... and it died doing so
+    with bot.core.db.session() as s:
+        s.execute(update(ChangeRequest).where(ChangeRequest.id == rid).values(approval_ts=died))
+    bot.app.runner.sweep()
+    posted = approval_posted(bot, mark)
+    bot.app.runner.sweep()
+    assert len([c for c in bot.slack.calls[mark:] if c.method == "chat.postMessage"
+                and c.args.get("channel") == APPROVAL_CHANNEL]) == 1
+    approve(bot, posted)
+    approval_outcome(bot, mark)
+    assert len(router.pushes) == 1
