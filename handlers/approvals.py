@@ -23,7 +23,7 @@ from bot.changes.runner import ChangeRunner
 from bot.core import Core
 from bot.base.errors import NotFound, PeerbotError
 from bot.changes.records import RequestView
-from bot.changes.requests import ChangeRequests
+from bot.changes.requests import POSTING, ChangeRequests
 from bot.sessions.preflight import preflight_checks
 from bot.sessions.queries import get_session
 from handlers.errors import user_text
@@ -38,6 +38,15 @@ from storage.models import ChangeState, utcnow
 
 log = logging.getLogger("peerbot.handlers.approvals")
 RESPONSE_URL_LIFE = timedelta(minutes=25)  # Slack's response_url works for 30 minutes
+# Slack answers that say "try again" (HTTP 5xx, or these errors): an approval message not posted
+# or not updated for one of them is left unreported, so the sweep's reporter tries it again.
+TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout",
+                              "ratelimited"})
+
+
+def transient(exc: SlackApiError) -> bool:
+    status = getattr(exc.response, "status_code", 200) or 200
+    return status >= 500 or status == 429 or exc.response.get("error") in TRANSIENT_ERRORS
 
 
 class SlackReporter:
@@ -59,9 +68,10 @@ class SlackReporter:
     def sync(self, request: RequestView, note: str | None = None) -> None:
         with self._locks[request.id]:
             r = self.requests.get(request.id)
-            self._approval(r, note)
+            in_step = self._approval(r, note)
             self._origin(r, note)
-            self.requests.mark_reported(r.id, r.state)
+            if in_step:  # else reported_state stays behind: the sweep reports it again
+                self.requests.mark_reported(r.id, r.state)
 
     def unknown_outcome(self, request: RequestView) -> None:
         self.sync(request)
@@ -80,30 +90,51 @@ class SlackReporter:
             log.warning("request #%s: pre-flight checks failed", r.id, exc_info=True)
             return []
 
-    def _approval(self, r: RequestView, note: str | None) -> None:
-        if r.approval_ts and r.approval_ts != "posting":
+    def _approval(self, r: RequestView, note: str | None) -> bool:
+        """Post or update the approval message. False: Slack said to try again (a 5xx, rate
+        limited after the client's own retries), so the request is not marked reported."""
+        posting = bool(r.approval_ts and r.approval_ts.startswith(POSTING))
+        if r.approval_ts and not posting:
             try:
                 self.client.chat_update(channel=r.approval_channel, ts=r.approval_ts,
                                         **approval_message(r, note, self._checks(r)))
             except SlackApiError as exc:
                 log.warning("request #%s: chat.update of the approval message failed: %s", r.id,
                             exc.response.get("error"))
-            return
+                return not transient(exc)
+            return True
         # Announce requests that wait for an approver, and router changes the policy let through.
         announce = r.needs_approval or (r.decided_by == "policy" and any(i.commands for i in r.items))
         channel = self.approval_channel or r.origin.channel
-        if r.approval_ts or not announce:
-            return
+        if not announce:
+            return True
         if not channel:  # e.g. asked for from the CLI, with no approval channel configured
             log.warning("request #%s: no approval channel (set PEERBOT_APPROVAL_CHANNEL); approve it with "
                         "`peerbot changes approve %s`", r.id, r.id)
-            return
+            return True
         if not self.requests.claim_announcement(r.id):
-            return
-        posted = self._post(channel, approval_message(r, note, self._checks(r)))
-        if posted is None:
+            # another thread or process is posting it (or died doing so: taken over once stale)
+            return not posting
+        posted: tuple[str, str] | None = None
+        retry = False
+        try:
+            posted, retry = self._post_approval(channel, approval_message(r, note, self._checks(r)))
+        finally:
+            # also when the post raised (Slack unreachable): the claim is given back, or the
+            # message would never be posted by anyone
+            self.requests.set_approval_message(r.id, posted[0] if posted else None, posted[1] if posted else None)
+        if posted is None and not retry:
             log.warning("request #%s: no approval message (set PEERBOT_APPROVAL_CHANNEL and invite the bot)", r.id)
-        self.requests.set_approval_message(r.id, posted[0] if posted else None, posted[1] if posted else None)
+        return not retry
+
+    def _post_approval(self, channel: str, msg: dict[str, Any]) -> tuple[tuple[str, str] | None, bool]:
+        """(channel, ts) of the posted message or None; and whether to try again later."""
+        try:
+            res = self.client.chat_postMessage(channel=channel, **msg)
+            return (res.get("channel") or channel, res.get("ts")), False
+        except SlackApiError as exc:
+            log.warning("could not post the approval message to %s: %s", channel, exc.response.get("error"))
+            return None, transient(exc)
 
     def _post(self, channel: str, msg: dict[str, Any]) -> tuple[str, str] | None:
         try:

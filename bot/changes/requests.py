@@ -24,6 +24,7 @@ import logging
 import os
 import re
 import socket
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -52,6 +53,11 @@ EXECUTES = {"configure": "configure", "config_push": "configure", "admin_up": "a
 MAX_SESSIONS = 100  # one request (a bulk action) holds at most this many sessions
 MAX_REASON = 500
 ROUTER_BUSY_WAIT = 2.0  # seconds a worker waits for a router another change holds
+# approval_ts while a process posts the approval message ("posting:<unix time>"); a claim older
+# than ANNOUNCE_STALE seconds is a dead process's (a post is one Slack call: its timeouts and 429
+# retries end well before) and may be taken over
+POSTING = "posting"
+ANNOUNCE_STALE = 600
 UNKNOWN_OUTCOME = ("Outcome unknown: peerbot stopped while this change was running. Check the router; "
                    "it is being polled now.")
 
@@ -395,12 +401,19 @@ class ChangeRequests:
                  .order_by(ChangeRequest.id).limit(limit))
             return [RequestView.of(r) for r in s.scalars(q)]
 
-    def claim_announcement(self, request_id: int) -> bool:
-        """Exactly one process posts a request's approval message."""
+    def claim_announcement(self, request_id: int, now: float | None = None) -> bool:
+        """Exactly one process posts a request's approval message. The claim is
+        "posting:<unix time>"; one older than ANNOUNCE_STALE was left by a process that died
+        while it posted (bench/chaos.py --seed 4: kill -9 during chat.postMessage left
+        "posting" for good, and no approver ever saw the request), and is taken over."""
+        at = int(time.time() if now is None else now)
         with self.core.db.session() as s:
-            return s.execute(update(ChangeRequest).where(ChangeRequest.id == request_id,
-                                                         ChangeRequest.approval_ts.is_(None))
-                             .values(approval_ts="posting")).rowcount == 1
+            return s.execute(update(ChangeRequest).where(
+                ChangeRequest.id == request_id,
+                or_(ChangeRequest.approval_ts.is_(None),
+                    ChangeRequest.approval_ts.like("posting%")
+                    & (ChangeRequest.approval_ts < f"{POSTING}:{at - ANNOUNCE_STALE:010d}")))
+                .values(approval_ts=f"{POSTING}:{at:010d}")).rowcount == 1
 
     def set_approval_message(self, request_id: int, channel: str | None, ts: str | None) -> None:
         with self.core.db.session() as s:

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt import App
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
+from slack_sdk.webhook import WebhookClient
 
 from bot.core import Core
 from bot.base.errors import PeerbotError
@@ -48,7 +50,9 @@ def build_app(core: Core, *, socket_mode: bool = False, start_runner: bool = Tru
             return BoltResponse(status=200, body=str(error))
         ref = uuid.uuid4().hex[:8]
         log.error("unhandled error ref=%s in %s", ref, body.get("type") or body.get("command"), exc_info=error)
-        return BoltResponse(status=200, body=f"Something went wrong (ref {ref}).")
+        text = f"Something went wrong (ref {ref})."
+        tell_clicker(body, text + " Nothing may have been done: try again in a moment.")
+        return BoltResponse(status=200, body=text)
 
     from bot.changes.runner import ChangeRunner
     from bot.changes.requests import ChangeRequests
@@ -66,3 +70,20 @@ def build_app(core: Core, *, socket_mode: bool = False, start_runner: bool = Tru
     if start_runner:
         runner.start()
     return app
+
+
+def tell_clicker(body: dict, text: str) -> None:
+    """Slack shows the body of a slash command's answer, not of a button click's: a click whose
+    listener failed before it could answer (the database away, bench/chaos.py) is told through
+    its response_url, or the user sees nothing happen. On a thread: the ack is not delayed."""
+    url = body.get("response_url") if isinstance(body, dict) else None
+    if body.get("type") != "block_actions" or not isinstance(url, str) or not url.startswith(("https://", "http://")):
+        return
+
+    def post() -> None:
+        try:
+            WebhookClient(url, timeout=5).send(response_type="ephemeral", replace_original=False, text=text)
+        except Exception as exc:  # noqa: BLE001 - the log has the error already
+            log.info("could not tell the user about an error: %s", type(exc).__name__)
+
+    threading.Thread(target=post, name="peerbot-error-reply", daemon=True).start()

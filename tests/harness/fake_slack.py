@@ -38,6 +38,7 @@ class FakeSlack:
         self._ts = itertools.count(1)
         self._views = itertools.count(1)
         self.fail_methods: dict[str, str] = {}  # method -> Slack error code to answer with
+        self.http_errors: dict[str, int] = {}  # method -> HTTP status to answer with (500, 503: Slack down)
         self.socket_mode_url: str | None = None  # what apps.connections.open hands out
         self._rate_limits: dict[str, list[int]] = {}  # method -> [429 answers left, Retry-After seconds]
         self._files = itertools.count(1)
@@ -179,6 +180,11 @@ class FakeSlack:
                             limit[0] -= 1
                         else:
                             limit = None
+                    status = fake.http_errors.get(method) or fake.http_errors.get("*")
+                    if status:
+                        self._send(status, json.dumps({"ok": False, "error": "internal_error"}).encode(),
+                                   "application/json")
+                        return
                     if limit:
                         self.send_response(429)
                         self.send_header("Retry-After", str(limit[1]))

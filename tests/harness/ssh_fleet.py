@@ -17,7 +17,9 @@ As a process (bench/refresh.py runs it apart so that its CPU is not counted as t
 
     python -m tests.harness.ssh_fleet --routers 500 --sessions 50
 prints one JSON line {"ports": [...], "hanging": [...], "username": ..., "password": ...}, then
-answers "stats" and "reset" lines on stdin with one JSON line each; EOF stops it.
+answers "stats" and "reset" lines on stdin with one JSON line each; EOF stops it. Also
+"lines" (every router's config lines so far, by name) and "drop <router index> <lines> [sessions]"
+(the router's next config sessions are dropped after that many config lines).
 """
 from __future__ import annotations
 
@@ -106,6 +108,10 @@ class SimRouter:
     port: int = 0
     neighbors: dict[str, Neighbor] = field(default_factory=dict)
     refuse: str | None = None  # a config line containing this is refused ("% Unknown command")
+    # the next config sessions end (the connection dropped, as a router reloading) after this many
+    # config lines each, while drop_sessions > 0 (bench/chaos.py; stdin "drop <router> <lines> [n]")
+    drop_after: int = 0
+    drop_sessions: int = 0
     # counters
     connections: int = 0
     commands: list[str] = field(default_factory=list)  # exec-mode commands, in order
@@ -165,6 +171,7 @@ class _Shell:
     def __init__(self, fleet: SshFleet, router: SimRouter, process: asyncssh.SSHServerProcess):
         self.fleet, self.router, self.process = fleet, router, process
         self.mode: list[str] = []  # [] exec; ["config", "router", "af"] nested config contexts
+        self.drop_in: int | None = None  # config lines left before this session is dropped
 
     def prompt(self) -> str:
         suffix = {0: "", 1: "(config)", 2: "(config-router)", 3: "(config-router-af)"}[min(len(self.mode), 3)]
@@ -218,6 +225,9 @@ class _Shell:
         elif line in ("configure terminal", "configure", "conf t"):
             router.config_sessions += 1
             self.mode = ["config"]
+            if router.drop_sessions > 0:
+                router.drop_sessions -= 1
+                self.drop_in = router.drop_after
             self.write(self.prompt())
         elif line.startswith("write") or line == "copy running-config startup-config":
             await self._delay()
@@ -245,6 +255,10 @@ class _Shell:
 
     def config_line(self, line: str) -> bool:
         router = self.router
+        if self.drop_in is not None:
+            if self.drop_in <= 0:
+                return False  # dropped mid-push: this line never reached the router
+            self.drop_in -= 1
         router.config_lines.append(line)
         router._json = None
         if router.refuse and router.refuse in line:
@@ -421,6 +435,15 @@ def main() -> None:
             print(json.dumps(fleet.on_loop(fleet.stats)), flush=True)
         elif cmd == "reset":
             fleet.on_loop(fleet.reset)
+            print("{}", flush=True)
+        elif cmd == "lines":
+            print(json.dumps(fleet.on_loop(lambda: {r.name: list(r.config_lines) for r in fleet.routers})), flush=True)
+        elif cmd.startswith("drop "):
+            words = cmd.split()
+
+            def drop(r: SimRouter = fleet.routers[int(words[1])]) -> None:
+                r.drop_after, r.drop_sessions = int(words[2]), int(words[3]) if len(words) > 3 else 1
+            fleet.on_loop(drop)
             print("{}", flush=True)
     fleet.stop()
 
