@@ -17,7 +17,7 @@ from tests.harness.bot import RunningBot, start_bot, settings_for
 from tests.harness.fake_slack import FakeSlack
 from tests.lab_fixture import *  # noqa: F401,F403 - frr_lab, clean_lab, irr_server
 
-LAB_FIXTURES = {"frr_lab", "clean_lab", "lab_vtysh", "bird_lab", "clean_bird"}
+LAB_FIXTURES = {"frr_lab", "clean_lab", "lab_vtysh", "bird_lab", "clean_bird", "obgp_lab", "clean_obgp"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by marks

@@ -11,6 +11,8 @@ Register them from a conftest.py:
     bird_lab   session  the lab's BIRD 2 router (a `BirdLab`); PEERBOT_BIRD_* point peerbot's BIRD
                         driver at its files and socket for the whole session
     clean_bird function bird_lab with no peerbot file in its include directory
+    obgp_lab   session  the lab's OpenBGPD router (an `OpenBgpdLab`); PEERBOT_OPENBGPD_* likewise
+    clean_obgp function obgp_lab with no session file and an empty index
     lab_vtysh  function the bound method frr_lab.vtysh(router, command)
     irr_server function ("127.0.0.1", port) of a fake IRRd serving IRR_TEST_DATA
 
@@ -50,6 +52,9 @@ __all__ = [
     "BirdLab",
     "bird_lab",
     "clean_bird",
+    "OpenBgpdLab",
+    "obgp_lab",
+    "clean_obgp",
     "lab_vtysh",
     "irr_server",
     "IRR_TEST_DATA",
@@ -366,6 +371,89 @@ class BirdLab:
         self.birdc("configure")
 
 
+@dataclass
+class OpenBgpdLab:
+    """The lab's OpenBGPD router (tests/lab/lab.sh): SSH on host:port as the lab user (a normal
+    shell), peerbot's files below include_dir (session files + the index peerbot.conf), bgpctl
+    as root over the control socket."""
+
+    host: str
+    port: int
+    username: str
+    password: str
+    name: str
+    asn: int
+    config: str
+    include_dir: str
+    socket: str
+    bgpctl_argv: list[str]
+    spares: dict[str, LabSession]
+    peer: LabRouter
+
+    INDEX = "peerbot.conf"
+
+    @classmethod
+    def from_lab(cls, lab: Lab) -> "OpenBgpdLab":
+        b = lab.raw.get("openbgpd")
+        if not b:
+            raise RuntimeError("this lab was started without its OpenBGPD router (LAB_OPENBGPD=0?)")
+        return cls(host=b["host"], port=int(b["port"]), username=lab.username, password=lab.password,
+                   name=b["name"], asn=int(b["asn"]), config=b["config"], include_dir=b["include_dir"],
+                   socket=b["socket"], bgpctl_argv=list(b["bgpctl"]),
+                   spares={n: LabSession(**s) for n, s in b["spares"].items()}, peer=lab.peer)
+
+    def env(self) -> dict[str, str]:
+        """What peerbot's OpenBGPD driver needs (bot/routers/openbgpd_driver.py)."""
+        return {"PEERBOT_OPENBGPD_CONFIG": self.config, "PEERBOT_OPENBGPD_INCLUDE_DIR": self.include_dir,
+                "PEERBOT_OPENBGPD_SOCKET": self.socket}
+
+    def bgpctl(self, *words: str, timeout: float = 20) -> str:
+        proc = subprocess.run([*self.bgpctl_argv, *words], capture_output=True, text=True, timeout=timeout)
+        if proc.returncode != 0:
+            raise RuntimeError(f"bgpctl {' '.join(words)} failed (rc={proc.returncode}): {proc.stdout}{proc.stderr}")
+        return proc.stdout
+
+    @staticmethod
+    def file_name(ip: str) -> str:
+        return "pb_" + ip.replace(".", "_").replace(":", "_") + ".conf"
+
+    def neighbor(self, ip: str) -> dict[str, Any]:
+        """bgpd's own view of the neighbor `ip` (`bgpctl -j show neighbor`); {} when it has none."""
+        data = json.loads(self.bgpctl("-j", "show", "neighbor"))
+        return next((n for n in data.get("neighbors", []) if n.get("remote_addr") == ip), {})
+
+    def rib(self, ip: str) -> list[str]:
+        """The prefixes bgpd accepted from `ip` (after its filter rules)."""
+        data = json.loads(self.bgpctl("-j", "show", "rib", "neighbor", ip))
+        return sorted({r["prefix"] for r in data.get("rib", [])})
+
+    def wait_state(self, ip: str, want: str = "Established", timeout: float = 30) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        while True:
+            n = self.neighbor(ip)
+            if n.get("state") == want:
+                return n
+            if time.monotonic() >= deadline:
+                raise AssertionError(f"OpenBGPD neighbor {ip}: state {n.get('state')!r} after {timeout}s, wanted {want!r}")
+            time.sleep(0.2)
+
+    def files(self) -> dict[str, str]:
+        """peerbot's session files (the index not included)."""
+        return {p.name: p.read_text() for p in sorted(Path(self.include_dir).iterdir()) if p.name != self.INDEX}
+
+    def index(self) -> str:
+        return (Path(self.include_dir) / self.INDEX).read_text()
+
+    def reset(self) -> None:
+        """No session file left, an empty index; bgpd reloaded."""
+        for p in Path(self.include_dir).iterdir():
+            if p.name != self.INDEX:
+                p.unlink()
+        (Path(self.include_dir) / self.INDEX).write_text("# Managed by peerbot: one include line per session file "
+                                                         "in this directory.\n")
+        self.bgpctl("reload")
+
+
 def _as_ip(text: str):
     try:
         return ipaddress.ip_address(text)
@@ -456,6 +544,30 @@ def bird_lab(frr_lab: Lab) -> Iterator[BirdLab]:
 def clean_bird(bird_lab: BirdLab) -> BirdLab:
     bird_lab.reset()
     return bird_lab
+
+
+@pytest.fixture(scope="session")
+def obgp_lab(frr_lab: Lab) -> Iterator[OpenBgpdLab]:
+    if shutil.which("/usr/sbin/bgpd") is None or not frr_lab.raw.get("openbgpd"):
+        skip_or_fail(f"the OpenBGPD lab router needs openbgpd (run: bash {LAB_SH} deps, and lab.sh up without "
+                     "LAB_OPENBGPD=0)")
+    obgp = OpenBgpdLab.from_lab(frr_lab)
+    saved = {k: os.environ.get(k) for k in obgp.env()}
+    os.environ.update(obgp.env())
+    try:
+        yield obgp
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+@pytest.fixture
+def clean_obgp(obgp_lab: OpenBgpdLab) -> OpenBgpdLab:
+    obgp_lab.reset()
+    return obgp_lab
 
 
 @pytest.fixture

@@ -48,6 +48,8 @@ def check_edited_commands(core: Core, session_id: int, text: str) -> list[str]:
         raise InvalidInput({"commands": "There are no commands to push."})
     if len(lines) > MAX_EDITED_LINES:
         raise InvalidInput({"commands": f"At most {MAX_EDITED_LINES} lines can be pushed at once."})
+    if platform == Platform.OPENBGPD:
+        return _check_openbgpd_file(lines, peer_ip, spec.md5_password)
     if platform in FILE_PLATFORMS:
         return _check_file(lines, peer_ip, spec.md5_password)
     rendered = {ln.strip() for ln in p.masked}
@@ -115,16 +117,17 @@ def _check_file(lines: list[str], peer_ip: str, stored_key: str | None) -> list[
     return out
 
 
-def _file_key(line: str, stored_key: str | None) -> str:
+def _file_key(line: str, stored_key: str | None, pattern: re.Pattern[str] = _BIRD_PASSWORD,
+              form: str = 'password "<key>";', daemon: str = "BIRD") -> str:
     """The password line: ******** is the stored key, a typed key must pass the MD5 rules."""
     if not re.search(r"(?i)\bpassword\b", line) or line.startswith("#"):
         if MASK in line:
             raise InvalidInput({"commands": f"{MASK} stands for the stored MD5 key and may only be the argument "
                                             f"of the password line: {_shown(line)}"})
         return line
-    m = _BIRD_PASSWORD.match(line)
+    m = pattern.match(line)
     if m is None:
-        raise InvalidInput({"commands": f'The MD5 key line is: password "<key>"; ({_shown(line)[:20]} …)'})
+        raise InvalidInput({"commands": f"The MD5 key line is: {form} ({_shown(line)[:20]} …)"})
     key = m.group("key")
     if key == MASK:
         if not stored_key:
@@ -139,8 +142,67 @@ def _file_key(line: str, stored_key: str | None) -> str:
         except FieldError as exc:
             raise InvalidInput({"commands": f"{exc} ({_shown(line)})"}) from None
         if re.search(r'[{};#"\\]', key):
-            raise InvalidInput({"commands": "The MD5 key may not contain { } ; # \" or \\ on BIRD."})
+            raise InvalidInput({"commands": f"The MD5 key may not contain {{ }} ; # \" or \\ on {daemon}."})
     return line
+
+
+# ----------------------------------------------------------------------------- OpenBGPD (a file)
+# As BIRD's, plus OpenBGPD's own reach: no macro (a "$name" outside quotes is expanded, "x = y"
+# defines one), no global or group statement, prefix-sets only of the session's own names, a
+# neighbor block only for its address, filter rules only "from/to <its address>" (never any,
+# ebgp, ibgp or a group), prefix-set entries only inside its own prefix-set block.
+_OBGP_RULE = re.compile(r"(?i)^(allow|deny|match)\b")
+_OBGP_SETS = re.compile(r"(?i)\b(prefix-set|as-set|origin-set|roa-set|aspa-set)\s+(\S+)")
+_OBGP_GLOBAL = re.compile(r"(?i)^(include|group|template|rde|network|AS|router-id|socket|listen|rtr|vpn|"
+                          r"fib-update|holdtime|log|dump|nexthop|connect-retry|set|transparent-as|"
+                          r"route-reflector|fib-priority|rtable|as-trans|reject|static)\b")
+_OBGP_PASSWORD = re.compile(r'^(?P<pre>tcp\s+md5sig\s+password\s+)"(?P<key>[^"\\]*)"(?P<post>\s*)$')
+
+
+def _check_openbgpd_file(lines: list[str], peer_ip: str, stored_key: str | None) -> list[str]:
+    proto = bird_protocol(peer_ip)
+    if lines[0] != f"{DIRECTIVE} file {proto}.conf":
+        raise InvalidInput({"commands": f"The first line must stay {DIRECTIVE} file {proto}.conf (the session's own "
+                                        f"file): {_shown(lines[0])}"})
+    out = [lines[0]]
+    in_set = False
+
+    def outside(ln: str) -> InvalidInput:
+        return InvalidInput({"commands": f"Line outside this session's neighbor ({peer_ip}): {_shown(ln)}"})
+
+    for ln in lines[1:]:
+        if not ln.isascii() or _FILE_CONTROL.search(ln):
+            raise InvalidInput({"commands": f"Non-ASCII and control characters (tabs included) are not allowed: "
+                                            f"{_shown(ln)}"})
+        if len(ln) > 250:
+            raise InvalidInput({"commands": f"Line too long: {_shown(ln)}"})
+        if ln.startswith(DIRECTIVE):
+            raise InvalidInput({"commands": f"Only the first line may be a {DIRECTIVE} line: {_shown(ln)}"})
+        if ln.startswith("#"):
+            out.append(_file_key(ln, stored_key, _OBGP_PASSWORD, 'tcp md5sig password "<key>"', "OpenBGPD"))
+            continue
+        if "$" in ln or re.match(r"^[A-Za-z_][A-Za-z0-9_]*\s*=", ln) or _OBGP_GLOBAL.search(ln):
+            raise outside(ln)
+        for m in _OBGP_SETS.finditer(ln):
+            if m.group(1).lower() != "prefix-set" or not m.group(2).startswith(proto + "_"):
+                raise outside(ln)
+        if in_set:
+            in_set = "}" not in ln
+            out.append(ln)
+            continue
+        if re.match(r"(?i)^prefix-set\b", ln):
+            in_set = "}" not in ln
+        elif re.match(r"(?i)^neighbor\b", ln):
+            if _addresses(ln) != {peer_ip}:
+                raise outside(ln)
+        elif _OBGP_RULE.match(ln):
+            peers = re.findall(r"(?i)\b(?:from|to)\s+(\S+)", ln)
+            if not peers or any(p != peer_ip for p in peers) or _addresses(ln) != {peer_ip}:
+                raise outside(ln)
+        elif _addresses(ln):
+            raise outside(ln)
+        out.append(_file_key(ln, stored_key, _OBGP_PASSWORD, 'tcp md5sig password "<key>"', "OpenBGPD"))
+    return out
 
 
 def _shown(line: str) -> str:

@@ -29,6 +29,7 @@ from bot.routers.base import (
 )
 from bot.routers.base import FILE_PLATFORMS
 from bot.routers.bird_driver import BirdDriver
+from bot.routers.openbgpd_driver import OpenBgpdDriver
 from bot.routers.netmiko_driver import PROFILES, NetmikoDriver
 from bot.routers.render import ACTIONS, mask_secrets, render
 
@@ -50,12 +51,14 @@ def get_driver(creds: RouterCredentials, timeout: float = 15) -> RouterDriver:
         raise UnsupportedPlatform(f"platform {creds.platform!r} is not supported") from None
     if platform == Platform.BIRD2:
         return BirdDriver(creds, timeout=timeout)
+    if platform == Platform.OPENBGPD:
+        return OpenBgpdDriver(creds, timeout=timeout)
     return NetmikoDriver(creds, timeout=timeout)
 
 
 __all__ = [
     "ACTIONS", "BGP_STATES", "BirdDriver", "ConfigRejected", "FILE_PLATFORMS", "NeighborNotFound", "NeighborSpec", "NeighborState",
-    "NetmikoDriver", "Platform", "RouterAuthFailed", "RouterCredentials", "RouterDriver", "RouterError",
+    "NetmikoDriver", "OpenBgpdDriver", "Platform", "RouterAuthFailed", "RouterCredentials", "RouterDriver", "RouterError",
     "RouterTimeout", "RouterUnreachable", "UnsupportedPlatform", "commits_atomically", "get_driver", "mask_secrets",
     "render",
 ]

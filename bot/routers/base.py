@@ -19,10 +19,11 @@ class Platform(str, enum.Enum):
     JUNOS = "junos"
     EOS = "eos"
     BIRD2 = "bird2"  # configured by files (bot/routers/bird_driver.py), not by CLI lines
+    OPENBGPD = "openbgpd"  # configured by files too (bot/routers/openbgpd_driver.py)
 
 
 # Platforms whose configuration is files the driver writes, checks and reloads (not CLI lines).
-FILE_PLATFORMS = frozenset({Platform.BIRD2})
+FILE_PLATFORMS = frozenset({Platform.BIRD2, Platform.OPENBGPD})
 # The platforms configured with CLI lines (netmiko).
 CLI_PLATFORMS = tuple(p for p in Platform if p not in FILE_PLATFORMS)
 

@@ -83,7 +83,7 @@ class BirdPaths:
 
 
 @dataclass
-class _Op:
+class FileOp:
     verb: str  # file | remove | disabled
     name: str
     directive: str  # the line as rendered (what ConfigRejected.command names)
@@ -98,20 +98,62 @@ def _ssh_client() -> Any:
 
 
 class BirdDriver:
+    """BIRD 2. The file mechanics (directives, SFTP, check, restore) are shared with other
+    file-configured daemons: a subclass (bot/routers/openbgpd_driver.py) sets PLATFORM/DAEMON
+    and overrides the hooks in the "daemon" section below."""
+
+    PLATFORM = Platform.BIRD2
+    DAEMON = "BIRD"
+    CHECK = "bird -p"
+
     def __init__(self, creds: RouterCredentials, *, timeout: float = 15,
-                 client_factory: Callable[[], Any] | None = None, paths: BirdPaths | None = None):
-        if Platform(creds.platform) != Platform.BIRD2:
-            raise UnsupportedPlatform(f"platform {creds.platform!r} is not a BIRD platform")
-        self.platform = Platform.BIRD2
+                 client_factory: Callable[[], Any] | None = None, paths: Any = None):
+        if Platform(creds.platform) != self.PLATFORM:
+            raise UnsupportedPlatform(f"platform {creds.platform!r} is not a {self.DAEMON} platform")
+        self.platform = self.PLATFORM
         self.creds = creds
         self.timeout = timeout
-        self.paths = paths or BirdPaths.from_env()
+        self.paths = paths or self.default_paths()
         self._factory = client_factory or _ssh_client
         self._client: Any = None
         self._secrets: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
-        return f"BirdDriver({self.creds!r}, timeout={self.timeout})"
+        return f"{type(self).__name__}({self.creds!r}, timeout={self.timeout})"
+
+    # ------------------------------------------------------------------ daemon (hooks)
+    @classmethod
+    def default_paths(cls) -> Any:
+        return BirdPaths.from_env()
+
+    def check_command(self) -> str:
+        return f"{q(self.paths.bird)} -p -c {q(self.paths.config)}"
+
+    def reload(self) -> tuple[bool, str]:
+        """(reloaded, output) of the daemon's reload."""
+        rc, out = self._run(f"{q(self.paths.birdc)} -s {q(self.paths.socket)} configure")
+        return rc == 0 and bool(_RECONFIGURED.search(out)), out
+
+    def state_command(self) -> str:
+        return f"{q(self.paths.birdc)} -s {q(self.paths.socket)} show protocols all"
+
+    def set_disabled(self, text: str, value: str) -> tuple[str, int]:
+        """The session file's text with its admin-state line set to `value` (yes|no), and how
+        many such lines there were (exactly one is expected)."""
+        return _DISABLED_LINE.subn(lambda m: f"{m.group('pre')}{value}{m.group('post')}", text)
+
+    def derived_files(self, sftp: Any, wanted: dict[str, str | None],
+                      originals: dict[str, str | None]) -> None:
+        """Files the daemon needs besides the session files (an index), added to `wanted` and
+        `originals` so they are written, checked and restored with the push. BIRD: none."""
+
+    def after_reload(self, ops: list[FileOp], wanted: dict[str, str | None]) -> None:
+        """After a successful reload (`wanted`: every file's text as written, None: removed)."""
+        self._wait_reconfigured()
+
+    def check_name(self, name: str) -> bool:
+        """Whether a directive may name this file."""
+        return True
 
     # ------------------------------------------------------------------ session
     def connect(self) -> None:
@@ -172,18 +214,18 @@ class BirdDriver:
     def save(self) -> str:
         return "BIRD reads its configuration files at start: nothing to save"
 
-    def _parse(self, lines: list[str]) -> list[_Op]:
-        ops: list[_Op] = []
+    def _parse(self, lines: list[str]) -> list[FileOp]:
+        ops: list[FileOp] = []
         for line in lines:
             if line.startswith(DIRECTIVE + " ") or line == DIRECTIVE:
                 words = line.split()
                 verb, args = (words[1], words[2:]) if len(words) > 1 else ("", [])
                 ok = (verb in ("file", "remove") and len(args) == 1) or \
                      (verb == "disabled" and len(args) == 2 and args[1] in ("yes", "no"))
-                if not ok or not _NAME.match(args[0]):
-                    raise ConfigRejected(f"{self.creds.host}: not a peerbot BIRD directive: {self._mask(line)[:120]}",
+                if not ok or not _NAME.match(args[0]) or not self.check_name(args[0]):
+                    raise ConfigRejected(f"{self.creds.host}: not a peerbot {self.DAEMON} directive: {self._mask(line)[:120]}",
                                          lines=[], command=self._mask(line))
-                ops.append(_Op(verb, args[0], line, [], args[1] if verb == "disabled" else None))
+                ops.append(FileOp(verb, args[0], line, [], args[1] if verb == "disabled" else None))
             elif ops and ops[-1].verb == "file":
                 ops[-1].text.append(line)
             elif line.strip():
@@ -191,7 +233,7 @@ class BirdDriver:
                                      f"{self._mask(line)[:120]}", lines=[], command=self._mask(line))
         return ops
 
-    def _apply(self, sftp: Any, ops: list[_Op]) -> str:
+    def _apply(self, sftp: Any, ops: list[FileOp]) -> str:
         originals: dict[str, str | None] = {}
         wanted: dict[str, str | None] = {}
         for op in ops:
@@ -206,29 +248,35 @@ class BirdDriver:
                 if current is None:
                     raise ConfigRejected(f"{self.creds.host}: {op.name} is not in {self.paths.include_dir} "
                                          "(Configure the session first)", command=op.directive)
-                new, n = _DISABLED_LINE.subn(lambda m: f"{m.group('pre')}{op.arg}{m.group('post')}", current)
+                new, n = self.set_disabled(current, op.arg or "")
                 if n != 1:
-                    raise ConfigRejected(f"{self.creds.host}: {op.name} has {n} \"disabled\" lines, not one: "
+                    raise ConfigRejected(f"{self.creds.host}: {op.name} has {n} admin-state lines, not one: "
                                          "Configure the session to rewrite it", command=op.directive)
                 wanted[op.name] = new
+        try:
+            self.derived_files(sftp, wanted, originals)
+        except RouterError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, f"read the {self.DAEMON} include directory") from None
         changed = {name: text for name, text in wanted.items() if text != originals[name]}
         if not changed:
             return "no file changed"
         try:
             for name, text in changed.items():
                 self._put(sftp, name, text)
-            rc, out = self._run(f"{q(self.paths.bird)} -p -c {q(self.paths.config)}")
+            rc, out = self._run(self.check_command())
             if rc != 0:
                 self._restore(sftp, changed, originals)
                 raise self._check_failed(out, ops)
-            rc, out = self._run(f"{q(self.paths.birdc)} -s {q(self.paths.socket)} configure")
-            if rc != 0 or not _RECONFIGURED.search(out):
+            ok, out = self.reload()
+            if not ok:
                 self._restore(sftp, changed, originals)
-                self._run(f"{q(self.paths.birdc)} -s {q(self.paths.socket)} configure")
+                self.reload()
                 first = next((ln for ln in out.splitlines() if ln.strip() and not ln.startswith("BIRD ")), "")
-                raise ConfigRejected(f"{self.creds.host}: birdc configure failed: {self._mask(first)[:200]}",
+                raise ConfigRejected(f"{self.creds.host}: {self.DAEMON} reload failed: {self._mask(first)[:200]}",
                                      lines=[self._mask(first)], command=None)
-            self._wait_reconfigured()
+            self.after_reload(ops, wanted)
         except RouterError:
             raise
         except Exception as exc:
@@ -269,7 +317,7 @@ class BirdDriver:
                 log.error("could not restore %s on %s (%s): check the router", name, self.creds.host,
                           type(exc).__name__)
 
-    def _check_failed(self, output: str, ops: list[_Op]) -> ConfigRejected:
+    def _check_failed(self, output: str, ops: list[FileOp]) -> ConfigRejected:
         errors = [self._mask(ln.strip()) for ln in output.splitlines() if ln.strip()][:5]
         # "bird: /etc/bird/peerbot.d/pb_x.conf:3:18 syntax error, ..." - whose file it is
         command = None
@@ -278,7 +326,7 @@ class BirdDriver:
                 command = self._mask(op.directive)
                 break
         shown = [e.replace(self.paths.include_dir + "/", "") for e in errors]
-        return ConfigRejected(f"{self.creds.host} rejected the configuration (bird -p): "
+        return ConfigRejected(f"{self.creds.host} rejected the configuration ({self.CHECK}): "
                               f"{shown[0] if shown else 'no reason given'}. The file was not left in place.",
                               lines=shown, command=command)
 
@@ -294,10 +342,13 @@ class BirdDriver:
 
     # ------------------------------------------------------------------ state
     def neighbors(self) -> dict[str, NeighborState]:
-        rc, out = self._run(f"{q(self.paths.birdc)} -s {q(self.paths.socket)} show protocols all")
+        command = self.state_command()
+        rc, out = self._run(command)
         if rc != 0 or not out.strip():
             first = next((ln for ln in out.splitlines() if ln.strip()), "no output")
-            raise RouterError(f"{self.creds.host}: birdc show protocols all failed: {self._mask(first)[:200]}")
+            words = command.split()
+            shown = " ".join([words[0].rsplit("/", 1)[-1], *(w for w in words[1:] if not w.startswith(("-", "/", "'")))])
+            raise RouterError(f"{self.creds.host}: {shown} failed: {self._mask(first)[:200]}")
         try:
             return PARSERS[self.platform](out)
         except (ValueError, KeyError, TypeError) as exc:
@@ -309,7 +360,7 @@ class BirdDriver:
 
     def bgp_config(self) -> Any:
         raise UnsupportedPlatform(f"{self.creds.host}: discovery of the BGP configuration is not supported "
-                                  "on bird2 yet")
+                                  f"on {self.platform.value} yet")
 
     # ------------------------------------------------------------------ helpers
     def _path(self, name: str) -> str:

@@ -52,6 +52,7 @@ def _environment(templates_dir: str | None) -> Environment:
     )
     env.filters["junos_route_filter"] = junos_route_filter
     env.filters["bird_prefix"] = bird_prefix
+    env.filters["openbgpd_prefix"] = openbgpd_prefix
     return env
 
 
@@ -128,6 +129,15 @@ def bird_prefix(entry: PrefixEntry) -> str:
     if entry.exact:
         return str(entry.network)
     return f"{entry.network}{{{entry.min_length},{entry.max_length}}}"
+
+
+def openbgpd_prefix(entry: PrefixEntry) -> str:
+    """An OpenBGPD prefix-set item: exact `net`, or `net prefixlen min - max`."""
+    if entry.exact:
+        return str(entry.network)
+    if entry.min_length == entry.max_length:
+        return f"{entry.network} prefixlen = {entry.min_length}"
+    return f"{entry.network} prefixlen {entry.min_length} - {entry.max_length}"
 
 
 def _check_inputs(spec: NeighborSpec) -> None:

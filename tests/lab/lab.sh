@@ -6,6 +6,7 @@
 #   bash tests/lab/lab.sh status                processes + BGP summaries (exit 0 only if healthy)
 #   bash tests/lab/lab.sh vtysh r1|peer [-c CMD ...]   root vtysh on a lab router
 #   bash tests/lab/lab.sh birdc [CMD ...]       birdc on the lab's BIRD router
+#   bash tests/lab/lab.sh bgpctl [CMD ...]      bgpctl on the lab's OpenBGPD router
 #   bash tests/lab/lab.sh down                  remove everything `up` created (pid files / own tags only)
 #
 # Run as root (network namespaces, useradd, bgpd binds port 179). Debian 12 + FRR 8.4.
@@ -31,6 +32,13 @@
 #   includes $LAB_DIR/pb-bird/peerbot.d/*.conf, where peerbot writes one file per session over
 #   SFTP; the control socket is handed to $LAB_USER (birdc without sudo). Its sshd (port
 #   $BIRD_SSH_PORT, same forwarding as R1's) gives a normal /bin/sh, not vtysh. LAB_BIRD=0: no BIRD.
+#
+#   netns pb-obgp "OBGP" AS 64500 (managed, OpenBGPD) <== veth ==>  PEER (third link)
+#   192.0.2.21/30                                    192.0.2.22/30                      obgp spare "v4"
+#   192.0.2.25/30                                    192.0.2.26/30  (MD5 lab-md5-secret) obgp spare "v4_md5"
+#   bgpd runs as root in its netns (-f $LAB_DIR/pb-obgp/bgpd.conf, control socket below it, handed
+#   to $LAB_USER); its main config includes peerbot's index $LAB_DIR/pb-obgp/peerbot.d/peerbot.conf.
+#   Its sshd (port $OBGP_SSH_PORT) gives a normal shell + SFTP. LAB_OPENBGPD=0: no OpenBGPD.
 #
 # PEER is pre-provisioned (passive + update-source) for the spare pairs; R1 does not know
 # them, so a test can create "neighbor <peer spare> remote-as 64501" on R1 through the bot
@@ -64,6 +72,10 @@ BIRD_NS=${BIRD_NS:-pb-bird}           # namespace of the BIRD router
 BIRD_AS=${BIRD_AS:-$R1_AS}            # the same network as R1: peerbot's sessions use local AS 64500
 BIRD_SSH_PORT=${BIRD_SSH_PORT:-2224}  # its sshd (inside BIRD_NS) and the host-side 127.0.0.1 port
 BIRD_TEMPLATE=${BIRD_TEMPLATE:-PEERBOT_LAB}  # BIRD "template bgp" with the fast lab timers
+LAB_OPENBGPD=${LAB_OPENBGPD:-auto}    # 1: also the OpenBGPD router (openbgpd package), 0: not; auto: if installed
+OBGP_NS=${OBGP_NS:-pb-obgp}           # namespace of the OpenBGPD router
+OBGP_AS=${OBGP_AS:-$R1_AS}
+OBGP_SSH_PORT=${OBGP_SSH_PORT:-2226}  # its sshd (inside OBGP_NS) and the host-side 127.0.0.1 port
 
 # addressing: "<R1 address> <PEER address> <prefix length>"
 BASE_V4=(192.0.2.1 192.0.2.2 30)
@@ -75,6 +87,8 @@ BIRD_V4=(192.0.2.13 192.0.2.14 30)       # "<BIRD address> <PEER address> <prefi
 BIRD_MD5=(192.0.2.17 192.0.2.18 30)
 BIRD_V6=(2001:db8:2::1 2001:db8:2::2 64)
 BIRD_NET4=198.51.100.128/25              # what BIRD originates
+OBGP_V4=(192.0.2.21 192.0.2.22 30)       # "<OpenBGPD address> <PEER address> <prefix length>"
+OBGP_MD5=(192.0.2.25 192.0.2.26 30)
 # prefixes each side originates (documentation space)
 R1_NET4=198.51.100.0/24;   R1_NET6=2001:db8:64::/48
 PEER_NET4=(203.0.113.0/25 203.0.113.128/25);  PEER_NET6=2001:db8:65::/48
@@ -91,6 +105,14 @@ BIRD_BIN=/usr/sbin/bird
 BIRDC_BIN=/usr/sbin/birdc
 if [ "$LAB_BIRD" = auto ]; then
     if [ -x "$BIRD_BIN" ] && [ -x "$BIRDC_BIN" ]; then LAB_BIRD=1; else LAB_BIRD=0; fi
+fi
+OBGP_IF=${OBGP_NS}-eth0
+PEER_OBGP_IF=${PEER_NS}-ob0
+BGPD_BIN=/usr/sbin/bgpd
+BGPCTL_BIN=/usr/sbin/bgpctl
+if [ "$LAB_OPENBGPD" = auto ]; then
+    if [ -x "$BGPD_BIN" ] && [ -x "$BGPCTL_BIN" ] && getent passwd _openbgpd >/dev/null; then
+        LAB_OPENBGPD=1; else LAB_OPENBGPD=0; fi
 fi
 
 T0=$(date +%s.%N)
@@ -140,6 +162,7 @@ ns_for() {      # accept role aliases as well as namespace names
         r1|R1|router|"$R1_NS") echo "$R1_NS" ;;
         peer|PEER|peer1|"$PEER_NS") echo "$PEER_NS" ;;
         bird|BIRD|"$BIRD_NS") echo "$BIRD_NS" ;;
+        obgp|openbgpd|"$OBGP_NS") echo "$OBGP_NS" ;;
         *) die "unknown router '$1' (use r1, peer or bird)" ;;
     esac
 }
@@ -172,10 +195,17 @@ preflight() {
         [ ${#PEER_BIRD_IF} -le 15 ] || die "interface name $PEER_BIRD_IF too long (15 max): shorten PEER_NS"
         [ -z "$(ss -Hltn "sport = :$BIRD_SSH_PORT")" ] || die "127.0.0.1:$BIRD_SSH_PORT is already in use; set BIRD_SSH_PORT"
     fi
+    if obgp_on; then
+        getent passwd _openbgpd >/dev/null || die "user _openbgpd missing (openbgpd package not installed?)"
+        [ ${#OBGP_IF} -le 15 ] || die "interface name $OBGP_IF too long (15 max): shorten OBGP_NS"
+        [ ${#PEER_OBGP_IF} -le 15 ] || die "interface name $PEER_OBGP_IF too long (15 max): shorten PEER_NS"
+        [ -z "$(ss -Hltn "sport = :$OBGP_SSH_PORT")" ] || die "127.0.0.1:$OBGP_SSH_PORT is already in use; set OBGP_SSH_PORT"
+    fi
 }
 
 bird_on() { [ "$LAB_BIRD" = 1 ]; }
-lab_namespaces() { echo "$R1_NS $PEER_NS"; if bird_on; then echo "$BIRD_NS"; fi; }
+obgp_on() { [ "$LAB_OPENBGPD" = 1 ]; }
+lab_namespaces() { echo "$R1_NS $PEER_NS"; if bird_on; then echo "$BIRD_NS"; fi; if obgp_on; then echo "$OBGP_NS"; fi; }
 
 # ============================================================== network
 add_pair() {    # $1 R1 address, $2 PEER address, $3 prefix length
@@ -205,29 +235,31 @@ build_net() {
     add_pair "${BASE_V6[@]}"; add_pair "${SPARE_V6[@]}"
     ip -n "$R1_NS" link set "$R1_IF" up
     ip -n "$PEER_NS" link set "$PEER_IF" up
-    if bird_on; then build_bird_net; fi
+    if bird_on; then build_side_net "$BIRD_NS" "$BIRD_IF" "$PEER_BIRD_IF" "${BIRD_V4[*]}" "${BIRD_MD5[*]}" "${BIRD_V6[*]}"; fi
+    if obgp_on; then build_side_net "$OBGP_NS" "$OBGP_IF" "$PEER_OBGP_IF" "${OBGP_V4[*]}" "${OBGP_MD5[*]}"; fi
 }
 
-build_bird_net() {  # BIRD's own namespace and a second veth to PEER
-    ip netns add "$BIRD_NS"
-    ip -n "$BIRD_NS" link set lo up
-    ip -n "$BIRD_NS" link set lo alias "$TAG"
-    ip link add "$BIRD_IF" netns "$BIRD_NS" type veth peer name "$PEER_BIRD_IF" netns "$PEER_NS"
-    ip -n "$BIRD_NS" link set "$BIRD_IF" alias "$TAG"
-    ip -n "$PEER_NS" link set "$PEER_BIRD_IF" alias "$TAG"
-    ip netns exec "$BIRD_NS" sh -c "echo 0 > /proc/sys/net/ipv6/conf/$BIRD_IF/accept_dad"
-    ip netns exec "$PEER_NS" sh -c "echo 0 > /proc/sys/net/ipv6/conf/$PEER_BIRD_IF/accept_dad"
-    local pair opt
-    for pair in "${BIRD_V4[*]}" "${BIRD_MD5[*]}" "${BIRD_V6[*]}"; do
-        # shellcheck disable=SC2086  # "<BIRD address> <PEER address> <length>" into $1..$3
+build_side_net() {  # $1 netns, $2 its interface, $3 PEER's, then "<its address> <PEER address> <length>"...
+    local ns=$1 if=$2 pif=$3 pair opt
+    shift 3
+    ip netns add "$ns"
+    ip -n "$ns" link set lo up
+    ip -n "$ns" link set lo alias "$TAG"
+    ip link add "$if" netns "$ns" type veth peer name "$pif" netns "$PEER_NS"
+    ip -n "$ns" link set "$if" alias "$TAG"
+    ip -n "$PEER_NS" link set "$pif" alias "$TAG"
+    ip netns exec "$ns" sh -c "echo 0 > /proc/sys/net/ipv6/conf/$if/accept_dad"
+    ip netns exec "$PEER_NS" sh -c "echo 0 > /proc/sys/net/ipv6/conf/$pif/accept_dad"
+    for pair in "$@"; do
+        # shellcheck disable=SC2086  # "<address> <PEER address> <length>" into $1..$3
         set -- $pair
         opt=()
         [[ $1 == *:* ]] && opt=(nodad)
-        ip -n "$BIRD_NS" addr add "$1/$3" dev "$BIRD_IF" "${opt[@]}"
-        ip -n "$PEER_NS" addr add "$2/$3" dev "$PEER_BIRD_IF" "${opt[@]}"
+        ip -n "$ns" addr add "$1/$3" dev "$if" "${opt[@]}"
+        ip -n "$PEER_NS" addr add "$2/$3" dev "$pif" "${opt[@]}"
     done
-    ip -n "$BIRD_NS" link set "$BIRD_IF" up
-    ip -n "$PEER_NS" link set "$PEER_BIRD_IF" up
+    ip -n "$ns" link set "$if" up
+    ip -n "$PEER_NS" link set "$pif" up
 }
 
 # ============================================================== FRR configuration
@@ -311,6 +343,11 @@ write_peer_conf() {
             nbr_lines "${BIRD_MD5[0]}" "$BIRD_AS" "bird-v4-md5" passive "update-source ${BIRD_MD5[1]}" \
                 "password $LAB_MD5"
             nbr_lines "${BIRD_V6[0]}" "$BIRD_AS" "bird-v6" passive "update-source ${BIRD_V6[1]}"
+        fi
+        if obgp_on; then
+            nbr_lines "${OBGP_V4[0]}" "$OBGP_AS" "obgp-v4" passive "update-source ${OBGP_V4[1]}"
+            nbr_lines "${OBGP_MD5[0]}" "$OBGP_AS" "obgp-v4-md5" passive "update-source ${OBGP_MD5[1]}" \
+                "password $LAB_MD5"
         fi
         echo " address-family ipv4 unicast"
         local n
@@ -552,6 +589,60 @@ stop_forwarded_sshd() {  # $1 ssh dir: host forwarder (+ children), netns forwar
     stop_pidfile "$s/sshd.pid" sshd
 }
 
+# ============================================================== the OpenBGPD router
+obgp_dir() { router_dir "$OBGP_NS"; }
+bgpctl_cmd() { echo "$BGPCTL_BIN -s $(obgp_dir)/bgpd.sock"; }
+
+start_openbgpd() {
+    local d _
+    d=$(obgp_dir)
+    mkdir -p "$d/peerbot.d" "$d/ssh"
+    # The lab's part of the main config; every session comes from peerbot's files, through the
+    # index peerbot keeps. Lab-only fast timers are global (holdtime 9, connect-retry 2).
+    cat > "$d/bgpd.conf" <<EOF
+# peerbot lab OpenBGPD router $OBGP_NS (AS $OBGP_AS)
+AS $OBGP_AS
+router-id ${OBGP_V4[0]}
+socket "$d/bgpd.sock"
+holdtime 9
+connect-retry 2
+fib-update no
+include "$d/peerbot.d/peerbot.conf"
+EOF
+    echo "# Managed by peerbot: one include line per session file in this directory." > "$d/peerbot.d/peerbot.conf"
+    chown "$LAB_USER" "$d/peerbot.d" "$d/peerbot.d/peerbot.conf"
+    chmod 0755 "$d" "$d/peerbot.d"
+    chmod 0644 "$d/bgpd.conf" "$d/peerbot.d/peerbot.conf"
+    "$BGPD_BIN" -n -f "$d/bgpd.conf" >"$d/check.out" 2>&1 || die "bgpd -n rejected $d/bgpd.conf: $(cat "$d/check.out")"
+    # bgpd's privsep children chroot to _openbgpd's home (the packaged unit's RuntimeDirectory)
+    install -d -m 0755 "$(getent passwd _openbgpd | cut -d: -f6)"
+    # root in its own namespace; -d: in the foreground (setsid'ed here), so its pid is known
+    setsid ip netns exec "$OBGP_NS" "$BGPD_BIN" -d -f "$d/bgpd.conf" </dev/null >>"$d/bgpd.log" 2>&1 &
+    echo $! > "$d/bgpd.pid"
+    for _ in $(seq 100); do [ -S "$d/bgpd.sock" ] && break; sleep 0.05; done
+    [ -S "$d/bgpd.sock" ] || die "bgpd: no control socket $d/bgpd.sock, see $d/bgpd.log"
+    chown "$LAB_USER" "$d/bgpd.sock"
+    chmod 0600 "$d/bgpd.sock"
+    $(bgpctl_cmd) show >/dev/null || die "bgpctl cannot talk to bgpd"
+}
+
+obgp_json() {
+    if ! obgp_on; then echo null; return; fi
+    local d
+    d=$(obgp_dir)
+    cat <<EOF
+{
+    "platform": "openbgpd", "host": "127.0.0.1", "port": $OBGP_SSH_PORT, "name": "$OBGP_NS", "asn": $OBGP_AS,
+    "router_id": "${OBGP_V4[0]}", "config": "$d/bgpd.conf", "include_dir": "$d/peerbot.d", "socket": "$d/bgpd.sock",
+    "bgpctl": $(json_list "$BGPCTL_BIN" -s "$d/bgpd.sock"),
+    "spares": {
+$(spare_json v4 ipv4 "" "${OBGP_V4[@]}"),
+$(spare_json v4_md5 ipv4 "$LAB_MD5" "${OBGP_MD5[@]}")
+    }
+  }
+EOF
+}
+
 bird_json() {
     if ! bird_on; then echo null; return; fi
     local d
@@ -657,7 +748,8 @@ $(spare_json v6 ipv6 "" "${SPARE_V6[@]}")
   },
   "peer_groups": $(json_list $PEER_GROUPS),
   "md5_password": "$LAB_MD5",
-  "bird": $(bird_json)
+  "bird": $(bird_json),
+  "openbgpd": $(obgp_json)
 }
 EOF
     mv "$LAB_DIR/lab.json.tmp" "$LAB_DIR/lab.json"
@@ -665,14 +757,15 @@ EOF
 
 write_lab_env() {   # lets status/vtysh/down find a lab started with non-default settings
     declare -p R1_NS PEER_NS R1_AS PEER_AS SSH_PORT LAB_USER LAB_PASS LAB_MD5 PEER_GROUPS \
-        LAB_BIRD BIRD_NS BIRD_AS BIRD_SSH_PORT BIRD_TEMPLATE \
+        LAB_BIRD BIRD_NS BIRD_AS BIRD_SSH_PORT BIRD_TEMPLATE LAB_OPENBGPD OBGP_NS OBGP_AS OBGP_SSH_PORT \
         | sed 's/^declare -- //' > "$LAB_DIR/lab.env"
 }
 
 # ============================================================== commands
 cmd_up() {
     need_root
-    if [ -e "$LAB_DIR/.peerbot-lab" ] || ns_is_ours "$R1_NS" || ns_is_ours "$PEER_NS" || ns_is_ours "$BIRD_NS"; then
+    if [ -e "$LAB_DIR/.peerbot-lab" ] || ns_is_ours "$R1_NS" || ns_is_ours "$PEER_NS" || ns_is_ours "$BIRD_NS" \
+            || ns_is_ours "$OBGP_NS"; then
         log "leftovers of an earlier run found - tearing them down first"
         # with the settings that run recorded (its namespaces, user, port), if it got that far
         # shellcheck disable=SC1091
@@ -681,7 +774,7 @@ cmd_up() {
     preflight
     local ns t_cfg
     for ns in $(lab_namespaces); do
-        [ -e "/var/run/netns/$ns" ] && die "netns $ns exists and is not ours; remove it or set R1_NS/PEER_NS/BIRD_NS"
+        [ -e "/var/run/netns/$ns" ] && die "netns $ns exists and is not ours; remove it or set R1_NS/PEER_NS/BIRD_NS/OBGP_NS"
     done
     mkdir -p "$LAB_DIR"
     # shellcheck disable=SC2046
@@ -698,9 +791,15 @@ cmd_up() {
         start_sshd_in "$BIRD_NS" "$BIRD_SSH_PORT" "$(bird_dir)/ssh" ""
         log "BIRD running in $BIRD_NS (its sshd on port $BIRD_SSH_PORT)"
     fi
+    if obgp_on; then
+        start_openbgpd
+        start_sshd_in "$OBGP_NS" "$OBGP_SSH_PORT" "$(obgp_dir)/ssh" ""
+        log "OpenBGPD running in $OBGP_NS (its sshd on port $OBGP_SSH_PORT)"
+    fi
     wait_bgp "$t_cfg"
     wait_ssh
     if bird_on; then wait_ssh "$BIRD_SSH_PORT"; fi
+    if obgp_on; then wait_ssh "$OBGP_SSH_PORT"; fi
     write_lab_json
     log "lab up in $(elapsed "$T0")s - $LAB_DIR/lab.json"
     cat <<EOF
@@ -716,9 +815,16 @@ cmd_down() {
     need_root
     local s ns pid owned=()
     # decide ownership before anything is deleted (deleting one end of the veth removes both)
-    for ns in "$R1_NS" "$PEER_NS" "$BIRD_NS"; do
+    for ns in "$R1_NS" "$PEER_NS" "$BIRD_NS" "$OBGP_NS"; do
         if ns_is_ours "$ns"; then owned+=("$ns"); fi
     done
+    # the OpenBGPD router: its sshd, bgpd (pid of "ip netns exec", which execs bgpd), namespace
+    stop_forwarded_sshd "$(obgp_dir)/ssh"
+    stop_pidfile "$(obgp_dir)/bgpd.pid" bgpd
+    if [[ " ${owned[*]} " == *" $OBGP_NS "* ]]; then
+        for pid in $(ip netns pids "$OBGP_NS" 2>/dev/null); do stop_pid "$pid"; done
+        ip netns del "$OBGP_NS"
+    fi
     # the BIRD router (whether or not this lab had one: all of it is by pid file / own tag)
     stop_forwarded_sshd "$(bird_dir)/ssh"
     stop_pidfile "$(bird_dir)/bird.pid" bird
@@ -782,13 +888,21 @@ cmd_status() {  # exit 0 = all lab processes alive, 1 = degraded, 3 = not up
         $(vtysh_cmd "$ns") -c 'show bgp summary' 2>&1 || rc=1
     done
     if bird_on; then echo "--- $BIRD_NS"; $(birdc_cmd) show protocols 2>&1 || rc=1; fi
+    if obgp_on; then
+        if [ -s "$(obgp_dir)/bgpd.pid" ] && is_running "$(cat "$(obgp_dir)/bgpd.pid")"; then
+            echo "$OBGP_NS bgpd pid $(cat "$(obgp_dir)/bgpd.pid") running"
+        else
+            echo "$OBGP_NS bgpd DEAD"; rc=1
+        fi
+        echo "--- $OBGP_NS"; $(bgpctl_cmd) show 2>&1 || rc=1
+    fi
     return $rc
 }
 
 case "${1:-}" in
     deps)   need_root
             DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-                frr bird2 openssh-server socat iproute2 util-linux ;;
+                frr bird2 openbgpd openssh-server socat iproute2 util-linux ;;
     up)     cmd_up ;;
     down)   cmd_down ;;
     status) cmd_status ;;
@@ -798,5 +912,8 @@ case "${1:-}" in
     birdc)  need_root; shift
             # shellcheck disable=SC2046
             exec $(birdc_cmd) "$@" ;;
-    *)      echo "usage: $0 deps | up | down | status | vtysh r1|peer [-c CMD ...] | birdc [CMD ...]" >&2; exit 2 ;;
+    bgpctl) need_root; shift
+            # shellcheck disable=SC2046
+            exec $(bgpctl_cmd) "$@" ;;
+    *)      echo "usage: $0 deps | up | down | status | vtysh r1|peer [-c CMD ...] | birdc [CMD ...] | bgpctl [CMD ...]" >&2; exit 2 ;;
 esac

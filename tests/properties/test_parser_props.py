@@ -18,7 +18,7 @@ from bot.routers.parsers.common import ParseError
 from tests.properties.strategies import hostile, hostile_char
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "routers"
-PLATFORM_DIR = {"frr": "frr", "ios_xe": "ios-xe", "ios_xr": "ios-xr", "junos": "junos", "eos": "eos", "bird2": "bird2"}
+PLATFORM_DIR = {"frr": "frr", "ios_xe": "ios-xe", "ios_xr": "ios-xr", "junos": "junos", "eos": "eos", "bird2": "bird2", "openbgpd": "openbgpd"}
 INT32 = 2**31 - 1  # the database's Integer columns (prefix counters)
 PROPS = settings(max_examples=50, deadline=None)
 

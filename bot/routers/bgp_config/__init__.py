@@ -37,6 +37,7 @@ CONFIG_COMMANDS: dict[Platform, tuple[str, ...]] = {
     ),
     # BIRD (issue 20): discovery of its files is not written yet; nothing is read.
     Platform.BIRD2: (),
+    Platform.OPENBGPD: (),
 }
 
 __all__ = ["CONFIG_COMMANDS", "BgpConfig", "ConfiguredNeighbor", "SkippedNeighbor", "parse_bgp_config"]
@@ -46,8 +47,8 @@ def parse_bgp_config(platform: Platform, outputs: dict[str, str]) -> BgpConfig:
     """The BGP configuration (default VRF) of `platform` from the outputs of its
     CONFIG_COMMANDS (a missing output counts as empty)."""
     platform = Platform(platform)
-    if platform == Platform.BIRD2:
-        return no_config("discovery is not supported on bird2 yet")
+    if platform in (Platform.BIRD2, Platform.OPENBGPD):
+        return no_config(f"discovery is not supported on {platform.value} yet")
     texts = [outputs.get(command) or "" for command in CONFIG_COMMANDS[platform]]
     if platform == Platform.JUNOS:
         return junos.parse(*texts)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from bot.routers.base import NeighborState, Platform
-from bot.routers.parsers import bird, eos, frr, ios_xe, ios_xr, junos
+from bot.routers.parsers import bird, eos, frr, ios_xe, ios_xr, junos, openbgpd
 
 Parser = Callable[[str], dict[str, NeighborState]]
 
@@ -15,4 +15,5 @@ PARSERS: dict[Platform, Parser] = {
     Platform.JUNOS: junos.parse_neighbors,
     Platform.EOS: eos.parse_neighbors,
     Platform.BIRD2: bird.parse_neighbors,
+    Platform.OPENBGPD: openbgpd.parse_neighbors,
 }
