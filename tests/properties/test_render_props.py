@@ -149,7 +149,8 @@ def test_render_refuses_unvalidated_values_that_would_break_a_line(spec: Neighbo
         # a file: ";", braces and quotes are its syntax. A value may not add any: the rendering
         # has exactly the syntax characters it has with a harmless value in the same place.
         benign = {"description": "x", "peer_group": "PEERS", "md5_password": "s3cret-Md5-key",
-                  "prefix_list_name": "PL", "peer_ip": spec.peer_ip}[field]
+                  "prefix_list_name": "PL", "peer_ip": spec.peer_ip}[field] if value else value
+        # (an empty value renders no line for its field at all: the same as an empty one)
         plain = render(platform, "neighbor_create", replace(spec, **{field: benign}))
         syntax = lambda text: [c for c in text if c in ';{}"#\\']  # noqa: E731
         assert [syntax(ln) for ln in lines] == [syntax(ln) for ln in plain], lines
