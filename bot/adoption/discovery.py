@@ -93,10 +93,8 @@ class Discovery:
     def __init__(self, core: Core, driver_factory: DriverFactory | None = None):
         self.core = core
         self.driver_factory = driver_factory
-        settings = core.settings
-        self._processes = (state_readers.default_processes() if settings.poll_processes is None
-                           else settings.poll_processes)
-        self._threads = max(1, -(-settings.poll_concurrency // max(1, self._processes)))
+        self._processes, self._threads = state_readers.sizes(core.settings.poll_processes,
+                                                             core.settings.poll_concurrency)
 
     # -- reading ------------------------------------------------------------------------------------
     def discover(self, router_ids: Sequence[int] | None = None) -> list[RouterDiscovery]:

@@ -31,7 +31,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from bot.adoption.compare import Expected, differences
-from bot.adoption.discovery import Discovery, RouterDiscovery, expected_for_router
+from bot.adoption.discovery import Discovery, RouterDiscovery, expected_for_router, resolve_routers
 from bot.changes.router_config import plan
 from bot.routers.base import Platform
 from bot.routers.bgp_config.model import ROUTE_MAP
@@ -125,8 +125,7 @@ class Drift:
             return self._compare(d, report=report)
 
     def discovery_router_ids(self) -> list[int]:
-        with self.core.db.session() as s:
-            return list(s.scalars(select(Router.id).order_by(Router.name)))
+        return [i for i, _ in resolve_routers(self.core)]
 
     def _compare(self, d: RouterDiscovery, *, report: bool) -> DriftReport:
         now = datetime.now(timezone.utc)

@@ -88,20 +88,32 @@ _BIRD_BLOCK = re.compile(r"(?i)\b(protocol|template|filter|function|table|define
 _BIRD_PASSWORD = re.compile(r'^(?P<pre>password\s+)"(?P<key>[^"\\]*)"(?P<post>\s*;)$')
 
 
-def _check_file(lines: list[str], peer_ip: str, stored_key: str | None) -> list[str]:
+def _own_file(lines: list[str], peer_ip: str) -> str:
+    """The session's protocol name, once the first line is checked to name its own file."""
     proto = bird_protocol(peer_ip)
     if lines[0] != f"{DIRECTIVE} file {proto}.conf":
         raise InvalidInput({"commands": f"The first line must stay {DIRECTIVE} file {proto}.conf (the session's own "
                                         f"file): {_shown(lines[0])}"})
+    return proto
+
+
+def _plain_file_line(ln: str) -> None:
+    """What no line of a daemon's file may hold: non-ASCII or control characters, more than 250
+    characters, a second directive."""
+    if not ln.isascii() or _FILE_CONTROL.search(ln):
+        raise InvalidInput({"commands": f"Non-ASCII and control characters (tabs included) are not allowed: "
+                                        f"{_shown(ln)}"})
+    if len(ln) > 250:
+        raise InvalidInput({"commands": f"Line too long: {_shown(ln)}"})
+    if ln.startswith(DIRECTIVE):
+        raise InvalidInput({"commands": f"Only the first line may be a {DIRECTIVE} line: {_shown(ln)}"})
+
+
+def _check_file(lines: list[str], peer_ip: str, stored_key: str | None) -> list[str]:
+    proto = _own_file(lines, peer_ip)
     out = [lines[0]]
     for ln in lines[1:]:
-        if not ln.isascii() or _FILE_CONTROL.search(ln):
-            raise InvalidInput({"commands": f"Non-ASCII and control characters (tabs included) are not allowed: "
-                                            f"{_shown(ln)}"})
-        if len(ln) > 250:
-            raise InvalidInput({"commands": f"Line too long: {_shown(ln)}"})
-        if ln.startswith(DIRECTIVE):
-            raise InvalidInput({"commands": f"Only the first line may be a {DIRECTIVE} line: {_shown(ln)}"})
+        _plain_file_line(ln)
         if _BIRD_INCLUDE.search(ln):
             raise InvalidInput({"commands": f"Line outside this session's file: {_shown(ln)}"})
         if not ln.startswith("#"):
@@ -160,10 +172,7 @@ _OBGP_PASSWORD = re.compile(r'^(?P<pre>tcp\s+md5sig\s+password\s+)"(?P<key>[^"\\
 
 
 def _check_openbgpd_file(lines: list[str], peer_ip: str, stored_key: str | None) -> list[str]:
-    proto = bird_protocol(peer_ip)
-    if lines[0] != f"{DIRECTIVE} file {proto}.conf":
-        raise InvalidInput({"commands": f"The first line must stay {DIRECTIVE} file {proto}.conf (the session's own "
-                                        f"file): {_shown(lines[0])}"})
+    proto = _own_file(lines, peer_ip)
     out = [lines[0]]
     in_set = False
 
@@ -171,13 +180,7 @@ def _check_openbgpd_file(lines: list[str], peer_ip: str, stored_key: str | None)
         return InvalidInput({"commands": f"Line outside this session's neighbor ({peer_ip}): {_shown(ln)}"})
 
     for ln in lines[1:]:
-        if not ln.isascii() or _FILE_CONTROL.search(ln):
-            raise InvalidInput({"commands": f"Non-ASCII and control characters (tabs included) are not allowed: "
-                                            f"{_shown(ln)}"})
-        if len(ln) > 250:
-            raise InvalidInput({"commands": f"Line too long: {_shown(ln)}"})
-        if ln.startswith(DIRECTIVE):
-            raise InvalidInput({"commands": f"Only the first line may be a {DIRECTIVE} line: {_shown(ln)}"})
+        _plain_file_line(ln)
         if ln.startswith("#"):
             out.append(_file_key(ln, stored_key, _OBGP_PASSWORD, 'tcp md5sig password "<key>"', "OpenBGPD"))
             continue

@@ -121,10 +121,8 @@ class StatePoller:
     def __init__(self, core: Core, driver_factory: DriverFactory | None = None):
         self.core = core
         self.driver_factory = driver_factory  # None: the core's (netmiko unless a test injects one)
-        settings = core.settings
-        self._processes = (state_readers.default_processes() if settings.poll_processes is None
-                           else settings.poll_processes)
-        self._threads_per_process = max(1, -(-settings.poll_concurrency // max(1, self._processes)))
+        self._processes, self._threads_per_process = state_readers.sizes(core.settings.poll_processes,
+                                                                         core.settings.poll_concurrency)
 
     def poll_router(self, router_id: int, *, spacing: float | None = None) -> PollResult:
         """Poll one router now. Skipped (not waited for) while a change to it runs or another

@@ -38,7 +38,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.base.redact import mask
 from bot.routers.base import (
@@ -74,12 +74,21 @@ class BirdPaths:
 
     @classmethod
     def from_env(cls) -> BirdPaths:
-        d = cls()
-        env = os.environ.get
-        return cls(config=env("PEERBOT_BIRD_CONFIG") or d.config,
-                   include_dir=(env("PEERBOT_BIRD_INCLUDE_DIR") or d.include_dir).rstrip("/") or "/",
-                   socket=env("PEERBOT_BIRD_SOCKET") or d.socket, bird=env("PEERBOT_BIRD_BIN") or d.bird,
-                   birdc=env("PEERBOT_BIRDC_BIN") or d.birdc)
+        return paths_from_env(cls, {"config": "PEERBOT_BIRD_CONFIG", "include_dir": "PEERBOT_BIRD_INCLUDE_DIR",
+                                    "socket": "PEERBOT_BIRD_SOCKET", "bird": "PEERBOT_BIRD_BIN",
+                                    "birdc": "PEERBOT_BIRDC_BIN"})
+
+
+P = TypeVar("P")
+
+
+def paths_from_env(cls: type[P], variables: dict[str, str]) -> P:
+    """A daemon's paths on the router: each field from its environment variable, else the
+    default; the include directory without a trailing slash."""
+    default = cls()
+    values = {name: os.environ.get(var) or getattr(default, name) for name, var in variables.items()}
+    values["include_dir"] = values["include_dir"].rstrip("/") or "/"
+    return cls(**values)
 
 
 @dataclass

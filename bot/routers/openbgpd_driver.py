@@ -24,13 +24,12 @@ enough for reload).
 """
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from typing import Any
 
 from bot.routers.base import Platform, RouterError
-from bot.routers.bird_driver import BirdDriver, FileOp, q
+from bot.routers.bird_driver import BirdDriver, FileOp, paths_from_env, q
 
 INDEX = "peerbot.conf"
 SESSION_FILE = re.compile(r"^pb_[A-Za-z0-9_]{1,61}\.conf$")
@@ -48,13 +47,9 @@ class OpenBgpdPaths:
 
     @classmethod
     def from_env(cls) -> OpenBgpdPaths:
-        d = cls()
-        env = os.environ.get
-        return cls(config=env("PEERBOT_OPENBGPD_CONFIG") or d.config,
-                   include_dir=(env("PEERBOT_OPENBGPD_INCLUDE_DIR") or d.include_dir).rstrip("/") or "/",
-                   socket=env("PEERBOT_OPENBGPD_SOCKET") or d.socket,
-                   bgpd=env("PEERBOT_OPENBGPD_BGPD_BIN") or d.bgpd,
-                   bgpctl=env("PEERBOT_OPENBGPD_BGPCTL_BIN") or d.bgpctl)
+        return paths_from_env(cls, {"config": "PEERBOT_OPENBGPD_CONFIG", "include_dir": "PEERBOT_OPENBGPD_INCLUDE_DIR",
+                                    "socket": "PEERBOT_OPENBGPD_SOCKET", "bgpd": "PEERBOT_OPENBGPD_BGPD_BIN",
+                                    "bgpctl": "PEERBOT_OPENBGPD_BGPCTL_BIN"})
 
 
 class OpenBgpdDriver(BirdDriver):

@@ -203,6 +203,13 @@ _readers: dict[tuple[int, int], StateReaders] = {}
 _readers_guard = threading.Lock()
 
 
+def sizes(poll_processes: int | None, poll_concurrency: int) -> tuple[int, int]:
+    """(child processes, reads a child) from PEERBOT_POLL_PROCESSES (None: one per core) and
+    PEERBOT_POLL_CONCURRENCY (reads at once in all): what polls and discovery both use."""
+    processes = default_processes() if poll_processes is None else poll_processes
+    return processes, max(1, -(-poll_concurrency // max(1, processes)))
+
+
 def readers(processes: int, threads: int) -> StateReaders:
     """The process's readers for these sizes (started on first read, stopped at exit)."""
     with _readers_guard:
