@@ -5,12 +5,13 @@
 
 Loads the sessions into a schema of its own (dropped at the end), then starts the real bot
 (`peerbot serve --http`, its own processes, against the fake Slack Web API of
-bench/ack_latency.py) three times: one process (waitress), `--processes 1` and `--processes 2`
+bench/ack_latency.py) once a setup: one process (waitress), then `--processes N` for each N
 (gunicorn's master and workers). For each it runs
   * `/peering list` alone, `--clients` closed-loop clients (the next request once the list is
     posted to response_url): lists per second;
   * list and GET /healthz mixed: ack p99 of list against /healthz's p99.
-Prints the ratio of two processes to one (target >= 1.5x on 2 cores). The load generator shares
+`--processes 1,2,4`: the gunicorn process counts (1 and 2 always). Prints the ratio of two
+processes to one (target >= 1.5x on 2 cores) and each setup's list p99 / /healthz p99 (<= 3x). The load generator shares
 the machine with the bot, so on 2 cores it takes CPU the second process would use: the ratio is a
 floor. Nothing is asserted.
 """
@@ -21,6 +22,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,8 +82,61 @@ def own_cpu() -> float:
     return t.user + t.system
 
 
-SETUPS = (("1 process (waitress)", ()), ("--processes 1 (gunicorn)", ("--processes", "1")),
-          ("--processes 2 (gunicorn)", ("--processes", "2")))
+def setups(counts: list[int]) -> list[tuple[str, tuple[str, ...]]]:
+    """The single waitress process, then gunicorn with each of `counts` workers."""
+    return [("1 process (waitress)", ())] + [(f"--processes {n} (gunicorn)", ("--processes", str(n))) for n in counts]
+
+
+@dataclass
+class Throughput:
+    label: str
+    lists_per_s: float
+    list_p99: float  # seconds, list and /healthz mixed
+    healthz_p99: float
+
+    @property
+    def ratio(self) -> float:
+        """list ack p99 / /healthz ack p99 (target <= 3)."""
+        return self.list_p99 / self.healthz_p99 if self.healthz_p99 else float("inf")
+
+
+HEADER = ("  setup                       lists/s  lost  non-200   list ack p50  p99 ms  /healthz p99 ms  p99 ratio"
+          "   CPU (cores): bot  postgres  bench+fake Slack  machine busy")
+
+
+def measure(url: str, slack: TimedSlack, workdir: Path, session_ids: list[int], counts: list[int], clients: int,
+            seconds: float, out: Callable[[str], None]) -> dict[str, Throughput]:
+    """`/peering list` throughput and ack p99 (mixed with /healthz) of the bot on `url` (sessions
+    already there), one setup after the other in this run: waitress, then gunicorn with each of
+    `counts` processes. Prints one row a setup with `out`; bench/chaos.py calls it too."""
+    fx = Fixture(slack.url, session_ids, "", {}, {}, [])
+    rows: dict[str, Throughput] = {}
+    out(HEADER)
+    for label, serve_args in setups(counts):
+        with running_bot(url, slack, workdir, serve_args) as (port, pid):
+            run_phase(port, slack, fx, clients, 1.0, ("list",), pid)  # warm: pools, caches, workers
+            settle(pid, 5)
+            bot0, me0, pg0, (busy0, all0) = tree_cpu(pid), own_cpu(), postgres_cpu(), machine_busy()
+            samples, wall, _ = run_phase(port, slack, fx, clients, seconds, ("list",), pid)
+            bot_cores, my_cores = (tree_cpu(pid) - bot0) / wall, (own_cpu() - me0) / wall
+            pg_cores = (postgres_cpu() - pg0) / wall
+            busy1, all1 = machine_busy()
+            busy = (busy1 - busy0) / max(1, all1 - all0)
+            rate = sum(1 for x in samples if x.answer is not None) / wall
+            lost = sum(1 for x in samples if x.answer is None)
+            bad = sum(1 for x in samples if x.status != 200)
+            mixed, _, _ = run_phase(port, slack, fx, clients, seconds, ("list", "healthz"), pid)
+            lists = [x.ack for x in mixed if x.kind == "list"]
+            health = [x.ack for x in mixed if x.kind == "healthz"]
+            row = rows[label] = Throughput(label, rate, pct(lists, 99), pct(health, 99))
+            out(f"  {label:26} {rate:8.0f}  {lost:4}  {bad:7}   {ms(pct(lists, 50))}  {ms(row.list_p99)}"
+                f"   {ms(row.healthz_p99):>12}   {row.ratio:8.2f}x   {bot_cores:17.2f} {pg_cores:9.2f} {my_cores:17.2f} {busy:13.0%}")
+        time.sleep(1)
+    return rows
+
+
+def gunicorn(rows: dict[str, Throughput], n: int) -> Throughput:
+    return rows[f"--processes {n} (gunicorn)"]
 
 
 def main() -> None:
@@ -89,15 +145,17 @@ def main() -> None:
     ap.add_argument("--routers", type=int, default=200)
     ap.add_argument("--clients", type=int, default=32)
     ap.add_argument("--seconds", type=float, default=4.0)
+    ap.add_argument("--processes", default="1,2", help="gunicorn process counts to run, comma-separated (1 and 2 "
+                    "always; e.g. 1,2,4)")
     ap.add_argument("--pg-url", default=os.environ.get("PEERBOT_BENCH_PG_URL", DEFAULT_PG))
     args = ap.parse_args()
+    counts = sorted({1, 2, *(int(x) for x in args.processes.split(",") if x.strip())})
     res = Results()
-    res.out("bench/processes.py: /peering list per second with 1 and 2 bot processes on PostgreSQL")
+    res.out("bench/processes.py: /peering list per second with 1, 2 … bot processes on PostgreSQL")
     for line in machine(args.pg_url, ["postgresql"]):
         res.out(line)
     res.out(f"{args.sessions:,} sessions over {args.routers} routers · {args.clients} clients · {args.seconds:.1f} s a phase")
     slack = TimedSlack().start()
-    rates: dict[str, float] = {}
     try:
         with tempfile.TemporaryDirectory(prefix="peerbot-bench-") as tmp, \
                 database("postgresql", Path(tmp), args.pg_url) as url:
@@ -108,37 +166,18 @@ def main() -> None:
                 c.execute(text("ANALYZE"))
             with db.session() as s:
                 ids = list(s.scalars(select(Session.id).limit(100)))
-            fx = Fixture(slack.url, ids, "", {}, {}, [])
-            res.out("  setup                       lists/s  lost  non-200   list ack p50  p99 ms  /healthz p99 ms  p99 ratio"
-                    "   CPU (cores): bot  postgres  bench+fake Slack  machine busy")
-            for label, serve_args in SETUPS:
-                with running_bot(url, slack, Path(tmp), serve_args) as (port, pid):
-                    run_phase(port, slack, fx, args.clients, 1.0, ("list",), pid)  # warm: pools, caches, workers
-                    settle(pid, 5)
-                    bot0, me0, pg0, (busy0, all0) = tree_cpu(pid), own_cpu(), postgres_cpu(), machine_busy()
-                    samples, wall, _ = run_phase(port, slack, fx, args.clients, args.seconds, ("list",), pid)
-                    bot_cores, my_cores = (tree_cpu(pid) - bot0) / wall, (own_cpu() - me0) / wall
-                    pg_cores = (postgres_cpu() - pg0) / wall
-                    busy1, all1 = machine_busy()
-                    busy = (busy1 - busy0) / max(1, all1 - all0)
-                    rates[label] = sum(1 for x in samples if x.answer is not None) / wall
-                    lost = sum(1 for x in samples if x.answer is None)
-                    bad = sum(1 for x in samples if x.status != 200)
-                    mixed, _, _ = run_phase(port, slack, fx, args.clients, args.seconds, ("list", "healthz"), pid)
-                    lists = [x.ack for x in mixed if x.kind == "list"]
-                    health = [x.ack for x in mixed if x.kind == "healthz"]
-                    ratio = pct(lists, 99) / pct(health, 99)
-                    res.out(f"  {label:26} {rates[label]:8.0f}  {lost:4}  {bad:7}   {ms(pct(lists, 50))}  {ms(pct(lists, 99))}"
-                            f"   {ms(pct(health, 99)):>12}   {ratio:8.2f}x   {bot_cores:17.2f} {pg_cores:9.2f} {my_cores:17.2f} {busy:13.0%}")
-                time.sleep(1)
             db.dispose()
+            rows = measure(url, slack, Path(tmp), ids, counts, args.clients, args.seconds, res.out)
     finally:
         slack.stop()
-    two, one = rates["--processes 2 (gunicorn)"], rates["--processes 1 (gunicorn)"]
+    one, two = gunicorn(rows, 1), gunicorn(rows, 2)
     res.out("")
-    res.out(f"two processes / one: {two / one:.2f}x (gunicorn 2 vs 1); "
-            f"{two / rates['1 process (waitress)']:.2f}x against the single waitress process")
-    res.target(two / one >= 1.5, f"2 processes serve >= 1.5x the lists of 1 ({two:.0f}/s vs {one:.0f}/s)")
+    res.out(f"two processes / one: {two.lists_per_s / one.lists_per_s:.2f}x (gunicorn 2 vs 1); "
+            f"{two.lists_per_s / rows['1 process (waitress)'].lists_per_s:.2f}x against the single waitress process")
+    res.target(two.lists_per_s >= 1.5 * one.lists_per_s,
+               f"2 processes serve >= 1.5x the lists of 1 ({two.lists_per_s:.0f}/s vs {one.lists_per_s:.0f}/s)")
+    for row in rows.values():
+        res.target(row.ratio <= 3, f"{row.label}: list ack p99 <= 3x /healthz p99 ({row.ratio:.2f}x)")
 
 
 if __name__ == "__main__":
