@@ -3,6 +3,12 @@ from alembic import context
 
 from storage.models import Base
 
+# PostgreSQL advisory lock (class, key) held by the migrating transaction: replicas that start at
+# once on one schema migrate one after the other - the first does the work, the others then find
+# the schema at head. Without it they raced creating alembic_version and the tables and hung.
+# The key is the schema's, so peerbots in other schemas of the database are not held up.
+MIGRATION_LOCK_CLASS = 0x50424D47  # "PBMG"
+
 config = context.config
 engine = config.attributes.get("engine")
 if engine is None:  # plain `alembic` CLI use: take the URL from the environment
@@ -27,6 +33,9 @@ with engine.connect() as connection:
             compare_type=True,
         )
         with context.begin_transaction():
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql(
+                    f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_CLASS}, hashtext(current_schema()))")
             context.run_migrations()
             if sqlite:
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
