@@ -136,6 +136,21 @@ def refuse_if_open(s, ids: Sequence[int]) -> None:  # noqa: ANN001
                        f"{state_words(ChangeState(state))}: wait for it, or cancel it first.")
 
 
+def open_request_or_retry(core: Core, s, ids: Sequence[int], key: str | None) -> RequestView | None:  # noqa: ANN001
+    """None when none of the sessions has an open request. When one has, and it is the request
+    stored under `key`, that request: a Slack retry of the click that stored it, which passed the
+    key lookup before the first delivery committed (bench/limits.py: 11 of 20 retries sent at
+    once were told "Session #… already has request #…", their own). Else Conflict."""
+    try:
+        refuse_if_open(s, ids)
+    except Conflict:
+        existing = by_key(core, key) if key else None
+        if existing is None:
+            raise
+        return existing
+    return None
+
+
 def store(core: Core, s, *, actor: str, action: str, summary: str, router_ids: list[int],  # noqa: ANN001
           fingerprint: str, needs_approval: bool, items: list[ChangeRequestItem], key: str | None,
           origin: Origin, edited_encrypted: str | None, note: str, after: dict,
