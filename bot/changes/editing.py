@@ -345,6 +345,7 @@ def _store_request(core: Core, actor: str, session_id: int, edit: PendingEdit, p
                    key: str | None, origin: Origin) -> RequestView:
     """The change request of an edit: one item per router step, the pending values encrypted."""
     with core.db.session() as s:
+        records.lock_sessions(s, [session_id])
         row = load_session(s, session_id)
         if (retried := records.open_request_or_retry(core, s, [session_id], key)) is not None:
             return retried

@@ -123,6 +123,14 @@ def by_key(core: Core, key: str) -> RequestView | None:
         return RequestView.of(row) if row is not None else None
 
 
+def lock_sessions(s, ids: Sequence[int]) -> None:  # noqa: ANN001
+    """Hold the sessions' rows until the transaction ends (PostgreSQL; SQLite has one writer at a
+    time), in id order: two requests for one session asked at the same moment are then stored one
+    after the other, and the second finds the first open. Without it, 50 Admin Down clicks at once
+    stored two requests for one session (bench/limits.py), which two approvals would run twice."""
+    s.execute(select(Session.id).where(Session.id.in_(list(ids))).order_by(Session.id).with_for_update())
+
+
 def refuse_if_open(s, ids: Sequence[int]) -> None:  # noqa: ANN001
     """Conflict when one of the sessions already has an open request."""
     busy = s.execute(

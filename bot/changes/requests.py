@@ -36,8 +36,8 @@ from bot.changes.edit_runner import run_edit
 from bot.changes.editing import fingerprint as edit_fingerprint
 from bot.changes.executor import ChangeResult, Changes
 from bot.changes.records import (
-    ACTIONS, Origin, RequestView, audit_request, aware, by_key, open_request_or_retry, refuse_if_unsafe_to_render,
-    slack_id, state_words, store,
+    ACTIONS, Origin, RequestView, audit_request, aware, by_key, lock_sessions, open_request_or_retry,
+    refuse_if_unsafe_to_render, slack_id, state_words, store,
 )
 from bot.changes.router_config import TEMPLATE_FOR, FilterUnavailable, mask_lines, neighbor_spec
 from bot.core import Core
@@ -124,6 +124,7 @@ class ChangeRequests:
         if action == "config_push":
             edited_text = "\n".join(lines or [])  # checked in _plan: InvalidInput names the bad line
         with self.core.db.session() as s:
+            lock_sessions(s, ids)
             if action in ("configure", "config_push"):
                 refuse_if_unsafe_to_render(s, ids, drift_fix=drift_fix)
             planned = [self._plan(s, sid, action, edited_text) for sid in ids]
