@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -54,6 +55,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+warnings.filterwarnings("ignore", message="DSA is deprecated")  # asyncssh at import, through ssh_fleet
 import requests  # noqa: E402
 from sqlalchemy import create_engine, select, text  # noqa: E402
 from sqlalchemy.pool import NullPool  # noqa: E402

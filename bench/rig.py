@@ -82,8 +82,8 @@ class Fleet:
             [sys.executable, "-m", "tests.harness.ssh_fleet", "--routers", str(routers), "--sessions", str(neighbors),
              "--connect-delay", str(delay), "--command-delay", str(delay)],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            # asyncssh warns of DSA at import: not the bench's business
-            env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore::DeprecationWarning"})
+            # asyncssh warns of DSA at import (cryptography's warning): not the bench's business
+            env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONWARNINGS": "ignore:DSA is deprecated"})
         self.ports = json.loads(self.proc.stdout.readline())["ports"]  # type: ignore[union-attr]
         self.guard = threading.Lock()
 
