@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext, BoltRequest, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook import WebhookClient
@@ -21,14 +21,14 @@ from slack_sdk.webhook import WebhookClient
 from bot.core.access import Role
 from bot.changes.runner import ChangeRunner
 from bot.core import Core
-from bot.base.errors import NotFound, PeerbotError
+from bot.base.errors import AlreadyDone, NotFound, PeerbotError
 from bot.changes.records import RequestView
 from bot.changes.requests import POSTING, ChangeRequests
 from bot.sessions.preflight import preflight_checks
 from bot.sessions.queries import get_session
 from handlers.errors import user_text
 from handlers.ids import Action, Callback
-from handlers.payloads import action_of, parse_id, user_of
+from handlers.payloads import action_of, parse_id, slack_retry, user_of
 from handlers.views.approvals import (
     approval_message, audit_message, reject_meta, reject_modal, reject_reason, request_note, unknown_outcome_notice,
 )
@@ -68,6 +68,11 @@ class SlackReporter:
     def sync(self, request: RequestView, note: str | None = None) -> None:
         with self._locks[request.id]:
             r = self.requests.get(request.id)
+            if note is None and r.reported_state == r.state.value:
+                # Slack shows this state already: a repeated click or a Slack retry changed nothing
+                # (bench/limits.py: 20 retries of one Approve made 31 chat.update calls; Slack rate
+                # limits chat.update, and waiting out a 429 holds a listener thread)
+                return
             in_step = self._approval(r, note)
             self._origin(r, note)
             if in_step:  # else reported_state stays behind: the sweep reports it again
@@ -180,6 +185,14 @@ class SlackReporter:
 
 
 # ----------------------------------------------------------------------------- listeners
+def tell(respond: Respond, text: str) -> None:
+    """A note to the clicker alone (no warning sign: nothing went wrong)."""
+    try:
+        respond(response_type="ephemeral", replace_original=False, **message(text, [section(text)]))
+    except Exception:  # noqa: BLE001
+        log.exception("could not send a note to the user")
+
+
 def reply_error(respond: Respond, exc: BaseException) -> None:
     try:
         respond(response_type="ephemeral", replace_original=False, **error_message(user_text(exc)))
@@ -196,12 +209,19 @@ def after_request(runner: ChangeRunner, view: RequestView) -> None:
 
 
 def move_request(ack: Ack, respond: Respond, runner: ChangeRunner, ask: Callable[[], RequestView],
-                 on_refused: Callable[[], None] | None = None) -> None:
+                 on_refused: Callable[[], None] | None = None, retry: int = 0) -> None:
     """The shape of every listener that stores or moves a request: ask the service (it checks the
     role and the state), ack, then start and show the request. A refusal is acked and told to the
-    user alone; nothing changed."""
+    user alone; nothing changed. What the same user asked for already (AlreadyDone) is a note for
+    a second click, and nothing at all for a Slack retry (`retry`: X-Slack-Retry-Num): the first
+    delivery answered it, and its request shows in the messages already."""
     try:
         view = ask()
+    except AlreadyDone as exc:
+        ack()
+        if not retry:
+            tell(respond, str(exc))
+        return
     except PeerbotError as exc:
         ack()
         reply_error(respond, exc)
@@ -212,11 +232,12 @@ def move_request(ack: Ack, respond: Respond, runner: ChangeRunner, ask: Callable
     after_request(runner, view)
 
 
-def on_approve(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:
+def on_approve(ack: Ack, body: dict, respond: Respond, context: BoltContext, request: BoltRequest) -> None:
     runner: ChangeRunner = context["services"].runner
     move_request(ack, respond, runner,
                  lambda: runner.requests.approve(parse_id(action_of(body).get("value")), user_of(body)),
-                 on_refused=lambda: _resync(runner, body))  # e.g. it expired just now: show that
+                 on_refused=lambda: _resync(runner, body),  # e.g. it expired just now: show that
+                 retry=slack_retry(request.headers))
 
 
 def on_cancel(ack: Ack, body: dict, respond: Respond, context: BoltContext) -> None:

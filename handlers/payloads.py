@@ -39,6 +39,14 @@ def parse_id(value: object) -> int:
     return int(text)
 
 
+def slack_retry(headers: dict[str, Any]) -> int:
+    """X-Slack-Retry-Num of a delivery Slack sends again because the first got no answer within
+    3 s (Bolt's request headers: name -> list of values); 0 for a first delivery."""
+    values = headers.get("x-slack-retry-num") or ["0"]
+    value = str(values[0] if isinstance(values, list) else values)
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 6 else 0
+
+
 def idempotency_key(body: dict[str, Any], action: dict[str, Any]) -> str:
     """Slack sends the same action_ts again when it retries (or a request is replayed)."""
     return f"{action.get('action_id', '')}:{user_of(body)}:{action.get('action_ts', '')}"[:160]

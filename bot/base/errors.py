@@ -22,5 +22,10 @@ class Conflict(PeerbotError):
     pass
 
 
+class AlreadyDone(Conflict):
+    """What was asked is already so because the same user asked for it before (a second click of
+    theirs, a Slack retry of the first): told as a note, not refused as an error."""
+
+
 class PermissionDenied(PeerbotError):
     pass

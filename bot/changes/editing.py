@@ -345,8 +345,10 @@ def _store_request(core: Core, actor: str, session_id: int, edit: PendingEdit, p
                    key: str | None, origin: Origin) -> RequestView:
     """The change request of an edit: one item per router step, the pending values encrypted."""
     with core.db.session() as s:
+        records.lock_sessions(s, [session_id])
         row = load_session(s, session_id)
-        records.refuse_if_open(s, [session_id])
+        if (retried := records.open_request_or_retry(core, s, [session_id], key)) is not None:
+            return retried
         needs_approval = not ({ACTION, "all"} & core.settings.approval_skipped)
         what = "Move" if preview.move else ACTIONS[ACTION]
         summary = f"{what} {_label(row.peer.name, row.peer.asn, row.peer_ip, row.router.name)}"

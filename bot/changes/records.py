@@ -123,6 +123,14 @@ def by_key(core: Core, key: str) -> RequestView | None:
         return RequestView.of(row) if row is not None else None
 
 
+def lock_sessions(s, ids: Sequence[int]) -> None:  # noqa: ANN001
+    """Hold the sessions' rows until the transaction ends (PostgreSQL; SQLite has one writer at a
+    time), in id order: two requests for one session asked at the same moment are then stored one
+    after the other, and the second finds the first open. Without it, 50 Admin Down clicks at once
+    stored two requests for one session (bench/limits.py), which two approvals would run twice."""
+    s.execute(select(Session.id).where(Session.id.in_(list(ids))).order_by(Session.id).with_for_update())
+
+
 def refuse_if_open(s, ids: Sequence[int]) -> None:  # noqa: ANN001
     """Conflict when one of the sessions already has an open request."""
     busy = s.execute(
@@ -134,6 +142,21 @@ def refuse_if_open(s, ids: Sequence[int]) -> None:  # noqa: ANN001
         sid, rid, action, state = busy
         raise Conflict(f"Session #{sid} already has request #{rid} ({ACTIONS.get(action, action)}) "
                        f"{state_words(ChangeState(state))}: wait for it, or cancel it first.")
+
+
+def open_request_or_retry(core: Core, s, ids: Sequence[int], key: str | None) -> RequestView | None:  # noqa: ANN001
+    """None when none of the sessions has an open request. When one has, and it is the request
+    stored under `key`, that request: a Slack retry of the click that stored it, which passed the
+    key lookup before the first delivery committed (bench/limits.py: 11 of 20 retries sent at
+    once were told "Session #… already has request #…", their own). Else Conflict."""
+    try:
+        refuse_if_open(s, ids)
+    except Conflict:
+        existing = by_key(core, key) if key else None
+        if existing is None:
+            raise
+        return existing
+    return None
 
 
 def store(core: Core, s, *, actor: str, action: str, summary: str, router_ids: list[int],  # noqa: ANN001

@@ -30,13 +30,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import or_, select, update
 
-from bot.base.errors import Conflict, InvalidInput, NotFound, PeerbotError, PermissionDenied
+from bot.base.errors import AlreadyDone, Conflict, InvalidInput, NotFound, PeerbotError, PermissionDenied
 from bot.changes.config_manager import check_edited_commands
 from bot.changes.edit_runner import run_edit
 from bot.changes.editing import fingerprint as edit_fingerprint
 from bot.changes.executor import ChangeResult, Changes
 from bot.changes.records import (
-    ACTIONS, Origin, RequestView, audit_request, aware, by_key, refuse_if_open, refuse_if_unsafe_to_render, slack_id, state_words, store,
+    ACTIONS, Origin, RequestView, audit_request, aware, by_key, lock_sessions, open_request_or_retry,
+    refuse_if_unsafe_to_render, slack_id, state_words, store,
 )
 from bot.changes.router_config import TEMPLATE_FOR, FilterUnavailable, mask_lines, neighbor_spec
 from bot.core import Core
@@ -123,10 +124,12 @@ class ChangeRequests:
         if action == "config_push":
             edited_text = "\n".join(lines or [])  # checked in _plan: InvalidInput names the bad line
         with self.core.db.session() as s:
+            lock_sessions(s, ids)
             if action in ("configure", "config_push"):
                 refuse_if_unsafe_to_render(s, ids, drift_fix=drift_fix)
             planned = [self._plan(s, sid, action, edited_text) for sid in ids]
-            refuse_if_open(s, ids)
+            if (retried := open_request_or_retry(self.core, s, ids, key)) is not None:
+                return retried
             touches_router = action in ("configure", "config_push") or any(p.configured for p in planned)
             skipped = self.core.settings.approval_skipped
             needs_approval = touches_router and not ({action, "all"} & skipped)
@@ -184,7 +187,9 @@ class ChangeRequests:
 
     # ------------------------------------------------------------------------------ deciding
     def approve(self, request_id: int, actor: str) -> RequestView:
-        """requested -> approved, at most once. The requester cannot approve their own request."""
+        """requested -> approved, at most once. The requester cannot approve their own request.
+        AlreadyDone (a Conflict) when `actor` approved it already: their second click, or a Slack
+        retry of the first."""
         self.core.access.require(actor, Role.APPROVER, "approve changes")
         refusal: str | None = None
         with self.core.db.session() as s:
@@ -192,7 +197,7 @@ class ChangeRequests:
             if req.requested_by == actor:
                 raise PermissionDenied("You asked for this change yourself: another approver must approve it.")
             if req.state != ChangeState.REQUESTED:
-                raise Conflict(f"Request #{request_id} is already {state_words(ChangeState(req.state))}.")
+                raise _not_waiting(req, actor)
             if aware(req.expires_at) <= utcnow():
                 refusal = self._expire(s, req, "it was not approved in time")
             elif self._fingerprint(s, req.action, [i.session_id for i in req.items]) != req.fingerprint:
@@ -200,7 +205,9 @@ class ChangeRequests:
                                        "the commands shown are no longer what would be pushed")
             elif not self._move(s, req.id, [ChangeState.REQUESTED], ChangeState.APPROVED,
                                 decided_by=actor, decided_at=utcnow()):
-                raise Conflict(f"Request #{request_id} was decided by someone else meanwhile.")
+                # decided meanwhile, often by this very approver's other click (bench/limits.py:
+                # they were told "by someone else"): read who it was
+                raise _not_waiting(self._get(s, request_id), actor)
             else:
                 self._audit(s, req, actor, "change.approved", req.summary)
         if refusal:
@@ -456,6 +463,17 @@ class ChangeRequests:
     def _audit(s, req: ChangeRequest, actor: str, action: str, detail: str, outcome: str = "ok",  # noqa: ANN001
                after: dict | None = None) -> None:
         audit_request(s, req, actor, action, detail, outcome, after)
+
+
+APPROVED_ONCE = (ChangeState.APPROVED, ChangeState.RUNNING, ChangeState.DONE, ChangeState.FAILED)
+
+
+def _not_waiting(req: ChangeRequest, actor: str) -> Conflict:
+    """Why a request that no longer waits for approval cannot be approved by `actor`."""
+    state = ChangeState(req.state)
+    if req.decided_by == actor and state in APPROVED_ONCE:
+        return AlreadyDone(f"You approved request #{req.id} already: it is {state_words(state)}.")
+    return Conflict(f"Request #{req.id} is already {state_words(state)}.")
 
 
 def _summary(action: str, planned: Sequence[_Planned]) -> str:

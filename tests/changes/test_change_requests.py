@@ -264,3 +264,54 @@ def test_results_are_kept_per_session(env) -> None:  # noqa: ANN001
     by_session = {i.session_id: i for i in requests.get(req.id).items}
     assert by_session[ids[0]].ok is True and "Configured 192.0.2.10" in by_session[ids[0]].result
     assert by_session[ids[1]].ok is False and "rejected" in by_session[ids[1]].result
+
+
+@pytest.mark.postgres
+def test_two_requests_for_one_session_asked_at_once_store_one(env, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    """bench/limits.py (issue 19): 50 Admin Down clicks at once stored two requests for one
+    session: both read "nothing open" before either was committed. The first is held here
+    between storing and committing; the second must wait for it, then find it open."""
+    core, _, requests = env
+    if not core.settings.database_url.startswith("postgresql"):
+        pytest.skip("concurrent transactions: PostgreSQL")
+    import bot.changes.requests as module
+    from sqlalchemy import text
+
+    v = make_session(core, ip="192.0.2.10")
+    real_store, stored, go = module.store, threading.Event(), threading.Event()
+
+    def store_then_hold(*args, **kw):  # noqa: ANN002, ANN003, ANN202
+        view = real_store(*args, **kw)
+        if not stored.is_set():  # the first request only: flushed, not committed yet
+            stored.set()
+            go.wait(10)
+        return view
+
+    monkeypatch.setattr(module, "store", store_then_hold)
+    outcomes: dict[str, object] = {}
+
+    def ask(name: str, key: str) -> None:
+        try:
+            outcomes[name] = requests.request(OPERATOR, "configure", [v.id], idempotency_key=key).id
+        except Conflict as exc:
+            outcomes[name] = exc
+
+    first = threading.Thread(target=ask, args=("first", "configure:U111:1.1"))
+    first.start()
+    assert stored.wait(10)
+    second = threading.Thread(target=ask, args=("second", "configure:U111:1.2"))
+    second.start()
+    deadline = time.monotonic() + 10
+    while second.is_alive() and time.monotonic() < deadline:  # until it waits for the first's lock
+        with core.db.engine.connect() as c:
+            if c.scalar(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                             "AND datname = current_database()")):
+                break
+        time.sleep(0.05)
+    go.set()
+    first.join(10)
+    second.join(10)
+    assert isinstance(outcomes["first"], int)
+    assert isinstance(outcomes["second"], Conflict) and "already has request" in str(outcomes["second"])
+    with core.db.session() as s:
+        assert len(list(s.scalars(select(ChangeRequest)))) == 1

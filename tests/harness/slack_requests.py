@@ -73,6 +73,12 @@ class SlackSender:
     def button(self, action_id: str, value: str = "", *, user: str = "U111", channel: str = "C111",
                message_ts: str = "1700000000.000001", blocks: list | None = None, **kw: Any) -> requests.Response:
         """A button click on a message (shape: block_actions_message.json)."""
+        return self.interactive(self.button_payload(action_id, value, user=user, channel=channel,
+                                                    message_ts=message_ts, blocks=blocks), **kw)
+
+    def button_payload(self, action_id: str, value: str = "", *, user: str = "U111", channel: str = "C111",
+                       message_ts: str = "1700000000.000001", blocks: list | None = None) -> dict[str, Any]:
+        """The payload of one click (its own action_ts): send it again with `interactive` for a retry."""
         p = copy.deepcopy(load_payload("block_actions_message.json"))
         p["user"] = {"id": user, "username": "user", "name": "user", "team_id": "T111"}
         p["team"] = {"id": "T111", "domain": "test"}
@@ -85,7 +91,7 @@ class SlackSender:
         p["trigger_id"] = f"{int(time.time())}.222.trigger"
         p["actions"] = [{"action_id": action_id, "block_id": "b", "text": {"type": "plain_text", "text": "x"},
                          "value": value, "type": "button", "action_ts": f"{time.time():.6f}"}]
-        return self.interactive(p, **kw)
+        return p
 
     def view_submission(self, view: dict[str, Any], values: dict[str, Any], *, user: str = "U111",
                         view_id: str = "V00001", **kw: Any) -> requests.Response:
